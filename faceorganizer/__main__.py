@@ -1,0 +1,3 @@
+from faceorganizer.cli import main
+
+raise SystemExit(main())

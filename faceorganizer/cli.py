@@ -1,0 +1,265 @@
+"""The `faceorganizer` command: index folders, list and search faces.
+
+Every command takes --library DIR (or $FACEORGANIZER_LIBRARY) and
+--qdrant-url URL. Exit status: 0 on success, 1 on failure, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from faceorganizer.config import LIBRARY_ENV, default_library_dir
+from faceorganizer.errors import FaceOrganizerError
+
+log = logging.getLogger("faceorganizer")
+
+
+def _library_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("library")
+    group.add_argument(
+        "--library",
+        metavar="DIR",
+        type=Path,
+        help=f"the library folder (default: ${LIBRARY_ENV}, else {default_library_dir()})",
+    )
+    group.add_argument(
+        "--qdrant-url",
+        metavar="URL",
+        help="keep the faces on the Qdrant server at URL instead of in the library folder",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _library_options()
+    parser = argparse.ArgumentParser(
+        prog="faceorganizer",
+        description="Find the faces in your photos and group them into people.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    index = commands.add_parser(
+        "index", parents=[common], help="find the faces in the photos of folders",
+        description="Index the photos in FOLDERs: new and changed photos are analysed, "
+        "unchanged ones skipped, deleted ones forgotten.",
+    )
+    index.add_argument("folders", nargs="+", type=Path, metavar="FOLDER")
+    index.add_argument("--no-recursive", dest="recursive", action="store_false",
+                       help="only the photos directly in each folder")
+
+    faces = commands.add_parser("faces", parents=[common], help="list the faces in the library")
+    faces.add_argument("--person", type=int, metavar="ID", help="only the faces of this person")
+    faces.add_argument("--unassigned", action="store_true", help="only faces of no person")
+    faces.add_argument("--json", action="store_true", help="print JSON")
+
+    search = commands.add_parser(
+        "search", parents=[common], help="find the faces most like the face in a photo",
+        description="IMAGE is a photo (its largest face is used) or a face id.",
+    )
+    search.add_argument("image", metavar="IMAGE")
+    search.add_argument("--top-k", type=int, default=10, metavar="K")
+    search.add_argument("--threshold", type=float, metavar="T",
+                        help="only faces at least this similar (cosine, -1..1)")
+    search.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+    )
+    try:
+        return COMMANDS[args.command](args)
+    except FaceOrganizerError as exc:
+        print(f"faceorganizer: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("faceorganizer: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`faceorganizer faces | head`).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _open(args):
+    from faceorganizer.library import FaceLibrary
+
+    return FaceLibrary(args.library, qdrant_url=args.qdrant_url)
+
+
+# -- index ---------------------------------------------------------------------
+
+
+class Progress:
+    """A progress bar on a terminal; a line every few seconds otherwise."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.faces = 0
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.label = ""
+
+    def start(self, label: str) -> None:
+        self.label, self.faces, self.started, self.last = label, 0, time.monotonic(), 0.0
+
+    def update(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < (0.1 if self.tty else 5.0):
+            return
+        self.last = now
+        if total == 0:
+            return
+        elapsed = now - self.started
+        left = elapsed / done * (total - done) if done else None
+        eta = f" · {_duration(left)} left" if left is not None and done < total else ""
+        text = f"{done:,}/{total:,} photos · {self.faces:,} faces{eta}"
+        if self.tty:
+            width = 24
+            filled = int(width * done / total)
+            bar = "█" * filled + "░" * (width - filled)
+            self.stream.write(f"\r\x1b[K{self.label} {bar} {text}")
+            if done == total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"{self.label}: {text}\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.tty and self.last:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _cmd_index(args) -> int:
+    from faceorganizer.library import IndexReport
+
+    progress = Progress()
+    cancel = threading.Event()
+    with _open(args) as library:
+        for folder in args.folders:
+            progress.start(f"Indexing {folder}")
+
+            def on_photo(outcome, progress=progress):
+                progress.faces += len(outcome.face_ids)
+
+            started = time.monotonic()
+            try:
+                report: IndexReport = library.index_directory(
+                    folder, args.recursive, progress.update, on_photo=on_photo, cancel=cancel
+                )
+            finally:
+                progress.finish()
+            _print_summary(folder, report, time.monotonic() - started)
+    return 0
+
+
+def _print_summary(folder: Path, report, seconds: float) -> None:
+    out = sys.stdout
+    parts = [
+        f"{report.seen:,} photos seen",
+        f"{report.indexed:,} indexed",
+        f"{report.unchanged:,} unchanged",
+        f"{len(report.failed) + len(report.still_failing):,} failed",
+    ]
+    if report.removed:
+        parts.append(f"{report.removed:,} removed (gone from disk)")
+    out.write(f"{folder}: {', '.join(parts)}; {report.faces_found:,} faces found ({_duration(seconds)})\n")
+    for path, reason in report.unreadable_folders:
+        out.write(f"  cannot read folder {path}: {reason}\n")
+    for path, reason in report.failed:
+        out.write(f"  failed {path}: {reason}\n")
+    for path, reason in report.still_failing:
+        out.write(f"  failed {path}: {reason} (unchanged since the last try)\n")
+    out.flush()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+# -- faces, search -------------------------------------------------------------
+
+
+def _face_json(face: dict) -> dict:
+    return {
+        "face_id": face["id"],
+        "path": face.get("path"),
+        "bbox": face.get("bbox"),
+        "cluster_id": face.get("cluster_id"),
+        "det_score": face.get("det_score"),
+    }
+
+
+def _cmd_faces(args) -> int:
+    with _open(args) as library:
+        faces = [
+            _face_json(f)
+            for f in library.iter_faces(args.person, unassigned=args.unassigned)
+        ]
+    faces.sort(key=lambda f: (f["path"] or "", f["bbox"] or []))
+    if args.json:
+        json.dump(faces, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for f in faces:
+            person = "-" if f["cluster_id"] is None else f["cluster_id"]
+            box = ",".join(f"{v:.0f}" for v in f["bbox"])
+            print(f"{f['face_id']}  person {person:>5}  {f['det_score']:.2f}  [{box}]  {f['path']}")
+        print(f"{len(faces):,} faces", file=sys.stderr)
+    return 0
+
+
+def _cmd_search(args) -> int:
+    query = args.image
+    if os.path.exists(query):
+        query = str(Path(query).resolve())
+    with _open(args) as library:
+        results = library.search(query, top_k=args.top_k, threshold=args.threshold)
+    rows = [
+        {
+            "face_id": r.face_id,
+            "score": round(r.score, 4),
+            "path": r.path,
+            "bbox": list(r.bbox) if r.bbox else None,
+            "cluster_id": r.cluster_id,
+        }
+        for r in results
+    ]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for r in rows:
+            print(f"{r['score']:.3f}  {r['face_id']}  {r['path']}")
+    return 0
+
+
+COMMANDS = {
+    "index": _cmd_index,
+    "faces": _cmd_faces,
+    "search": _cmd_search,
+}

@@ -1,0 +1,57 @@
+"""The core's settings: each declared once, with its default and what it means."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import platformdirs
+
+#: Environment variable naming the library folder (the --library option wins).
+LIBRARY_ENV = "FACEORGANIZER_LIBRARY"
+
+
+def default_library_dir() -> Path:
+    """$FACEORGANIZER_LIBRARY, else the per-user data folder
+    (~/.local/share/faceorganizer/library on Linux)."""
+    env = os.environ.get(LIBRARY_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("faceorganizer", appauthor=False)) / "library"
+
+
+@dataclass
+class Settings:
+    """What a user may tune. Defaults suit personal photo libraries."""
+
+    min_face_size: int = field(
+        default=20,
+        metadata={"help": "faces whose box is smaller than this many pixels (shorter side, "
+                          "in the full-size photo) are ignored: too small to recognise"},
+    )
+    min_det_score: float = field(
+        default=0.5,
+        metadata={"help": "faces the detector is less sure of than this (0..1) are ignored"},
+    )
+    model_dir: str | None = field(
+        default=None,
+        metadata={"help": "folder with InsightFace's larger buffalo_l models (det_10g.onnx, "
+                          "w600k_r50.onnx); the bundled smaller models are used otherwise"},
+    )
+    decode_size: int = field(
+        default=1280,
+        metadata={"help": "photos are decoded with their longer side at most this many pixels"},
+    )
+    det_size: int = field(
+        default=640,
+        metadata={"help": "the face detector's input size (longer side, pixels)"},
+    )
+    workers: int = field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        metadata={"help": "photos analysed in parallel"},
+    )
+
+    @classmethod
+    def describe(cls) -> dict[str, str]:
+        return {f.name: f.metadata.get("help", "") for f in fields(cls)}

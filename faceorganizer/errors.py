@@ -1,0 +1,37 @@
+"""The errors the core raises; each carries a message meant for the user."""
+
+
+class FaceOrganizerError(Exception):
+    """Base class of every error the core raises on purpose."""
+
+
+class ImageLoadError(FaceOrganizerError):
+    """A photo could not be read: missing, unreadable, corrupt, truncated, too large."""
+
+    def __init__(self, source: object, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class NoFaceDetectedError(FaceOrganizerError):
+    """The photo was read but holds no face."""
+
+
+class FilterRejectedError(FaceOrganizerError):
+    """Faces were found, but each is too small or too unsure to keep."""
+
+
+class FaceNotFoundError(FaceOrganizerError, KeyError):
+    """No face with this id is in the library."""
+
+    def __str__(self) -> str:
+        return f"no face with id {self.args[0]!r} in the library"
+
+
+class LibraryLockedError(FaceOrganizerError):
+    """Another process has the library open."""
+
+
+class ModelLoadError(FaceOrganizerError):
+    """The face models could not be found or loaded."""

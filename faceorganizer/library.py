@@ -1,0 +1,637 @@
+"""FaceLibrary: the core's API. Index photos into the face store, find and
+search faces, remove them.
+
+Indexing is a pipeline: photos are decoded and analysed on a pool of threads
+(Pillow, OpenCV and onnxruntime release the GIL), one photo per core, while the
+calling thread, the only one that touches the store, writes the results in
+batches. Every photo file has a record in the store with its size and
+modification time, so indexing a folder again skips what has not changed.
+
+A batch is written so that a crash (or kill -9) at any point loses nothing and
+stores nothing twice: photo records marked "pending" first, listing the face
+ids about to be written, then the faces, then the records marked "done". The
+next scan treats a pending photo as changed and replaces its faces. Face ids
+are derived from the photo and its version, so writing one again overwrites it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceorganizer.config import Settings, default_library_dir
+from faceorganizer.errors import (
+    FaceNotFoundError,
+    FilterRejectedError,
+    ImageLoadError,
+    NoFaceDetectedError,
+)
+from faceorganizer.faces import DetectedFace, FaceAnalyzer
+from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
+from faceorganizer.store import FaceIndex, LibraryLock, PhotoTable, open_client, stable_id
+from faceorganizer.thumbs import ThumbnailCache
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]
+
+#: Photos written to the store together; also written at least this often (s).
+_FLUSH_PHOTOS = 32
+_FLUSH_SECONDS = 2.0
+
+
+@dataclass
+class SearchResult:
+    """A face found by `FaceLibrary.search`, with its cosine similarity `score`."""
+
+    face_id: str
+    image_id: str
+    score: float
+    bbox: tuple[float, float, float, float] | None = None
+    cluster_id: int | None = None
+    path: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PhotoOutcome:
+    """What indexing did with one photo: `faces` kept, or the `error`."""
+
+    path: str | None
+    image_id: str
+    face_ids: list[str] = field(default_factory=list)
+    found: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IndexReport:
+    """The result of `index_directory`."""
+
+    seen: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    faces_found: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    still_failing: list[tuple[str, str]] = field(default_factory=list)
+    unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+    face_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Analysis:
+    """A photo analysed on a worker thread, ready to be written."""
+
+    image_id: str
+    path: str | None
+    version: dict[str, int]
+    width: int = 0
+    height: int = 0
+    faces: list[tuple[str, DetectedFace]] = field(default_factory=list)
+    found: int = 0
+    error: str | None = None
+
+
+class FaceLibrary:
+    """A library of faces stored in Qdrant.
+
+    Args:
+        library_dir: the library folder (store, thumbnails, lock); the per-user
+            data folder by default.
+        qdrant_url: use the Qdrant server at this URL instead of the embedded store.
+        settings: detection and filtering settings.
+        analyzer: a FaceAnalyzer to share; loaded on first use otherwise.
+
+    One process at a time may open a library: a second gets LibraryLockedError.
+    All methods must be called from the thread that opened the library.
+    """
+
+    def __init__(
+        self,
+        library_dir: str | os.PathLike | None = None,
+        *,
+        qdrant_url: str | None = None,
+        settings: Settings | None = None,
+        analyzer: FaceAnalyzer | None = None,
+    ):
+        self.folder = Path(library_dir) if library_dir else default_library_dir()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.settings = settings or Settings()
+        self._lock = LibraryLock(self.folder)
+        try:
+            self.client = open_client(self.folder, qdrant_url)
+            self.faces = FaceIndex(self.client)
+            self.photos = PhotoTable(self.client)
+        except BaseException:
+            self._lock.release()
+            raise
+        self.thumbnails = ThumbnailCache(self.folder / "thumbnails")
+        self._analyzer = analyzer
+        self._analyzer_lock = threading.Lock()
+
+    # -- lifetime --------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the store and the library lock."""
+        if self._lock is None:
+            return
+        try:
+            self.client.close()
+        finally:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> FaceLibrary:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def analyzer(self) -> FaceAnalyzer:
+        """The face models, loaded on first use (0.2-0.5 s)."""
+        with self._analyzer_lock:
+            if self._analyzer is None:
+                self._analyzer = FaceAnalyzer(
+                    self.settings.model_dir, det_size=self.settings.det_size
+                )
+            return self._analyzer
+
+    # -- indexing --------------------------------------------------------------
+
+    def index(self, image: ImageInput) -> list[str]:
+        """Index one photo, replacing what was known of it; return its face ids.
+
+        Raises ImageLoadError, NoFaceDetectedError (no face in the photo) or
+        FilterRejectedError (every face too small or too unsure).
+        """
+        analysis = self._analyze(_source_of(image), image)
+        if analysis.error is not None:
+            raise ImageLoadError(analysis.path or "<image>", analysis.error)
+        self._write([analysis])
+        if analysis.found == 0:
+            raise NoFaceDetectedError(f"no face found in {analysis.path or 'the image'}")
+        if not analysis.faces:
+            raise FilterRejectedError(
+                f"{analysis.found} face(s) found in {analysis.path or 'the image'}, each smaller than"
+                f" {self.settings.min_face_size} px or less sure than {self.settings.min_det_score}"
+            )
+        return [face_id for face_id, _ in analysis.faces]
+
+    def index_batch(
+        self,
+        images: Sequence[ImageInput],
+        on_progress: ProgressCallback | None = None,
+    ) -> list[list[str]]:
+        """Index many photos; for each, its face ids ([] when it has none or
+        could not be read, which is logged)."""
+        results: dict[int, list[str]] = {}
+        sources = [(_source_of(image), image) for image in images]
+
+        def record(i: int, outcome: PhotoOutcome) -> None:
+            if outcome.error:
+                log.warning("skipped %s: %s", outcome.path or f"image {i}", outcome.error)
+            results[i] = outcome.face_ids
+
+        self._run(sources, on_progress, record)
+        return [results.get(i, []) for i in range(len(images))]
+
+    def index_directory(
+        self,
+        path: str | os.PathLike,
+        recursive: bool = True,
+        on_progress: ProgressCallback | None = None,
+        *,
+        on_photo: Callable[[PhotoOutcome], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
+        """Index the photos in a folder, incrementally.
+
+        Unchanged files (same path, size and modification time) are skipped
+        without being opened; changed files are indexed again and lose their
+        old faces; files gone from the folder lose their faces. Photos that
+        cannot be read are reported and keep the faces they had. Setting
+        `cancel` stops after the photos in flight; what is done is kept.
+        """
+        root = Path(path).expanduser().resolve()
+        report = IndexReport()
+        if not root.is_dir():
+            reason = "no such folder" if not root.exists() else "not a folder"
+            report.unreadable_folders.append((str(root), reason))
+            return report
+        files, report.unreadable_folders = scan_folder(root, recursive, skip=self.folder)
+        report.seen = len(files)
+        known = {
+            record["path"]: record
+            for record in self.photos.get_by_filter("folders" if recursive else "folder", str(root))
+        }
+        todo: list[tuple[str, ImageInput]] = []
+        for file_path, st in files:
+            record = known.pop(file_path, None)
+            version = _version(st)
+            if record and record.get("status") in ("done", "failed") and _same(record, version):
+                if record["status"] == "done":
+                    report.unchanged += 1
+                else:
+                    report.still_failing.append((file_path, record.get("error", "")))
+                continue
+            todo.append((file_path, file_path))
+        gone = [r for r in known.values() if not _under_unreadable(r["path"], report.unreadable_folders)]
+        if gone:
+            self._forget_photos(gone)
+            report.removed = len(gone)
+
+        def record(_i: int, outcome: PhotoOutcome) -> None:
+            if outcome.error:
+                report.failed.append((outcome.path, outcome.error))
+            else:
+                report.indexed += 1
+                report.faces_found += len(outcome.face_ids)
+                report.face_ids += outcome.face_ids
+            if on_photo:
+                on_photo(outcome)
+
+        report.cancelled = not self._run(todo, on_progress, record, cancel)
+        return report
+
+    def _run(
+        self,
+        sources: Sequence[tuple[str | None, ImageInput]],
+        on_progress: ProgressCallback | None,
+        on_outcome: Callable[[int, PhotoOutcome], None],
+        cancel: threading.Event | None = None,
+    ) -> bool:
+        """Analyse `sources` on the worker pool and write them in batches.
+        Returns False when cancelled."""
+        total = len(sources)
+        if on_progress:
+            on_progress(0, total)
+        if not total:
+            return True
+        self.analyzer  # load the models once, before the workers race to
+        pending: list[tuple[int, _Analysis]] = []
+        last_flush = time.monotonic()
+        done = 0
+
+        def flush() -> None:
+            self._write([analysis for _, analysis in pending])
+            for i, analysis in pending:
+                on_outcome(i, _outcome(analysis))
+            pending.clear()
+
+        workers = max(1, self.settings.workers)
+        with ThreadPoolExecutor(workers, thread_name_prefix="faceorganizer-analyze") as pool:
+            for i, analysis in enumerate(
+                _bounded_map(pool, lambda s: self._analyze(*s), sources, 2 * workers, cancel)
+            ):
+                pending.append((i, analysis))
+                done += 1
+                if len(pending) >= _FLUSH_PHOTOS or time.monotonic() - last_flush > _FLUSH_SECONDS:
+                    flush()
+                    last_flush = time.monotonic()
+                if on_progress:
+                    on_progress(done, total)
+        flush()
+        return done == total
+
+    def _analyze(self, path: str | None, image: ImageInput) -> _Analysis:
+        """Decode and analyse one photo, and cut its face thumbnails. Runs on a
+        worker thread and touches no store."""
+        if path is not None:
+            try:
+                version = _version(os.stat(path))
+            except OSError as exc:
+                return _Analysis(stable_id("path", path), path, {}, error=_os_reason(exc))
+            image_id = stable_id("path", path)
+            version_key = f"{version['size']}:{version['mtime_ns']}"
+        else:
+            version = {}
+            image_id = stable_id("content", _content_hash(image))
+            version_key = ""
+        analysis = _Analysis(image_id, path, version)
+        try:
+            photo = load_photo(image, max_side=self.settings.decode_size)
+        except ImageLoadError as exc:
+            analysis.error = exc.reason
+            return analysis
+        analysis.width, analysis.height = photo.width, photo.height
+        try:
+            detected = self.analyzer.analyze(photo)
+        except Exception as exc:  # onnxruntime and OpenCV raise untyped errors
+            log.exception("face analysis failed on %s", path or "an image")
+            analysis.error = f"face analysis failed ({exc})"
+            return analysis
+        analysis.found = len(detected)
+        for i, face in enumerate(detected):
+            if face.size < self.settings.min_face_size or face.det_score < self.settings.min_det_score:
+                continue
+            face_id = stable_id(image_id, version_key, i)
+            analysis.faces.append((face_id, face))
+            self.thumbnails.write(face_id, photo.pixels, _scaled(face.bbox, photo))
+        return analysis
+
+    def _write(self, analyses: Sequence[_Analysis]) -> None:
+        """Store analysed photos; see the module docstring for the order."""
+        if not analyses:
+            return
+        ids = [a.image_id for a in analyses]
+        previous = self.photos.payloads(ids)
+        now = _now()
+        records = []
+        stale: set[str] = set()
+        for a in analyses:
+            old = previous.get(a.image_id, {})
+            if a.error is not None:
+                # A photo that cannot be read now keeps the faces it had.
+                records.append({**old, **_photo_fields(a), "status": "failed", "error": a.error})
+                continue
+            # Face ids derive from the file's version: faces the user removed
+            # stay removed until the file itself changes.
+            removed = old.get("removed_face_ids", []) if old.get("version") == a.version else []
+            dropped = [fid for fid, _ in a.faces if fid in removed]
+            self.thumbnails.remove(dropped)
+            a.faces = [(fid, face) for fid, face in a.faces if fid not in removed]
+            kept = {fid for fid, _ in a.faces}
+            stale.update(fid for fid in old.get("face_ids", []) if fid not in kept)
+            records.append(
+                {
+                    **_photo_fields(a),
+                    "status": "pending",
+                    "error": None,
+                    "face_ids": sorted(kept),
+                    "faces_found": a.found,
+                    "width": a.width,
+                    "height": a.height,
+                    "removed_face_ids": removed,
+                    "indexed_at": now,
+                }
+            )
+        if stale:
+            self.faces.delete(stale)
+            self.thumbnails.remove(stale)
+        self.photos.add(ids, records)
+
+        good = [a for a in analyses if a.error is None]
+        face_ids, vectors, payloads = [], [], []
+        for a in good:
+            for face_id, face in a.faces:
+                face_ids.append(face_id)
+                vectors.append(face.embedding)
+                payloads.append(_face_payload(face_id, a, face, now))
+        if face_ids:
+            self.faces.add(face_ids, payloads, np.stack(vectors))
+        if good:
+            self.photos.update_payload([a.image_id for a in good], {"status": "done"})
+
+    def _forget_photos(self, records: Iterable[dict]) -> None:
+        """Remove photo records and all their faces (the files are gone)."""
+        records = list(records)
+        face_ids = [fid for r in records for fid in r.get("face_ids", [])]
+        self.faces.delete(face_ids)
+        self.thumbnails.remove(face_ids)
+        self.photos.delete([r["id"] for r in records])
+
+    # -- queries ---------------------------------------------------------------
+
+    def search(
+        self,
+        image_or_face_id: ImageInput,
+        top_k: int = 10,
+        threshold: float | None = None,
+    ) -> list[SearchResult]:
+        """The faces most like the given face, best first.
+
+        The query is a face id from this library (that face itself is left
+        out), or a photo, whose largest face is used.
+        """
+        exclude = None
+        if isinstance(image_or_face_id, str) and _looks_like_id(image_or_face_id):
+            records = self.faces.get([image_or_face_id], with_vectors=True)
+            if not records:
+                raise FaceNotFoundError(image_or_face_id)
+            vector = np.asarray(records[0].vector, dtype=np.float32)
+            exclude = image_or_face_id
+        else:
+            photo = load_photo(image_or_face_id, max_side=self.settings.decode_size)
+            detected = self.analyzer.analyze(photo)
+            if not detected:
+                raise NoFaceDetectedError("no face found in the query image")
+            vector = max(detected, key=lambda f: f.size).embedding
+        hits = self.faces.search(vector, top_k + (exclude is not None), threshold)
+        results = [
+            SearchResult(
+                face_id=hit["id"],
+                image_id=hit.get("image_id", ""),
+                score=float(hit["score"]),
+                bbox=tuple(hit["bbox"]) if hit.get("bbox") else None,
+                cluster_id=hit.get("cluster_id"),
+                path=hit.get("path"),
+                metadata={k: v for k, v in hit.items() if k not in ("id", "score")},
+            )
+            for hit in hits
+            if hit["id"] != exclude
+        ]
+        return results[:top_k]
+
+    def get_face(self, face_id: str) -> dict:
+        """The face's payload, with its `id`."""
+        records = self.faces.get([face_id]) if _looks_like_id(face_id) else []
+        if not records:
+            raise FaceNotFoundError(face_id)
+        return dict(records[0].payload, id=str(records[0].id))
+
+    def iter_faces(self, cluster_id: int | None = None, *, unassigned: bool = False) -> Iterator[dict]:
+        """Every face's payload (of one person, or the unassigned ones)."""
+        if unassigned:
+            yield from self.faces.get_by_filter("cluster_id", None)
+        elif cluster_id is not None:
+            yield from self.faces.get_by_filter("cluster_id", cluster_id)
+        else:
+            yield from self.faces.scroll_all()
+
+    def thumbnail_path(self, face_id: str) -> Path:
+        return self.thumbnails.path(face_id)
+
+    def count(self) -> int:
+        """The number of faces in the library."""
+        return self.faces.size
+
+    # -- removal ---------------------------------------------------------------
+
+    def remove(self, face_id: str) -> None:
+        """Remove one face. It stays removed when its photo is indexed again,
+        unless the photo file changes."""
+        face = self.get_face(face_id)
+        self.faces.delete([face_id])
+        self.thumbnails.remove([face_id])
+        photos = self.photos.get([face["image_id"]])
+        if photos:
+            record = photos[0].payload
+            self.photos.update_payload(
+                [face["image_id"]],
+                {
+                    "face_ids": [f for f in record.get("face_ids", []) if f != face_id],
+                    "removed_face_ids": record.get("removed_face_ids", []) + [face_id],
+                },
+            )
+
+    def remove_image(self, image_id: str) -> None:
+        """Remove a photo and all its faces from the library (the file stays)."""
+        records = [dict(r.payload, id=str(r.id)) for r in self.photos.get([image_id])]
+        stray = [f["id"] for f in self.faces.get_by_filter("image_id", image_id)]
+        self.faces.delete(stray)
+        self.thumbnails.remove(stray)
+        self._forget_photos(records)
+
+    def clear(self) -> None:
+        """Remove every face and photo record, and the thumbnails."""
+        self.faces.clear()
+        self.photos.clear()
+        self.thumbnails.clear()
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def scan_folder(
+    root: Path, recursive: bool = True, skip: Path | None = None
+) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, str]]]:
+    """The photo files under `root` with their stat, and the folders that could
+    not be read with the reason. Hidden files and folders are left out, and so
+    is `skip` (the library folder, should it lie inside)."""
+    files: list[tuple[str, os.stat_result]] = []
+    errors: list[tuple[str, str]] = []
+    skip_str = str(skip.resolve()) if skip else None
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            errors.append((folder, _os_reason(exc)))
+            continue
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if recursive and entry.path != skip_str:
+                        stack.append(entry.path)
+                elif is_photo_path(entry.name) and entry.is_file():
+                    files.append((entry.path, entry.stat()))
+            except OSError as exc:
+                errors.append((entry.path, _os_reason(exc)))
+    files.sort()
+    return files, errors
+
+
+def _bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None):
+    """pool.map, in order, with at most `lookahead` items in flight, and
+    stopping early (after the items in flight) when `cancel` is set."""
+    items = iter(items)
+    in_flight = []
+    for item in items:
+        if cancel is not None and cancel.is_set():
+            break
+        in_flight.append(pool.submit(fn, item))
+        if len(in_flight) >= lookahead:
+            yield in_flight.pop(0).result()
+    for future in in_flight:
+        yield future.result()
+
+
+def _source_of(image: ImageInput) -> str | None:
+    if isinstance(image, (str, os.PathLike)):
+        return str(Path(image).expanduser().resolve())
+    return None
+
+
+def _content_hash(image: ImageInput) -> str:
+    if isinstance(image, np.ndarray):
+        return hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return hashlib.sha1(image).hexdigest()
+    return hashlib.sha1(image.tobytes()).hexdigest()
+
+
+def _version(st: os.stat_result) -> dict[str, int]:
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
+
+
+def _same(record: dict, version: dict[str, int]) -> bool:
+    """Whether a file is as it was when indexed. A file that failed is retried
+    when its ctime changed too (say after a chmod that made it readable)."""
+    old = record.get("version") or {}
+    keys = ("size", "mtime_ns") if record.get("status") == "done" else ("size", "mtime_ns", "ctime_ns")
+    return all(old.get(k) == version.get(k) for k in keys)
+
+
+def _photo_fields(a: _Analysis) -> dict:
+    """Where the photo is: `folders` lists every folder above it, so that one
+    filter finds the photos under any folder."""
+    folder = Path(a.path).parent if a.path else None
+    return {
+        "path": a.path,
+        "folder": str(folder) if folder else None,
+        "folders": [str(folder), *map(str, folder.parents)] if folder else [],
+        "version": a.version,
+    }
+
+
+def _face_payload(face_id: str, a: _Analysis, face: DetectedFace, now: str) -> dict:
+    return {
+        "face_id": face_id,
+        "image_id": a.image_id,
+        "path": a.path,
+        "bbox": [round(v, 1) for v in face.bbox],
+        "landmarks": np.round(face.landmarks.astype(np.float64), 1).tolist(),
+        "det_score": round(face.det_score, 4),
+        "embedding_norm": round(face.embedding_norm, 3),
+        "image_size": [a.width, a.height],
+        "cluster_id": None,
+        "cluster_confidence": None,
+        "indexed_at": now,
+    }
+
+
+def _outcome(a: _Analysis) -> PhotoOutcome:
+    return PhotoOutcome(a.path, a.image_id, [fid for fid, _ in a.faces], a.found, a.error)
+
+
+def _scaled(box: tuple[float, ...], photo: Photo) -> tuple[float, float, float, float]:
+    s = photo.scale
+    return tuple(v * s for v in box)  # type: ignore[return-value]
+
+
+def _looks_like_id(value: str) -> bool:
+    return len(value) == 36 and value.count("-") == 4 and not os.path.sep in value
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "file not found (removed while indexing?)"
+    return exc.strerror or str(exc)
+
+
+def _under_unreadable(path: str, unreadable: list[tuple[str, str]]) -> bool:
+    """A photo in a folder we could not read may still exist: keep its faces."""
+    return any(path.startswith(folder + os.sep) or path == folder for folder, _ in unreadable)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

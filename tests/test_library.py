@@ -1,0 +1,283 @@
+"""FaceLibrary on the real models, a real local-mode Qdrant and real photos."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import faceorganizer.library as library_module
+from faceorganizer.config import Settings
+from faceorganizer.errors import (
+    FaceNotFoundError,
+    FilterRejectedError,
+    ImageLoadError,
+    LibraryLockedError,
+    NoFaceDetectedError,
+)
+from faceorganizer.library import FaceLibrary
+
+from conftest import write_huge_png
+
+
+def _faces_by_photo(library) -> dict[str, list[dict]]:
+    result: dict[str, list[dict]] = {}
+    for face in library.iter_faces():
+        result.setdefault(os.path.basename(face["path"]), []).append(face)
+    return result
+
+
+def _iou(a, b) -> float:
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    area = lambda r: (r[2] - r[0]) * (r[3] - r[1])  # noqa: E731
+    return inter / (area(a) + area(b) - inter)
+
+
+def test_index_directory_finds_the_faces(library, photo_folder):
+    report = library.index_directory(photo_folder)
+    assert (report.seen, report.indexed, report.failed) == (2, 2, [])
+    faces = _faces_by_photo(library)
+    assert len(faces["t1.jpg"]) == 6
+    assert 15 <= len(faces["players.jpg"]) <= 24
+    assert report.faces_found == library.count() == 6 + len(faces["players.jpg"])
+    for name, size in (("t1.jpg", Image.open(photo_folder / "t1.jpg").size),
+                       ("players.jpg", Image.open(photo_folder / "players.jpg").size)):
+        for face in faces[name]:
+            assert os.path.isabs(face["path"])
+            x1, y1, x2, y2 = face["bbox"]
+            assert 0 <= x1 < x2 <= size[0] and 0 <= y1 < y2 <= size[1]
+            assert face["cluster_id"] is None
+            assert library.thumbnail_path(face["id"]).is_file()
+
+
+def test_thumbnails_show_the_face(library, photo_folder):
+    library.index_directory(photo_folder)
+    face = _faces_by_photo(library)["t1.jpg"][0]
+    thumb = Image.open(library.thumbnail_path(face["id"]))
+    assert thumb.size[0] == thumb.size[1] >= 128
+    # A face in its own thumbnail is found again, big and central.
+    found = library.analyzer.analyze(library_module.load_photo(library.thumbnail_path(face["id"])))
+    assert found and max(f.size for f in found) > thumb.size[0] / 3
+
+
+def test_exif_rotated_copy_gives_boxes_on_the_upright_faces(library, tmp_path, sample_photos):
+    upright = Image.open(sample_photos["t1"])
+    exif = Image.Exif()
+    exif[0x0112] = 8  # stored a quarter turn clockwise; viewers turn it back
+    folder = tmp_path / "rotated"
+    folder.mkdir()
+    upright.transpose(Image.Transpose.ROTATE_270).save(folder / "t1-rotated.jpg", quality=95, exif=exif)
+    shutil.copy(sample_photos["t1"], folder / "t1.jpg")
+    library.index_directory(folder)
+    faces = _faces_by_photo(library)
+    assert len(faces["t1-rotated.jpg"]) == len(faces["t1.jpg"]) == 6
+    for face in faces["t1-rotated.jpg"]:
+        assert max(_iou(face["bbox"], other["bbox"]) for other in faces["t1.jpg"]) > 0.8
+
+
+def test_search_with_a_recropped_rescaled_face_finds_it_first(library, photo_folder, tmp_path):
+    library.index_directory(photo_folder)
+    target = _faces_by_photo(library)["t1.jpg"][2]
+    x1, y1, x2, y2 = target["bbox"]
+    w, h = x2 - x1, y2 - y1
+    crop = Image.open(photo_folder / "t1.jpg").crop(
+        (int(x1 - 0.6 * w), int(y1 - 0.5 * h), int(x2 + 0.4 * w), int(y2 + 0.7 * h))
+    )
+    query = tmp_path / "query.png"
+    crop.resize((crop.width * 2, crop.height * 2), Image.Resampling.BICUBIC).save(query)
+    results = library.search(query, top_k=5)
+    assert results[0].face_id == target["id"]
+    assert results[0].score > 0.8
+    assert results[0].path == target["path"]
+    assert results[1].score < 0.5
+
+
+def test_search_by_face_id_leaves_the_face_out(library, photo_folder):
+    library.index_directory(photo_folder)
+    face = next(library.iter_faces())
+    results = library.search(face["id"], top_k=3)
+    assert len(results) == 3
+    assert face["id"] not in {r.face_id for r in results}
+    assert results == sorted(results, key=lambda r: -r.score)
+    with pytest.raises(FaceNotFoundError):
+        library.search("00000000-0000-0000-0000-000000000000")
+
+
+def test_second_index_of_unchanged_folder_decodes_nothing(library, photo_folder, monkeypatch):
+    first = library.index_directory(photo_folder)
+    decoded = []
+    real_load = library_module.load_photo
+    monkeypatch.setattr(library_module, "load_photo", lambda *a, **k: decoded.append(a) or real_load(*a, **k))
+    second = library.index_directory(photo_folder)
+    assert decoded == []
+    assert (second.seen, second.unchanged, second.indexed) == (2, 2, 0)
+    assert library.count() == first.faces_found
+
+
+def test_touched_file_is_reindexed_alone_and_deleted_file_forgotten(library, photo_folder, monkeypatch):
+    library.index_directory(photo_folder)
+    before = _faces_by_photo(library)
+    old_t1_ids = {f["id"] for f in before["t1.jpg"]}
+
+    stat = (photo_folder / "t1.jpg").stat()
+    os.utime(photo_folder / "t1.jpg", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    decoded = []
+    real_load = library_module.load_photo
+    monkeypatch.setattr(library_module, "load_photo", lambda src, **k: decoded.append(src) or real_load(src, **k))
+    report = library.index_directory(photo_folder)
+    assert [os.path.basename(p) for p in decoded] == ["t1.jpg"]
+    assert (report.indexed, report.unchanged) == (1, 1)
+    after = _faces_by_photo(library)
+    assert len(after["t1.jpg"]) == 6 and not ({f["id"] for f in after["t1.jpg"]} & old_t1_ids)
+    assert len(after["players.jpg"]) == len(before["players.jpg"])
+    for face_id in old_t1_ids:
+        assert not library.thumbnail_path(face_id).exists()
+
+    (photo_folder / "players.jpg").unlink()
+    report = library.index_directory(photo_folder)
+    assert report.removed == 1
+    assert set(_faces_by_photo(library)) == {"t1.jpg"}
+    assert library.count() == 6
+
+
+def test_bad_files_are_reported_and_good_photos_indexed(library, photo_folder, sample_photos):
+    good = sample_photos["t1"].read_bytes()
+    (photo_folder / "truncated.jpg").write_bytes(good[: len(good) // 2])
+    (photo_folder / "corrupt.jpg").write_bytes(good[:4] + os.urandom(3000))
+    (photo_folder / "empty.jpg").write_bytes(b"")
+    (photo_folder / "notes.jpg").write_text("not a photo")
+    write_huge_png(photo_folder / "huge.png")
+    before = {p.name: p.read_bytes() for p in photo_folder.iterdir()}
+
+    report = library.index_directory(photo_folder)
+    reasons = {os.path.basename(path): reason for path, reason in report.failed}
+    assert set(reasons) == {"truncated.jpg", "corrupt.jpg", "empty.jpg", "notes.jpg", "huge.png"}
+    assert "truncated" in reasons["truncated.jpg"]
+    assert "corrupt JPEG" in reasons["corrupt.jpg"]
+    assert "empty" in reasons["empty.jpg"]
+    assert "not an image" in reasons["notes.jpg"]
+    assert "too large" in reasons["huge.png"]
+    assert report.indexed == 2 and set(_faces_by_photo(library)) == {"t1.jpg", "players.jpg"}
+    assert {p.name: p.read_bytes() for p in photo_folder.iterdir()} == before
+
+    # Unchanged bad files are not tried again, but still reported.
+    again = library.index_directory(photo_folder)
+    assert again.failed == [] and len(again.still_failing) == 5 and again.unchanged == 2
+
+
+def test_a_photo_that_turns_bad_keeps_its_faces(library, photo_folder):
+    library.index_directory(photo_folder)
+    data = (photo_folder / "t1.jpg").read_bytes()
+    (photo_folder / "t1.jpg").write_bytes(data[: len(data) // 3])
+    report = library.index_directory(photo_folder)
+    assert [os.path.basename(p) for p, _ in report.failed] == ["t1.jpg"]
+    assert len(_faces_by_photo(library)["t1.jpg"]) == 6
+
+
+def test_index_single_photo_and_its_errors(tmp_path, analyzer, sample_photos):
+    with FaceLibrary(tmp_path / "lib", analyzer=analyzer) as library:
+        ids = library.index(sample_photos["gdp"])
+        assert len(ids) >= 3 and library.count() == len(ids)
+        assert library.index(sample_photos["gdp"]) == ids  # the same photo again replaces itself
+        assert library.count() == len(ids)
+
+        blank = tmp_path / "blank.png"
+        Image.new("RGB", (640, 480), (90, 120, 150)).save(blank)
+        with pytest.raises(NoFaceDetectedError):
+            library.index(blank)
+        with pytest.raises(ImageLoadError, match="not found"):
+            library.index(tmp_path / "missing.jpg")
+        array_ids = library.index(np.asarray(Image.open(sample_photos["yaoming"]).convert("RGB")))
+        assert len(array_ids) == 1 and library.get_face(array_ids[0])["path"] is None
+
+    strict = Settings(min_face_size=400)
+    with FaceLibrary(tmp_path / "strict", analyzer=analyzer, settings=strict) as library:
+        with pytest.raises(FilterRejectedError):
+            library.index(sample_photos["t1"])
+        assert library.count() == 0
+
+
+def test_index_batch_skips_what_it_cannot_read(library, sample_photos, tmp_path):
+    missing = tmp_path / "missing.jpg"
+    progress = []
+    results = library.index_batch(
+        [sample_photos["t1"], missing, sample_photos["yaoming"]],
+        on_progress=lambda done, total: progress.append((done, total)),
+    )
+    assert [len(r) for r in results] == [6, 0, 1]
+    assert progress[0] == (0, 3) and progress[-1] == (3, 3)
+
+
+def test_get_remove_remove_image_clear(library, photo_folder):
+    library.index_directory(photo_folder)
+    faces = _faces_by_photo(library)
+    face = faces["t1.jpg"][0]
+    assert library.get_face(face["id"])["bbox"] == face["bbox"]
+
+    library.remove(face["id"])
+    with pytest.raises(FaceNotFoundError):
+        library.get_face(face["id"])
+    assert not library.thumbnail_path(face["id"]).exists()
+    # A face the user removed does not come back when its photo is indexed again.
+    library.index(photo_folder / "t1.jpg")
+    assert len(_faces_by_photo(library)["t1.jpg"]) == 5
+
+    library.remove_image(faces["players.jpg"][0]["image_id"])
+    assert set(_faces_by_photo(library)) == {"t1.jpg"}
+    assert library.count() == 5
+
+    library.clear()
+    assert library.count() == 0
+    # After clear, the folder is indexed again from scratch.
+    assert library.index_directory(photo_folder).indexed == 2
+
+
+def test_cancel_keeps_what_is_done(library, tmp_path, sample_photos):
+    import threading
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(12):
+        shutil.copy(sample_photos["t1"], folder / f"copy{i:02d}.jpg")
+    cancel = threading.Event()
+
+    def progress(done, total):
+        if done >= 3:
+            cancel.set()
+
+    report = library.index_directory(folder, on_progress=progress, cancel=cancel)
+    assert report.cancelled and 3 <= report.indexed < 12
+    assert library.count() == 6 * report.indexed
+    rest = library.index_directory(folder)
+    assert rest.unchanged == report.indexed and rest.indexed == 12 - report.indexed
+    assert library.count() == 6 * 12
+
+
+def test_unreadable_and_missing_folders(library, tmp_path):
+    report = library.index_directory(tmp_path / "nope")
+    assert report.unreadable_folders and "no such folder" in report.unreadable_folders[0][1]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    report = library.index_directory(empty)
+    assert (report.seen, report.indexed, report.failed) == (0, 0, [])
+
+
+def test_second_open_of_a_library_is_refused(library, tmp_path, analyzer):
+    with pytest.raises(LibraryLockedError, match="in use by another faceorganizer"):
+        FaceLibrary(library.folder, analyzer=analyzer)
+    # The first one still works.
+    assert library.count() == 0
+
+
+def test_faces_survive_reopening(tmp_path, analyzer, photo_folder):
+    with FaceLibrary(tmp_path / "lib", analyzer=analyzer) as library:
+        library.index_directory(photo_folder)
+        count = library.count()
+    with FaceLibrary(tmp_path / "lib", analyzer=analyzer) as library:
+        assert library.count() == count
+        assert library.index_directory(photo_folder).unchanged == 2
