@@ -36,7 +36,22 @@ _PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "CPU
 
 
 @dataclass(frozen=True)
-class DetectedFace:
+class Candidate:
+    """A face the detector found, before it is embedded; fields as in DetectedFace."""
+
+    bbox: tuple[float, float, float, float]
+    det_score: float
+    landmarks: np.ndarray
+
+    @property
+    def size(self) -> float:
+        """The shorter side of the box, in full-size pixels."""
+        x1, y1, x2, y2 = self.bbox
+        return min(x2 - x1, y2 - y1)
+
+
+@dataclass(frozen=True)
+class DetectedFace(Candidate):
     """One face in a photo.
 
     Attributes:
@@ -48,17 +63,8 @@ class DetectedFace:
             blurred, tiny or side-on faces, so a rough quality score.
     """
 
-    bbox: tuple[float, float, float, float]
-    det_score: float
-    landmarks: np.ndarray
     embedding: np.ndarray
     embedding_norm: float
-
-    @property
-    def size(self) -> float:
-        """The shorter side of the box, in full-size pixels."""
-        x1, y1, x2, y2 = self.bbox
-        return min(x2 - x1, y2 - y1)
 
 
 def bundled_model_dir() -> Path:
@@ -145,41 +151,48 @@ class FaceAnalyzer:
 
     def analyze(self, photo: Photo) -> list[DetectedFace]:
         """Every face in the photo, most confident first."""
-        bgr = np.ascontiguousarray(photo.pixels[:, :, ::-1])
-        boxes, keypoints = self._detect(bgr)
-        if len(boxes) == 0:
-            return []
-        embeddings = self._embed(bgr, keypoints)
-        norms = np.linalg.norm(embeddings, axis=1)
-        unit = embeddings / np.maximum(norms, 1e-12)[:, None]
+        return self.embed(photo, self.detect(photo))
+
+    def detect(self, photo: Photo) -> list[Candidate]:
+        """The faces the detector finds, most confident first, not yet embedded."""
+        boxes, keypoints = self._detect(photo.pixels)
         to_full = 1.0 / photo.scale
-        faces = []
-        for box, kps, vector, norm in zip(boxes, keypoints, unit, norms):
+        candidates = []
+        for box, kps in zip(boxes, keypoints):
             x1, y1, x2, y2 = (float(v) * to_full for v in box[:4])
-            faces.append(
-                DetectedFace(
-                    bbox=(
-                        max(0.0, x1),
-                        max(0.0, y1),
-                        min(float(photo.width), x2),
-                        min(float(photo.height), y2),
-                    ),
+            candidates.append(
+                Candidate(
+                    bbox=(max(0.0, x1), max(0.0, y1), min(float(photo.width), x2), min(float(photo.height), y2)),
                     det_score=float(box[4]),
                     landmarks=(kps * to_full).astype(np.float32),
-                    embedding=vector.astype(np.float32),
-                    embedding_norm=float(norm),
                 )
             )
-        return faces
+        return candidates
 
-    def _detect(self, bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Boxes (N x 5: x1, y1, x2, y2, score) and keypoints (N x 5 x 2), in `bgr` pixels."""
-        height, width = bgr.shape[:2]
+    def embed(self, photo: Photo, candidates: list[Candidate]) -> list[DetectedFace]:
+        """The detected faces with their identity vectors, in one batch."""
+        if not candidates:
+            return []
+        bgr = np.ascontiguousarray(photo.pixels[:, :, ::-1])
+        size = self.recognizer.input_size[0]
+        crops = [align_face(bgr, c.landmarks * photo.scale, size) for c in candidates]
+        vectors = np.asarray(self.recognizer.get_feat(crops), dtype=np.float32).reshape(len(crops), -1)
+        norms = np.linalg.norm(vectors, axis=1)
+        unit = vectors / np.maximum(norms, 1e-12)[:, None]
+        return [
+            DetectedFace(c.bbox, c.det_score, c.landmarks, vector, float(norm))
+            for c, vector, norm in zip(candidates, unit, norms)
+        ]
+
+    def _detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Boxes (N x 5: x1, y1, x2, y2, score) and keypoints (N x 5 x 2), in `rgb` pixels."""
+        height, width = rgb.shape[:2]
         ratio = min(1.0, self.det_size / max(height, width))
-        small = bgr
+        small = rgb
         if ratio < 1.0:
             size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
-            small = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+            small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        small = np.ascontiguousarray(small[:, :, ::-1])  # InsightFace's models take BGR
         # The smallest input of multiples of 32 that holds the photo: a 4:3 photo
         # runs at 640x480, a quarter less work than a square 640x640.
         input_size = tuple(max(32, math.ceil(s / 32) * 32) for s in small.shape[1::-1])
@@ -189,11 +202,6 @@ class FaceAnalyzer:
         boxes = boxes.copy()
         boxes[:, :4] /= ratio
         return boxes, keypoints / ratio
-
-    def _embed(self, bgr: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
-        size = self.recognizer.input_size[0]
-        crops = [align_face(bgr, kps, size) for kps in keypoints]
-        return np.asarray(self.recognizer.get_feat(crops), dtype=np.float32).reshape(len(crops), -1)
 
 
 def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = 112) -> np.ndarray:

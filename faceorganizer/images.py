@@ -74,7 +74,8 @@ def is_photo_path(path: str | os.PathLike) -> bool:
 
 
 def load_photo(source: ImageInput, max_side: int = 1280) -> Photo:
-    """Decode `source` upright, with its longer side at most `max_side` pixels.
+    """Decode `source` upright, with its longer side at most `max_side` pixels
+    (a large JPEG comes out between half of that and `max_side`).
 
     `source` is a path, the bytes of an encoded image, a PIL image or an RGB
     uint8 array. Raises ImageLoadError with a reason a user can act on.
@@ -155,11 +156,12 @@ def _decode(image: Image.Image, name, max_side: int) -> Photo:
         if width == 0 or height == 0:
             raise ImageLoadError(name, "image has no pixels")
         orientation = image.getexif().get(0x0112, 1)
-        if image.format == "JPEG" and image.mode in ("RGB", "L", "YCbCr", "CMYK"):
-            # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below the request.
-            ratio = max_side / max(width, height)
-            if ratio < 1:
-                image.draft("RGB", (max(1, int(width * ratio)), max(1, int(height * ratio))))
+        ratio = max_side / max(width, height)
+        if ratio < 1 and image.format == "JPEG" and image.mode in ("RGB", "L", "YCbCr", "CMYK"):
+            # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below the
+            # request: asking for half of max_side gives between that and max_side.
+            ratio /= 2
+            image.draft("RGB", (max(1, int(width * ratio)), max(1, int(height * ratio))))
         image.load()
         if getattr(image, "n_frames", 1) > 1:
             image.seek(0)

@@ -328,16 +328,20 @@ class FaceLibrary:
             analysis.error = exc.reason
             return analysis
         analysis.width, analysis.height = photo.width, photo.height
+        settings = self.settings
         try:
-            detected = self.analyzer.analyze(photo)
+            detected = self.analyzer.detect(photo)
+            kept = [
+                (i, c) for i, c in enumerate(detected)
+                if c.size >= settings.min_face_size and c.det_score >= settings.min_det_score
+            ]
+            faces = self.analyzer.embed(photo, [c for _, c in kept])
         except Exception as exc:  # onnxruntime and OpenCV raise untyped errors
             log.exception("face analysis failed on %s", path or "an image")
             analysis.error = f"face analysis failed ({exc})"
             return analysis
         analysis.found = len(detected)
-        for i, face in enumerate(detected):
-            if face.size < self.settings.min_face_size or face.det_score < self.settings.min_det_score:
-                continue
+        for (i, _), face in zip(kept, faces):
             face_id = stable_id(image_id, version_key, i)
             analysis.faces.append((face_id, face))
             self.thumbnails.write(face_id, photo.pixels, _scaled(face.bbox, photo))

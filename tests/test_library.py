@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -281,3 +282,36 @@ def test_faces_survive_reopening(tmp_path, analyzer, photo_folder):
     with FaceLibrary(tmp_path / "lib", analyzer=analyzer) as library:
         assert library.count() == count
         assert library.index_directory(photo_folder).unchanged == 2
+
+
+def test_unreadable_file_is_reported(analyzer, sample_photos):
+    """A photo the user may not read: 'permission denied', the rest indexed.
+
+    Root reads every file, so as root the indexing runs with the effective
+    user id of 'nobody', in a folder outside pytest's private temp folders."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="faceorganizer-perm-"))
+    try:
+        os.chmod(root, 0o777)
+        folder = root / "photos"
+        folder.mkdir()
+        shutil.copy(sample_photos["t1"], folder / "t1.jpg")
+        shutil.copy(sample_photos["gdp"], folder / "secret.jpg")
+        os.chmod(folder / "secret.jpg", 0)
+        for path in (folder, folder / "t1.jpg"):
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+        as_nobody = os.geteuid() == 0
+        if as_nobody:
+            os.seteuid(65534)
+        try:
+            with FaceLibrary(root / "lib", analyzer=analyzer) as library:
+                report = library.index_directory(folder)
+        finally:
+            if as_nobody:
+                os.seteuid(0)
+        [(path, reason)] = report.failed
+        assert os.path.basename(path) == "secret.jpg" and reason.startswith("permission denied")
+        assert report.indexed == 1 and report.faces_found == 6
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

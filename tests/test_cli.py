@@ -1,0 +1,149 @@
+"""The `faceorganizer` command line, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from faceorganizer.cli import main
+from faceorganizer.library import FaceLibrary
+
+from conftest import write_huge_png
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "faceorganizer", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_index_then_faces_json(tmp_path, photo_folder, capsys):
+    library = str(tmp_path / "lib")
+    assert main(["index", "--library", library, str(photo_folder)]) == 0
+    out = capsys.readouterr().out
+    assert "2 photos seen, 2 indexed, 0 unchanged, 0 failed" in out
+
+    assert main(["faces", "--library", library, "--json"]) == 0
+    faces = json.loads(capsys.readouterr().out)
+    by_photo = {}
+    for face in faces:
+        assert set(face) == {"face_id", "path", "bbox", "cluster_id", "det_score"}
+        assert os.path.isabs(face["path"])
+        by_photo.setdefault(Path(face["path"]).name, []).append(face)
+    assert len(by_photo["t1.jpg"]) == 6
+    assert 15 <= len(by_photo["players.jpg"]) <= 24
+
+    assert main(["index", "--library", library, str(photo_folder)]) == 0
+    assert "2 photos seen, 0 indexed, 2 unchanged, 0 failed" in capsys.readouterr().out
+
+
+def test_search_json(tmp_path, photo_folder, sample_photos, capsys, monkeypatch):
+    monkeypatch.setenv("FACEORGANIZER_LIBRARY", str(tmp_path / "lib"))
+    assert main(["index", str(photo_folder)]) == 0
+    capsys.readouterr()
+    assert main(["search", str(sample_photos["yaoming"]), "--top-k", "3", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert len(results) == 3
+    assert results[0]["score"] >= results[1]["score"] >= results[2]["score"]
+    assert {"face_id", "score", "path", "bbox", "cluster_id"} <= set(results[0])
+
+
+def test_bad_files_are_named_and_exit_is_zero(tmp_path, photo_folder, sample_photos, capsys):
+    good = sample_photos["t1"].read_bytes()
+    (photo_folder / "truncated.jpg").write_bytes(good[: len(good) // 2])
+    (photo_folder / "empty.jpg").write_bytes(b"")
+    (photo_folder / "readme.jpg").write_text("hello")
+    write_huge_png(photo_folder / "huge.png")
+    assert main(["index", "--library", str(tmp_path / "lib"), str(photo_folder)]) == 0
+    out = capsys.readouterr().out
+    assert "6 photos seen, 2 indexed, 0 unchanged, 4 failed" in out
+    for name, reason in [("truncated.jpg", "truncated"), ("empty.jpg", "empty"),
+                         ("readme.jpg", "not an image"), ("huge.png", "too large")]:
+        line = next(l for l in out.splitlines() if name in l)
+        assert reason in line
+
+
+def test_missing_folder_is_reported(tmp_path, capsys):
+    assert main(["index", "--library", str(tmp_path / "lib"), str(tmp_path / "nope")]) == 0
+    assert "cannot read folder" in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["index"])
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+
+
+def test_second_process_gets_a_clear_message(tmp_path):
+    library = tmp_path / "lib"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from faceorganizer.library import FaceLibrary;"
+         f"lib = FaceLibrary({str(library)!r}); print('ready', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = run("faces", "--library", str(library))
+        assert result.returncode == 1
+        assert "in use by another faceorganizer" in result.stderr
+        assert f"process {holder.pid}" in result.stderr
+        assert "Traceback" not in result.stderr
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    # Once the first process is gone, the library opens.
+    assert run("faces", "--library", str(library)).returncode == 0
+
+
+def test_kill_9_in_the_middle_then_index_again(tmp_path, sample_photos, analyzer):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(30):
+        name = ("t1", "players", "gdp")[i % 3]
+        shutil.copy(sample_photos[name], folder / f"{i:02d}-{name}.jpg")
+    interrupted = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faceorganizer", "index", "--library", str(interrupted), str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    # Kill once faces are being written: a few photos' thumbnails exist.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        thumbs = interrupted / "thumbnails"
+        if thumbs.exists() and sum(1 for _ in thumbs.rglob("*.jpg")) > 60:
+            break
+        time.sleep(0.05)
+    time.sleep(0.7)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "indexing ended before it could be killed"
+
+    assert run("index", "--library", str(interrupted), str(folder)).returncode == 0
+
+    def faces_of(library_dir):
+        with FaceLibrary(library_dir, analyzer=analyzer) as library:
+            faces = list(library.iter_faces())
+            assert library.index_directory(folder).unchanged == 30
+        return faces
+
+    with FaceLibrary(tmp_path / "clean", analyzer=analyzer) as library:
+        library.index_directory(folder)
+    resumed, clean = faces_of(interrupted), faces_of(tmp_path / "clean")
+    assert len(resumed) == len({f["id"] for f in resumed})
+    assert sorted((f["id"], f["path"], f["bbox"]) for f in resumed) == sorted(
+        (f["id"], f["path"], f["bbox"]) for f in clean
+    )
+    thumbs = {p.stem for p in (interrupted / "thumbnails").rglob("*.jpg")}
+    assert {f["id"] for f in resumed} <= thumbs
