@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -35,6 +36,13 @@ def _library_options() -> argparse.ArgumentParser:
         "--qdrant-url",
         metavar="URL",
         help="keep the faces on the Qdrant server at URL instead of in the library folder",
+    )
+    group.add_argument(
+        "--models",
+        metavar="DIR",
+        default=os.environ.get("FACEORGANIZER_MODELS"),
+        help="folder with InsightFace's larger buffalo_l models (det_10g.onnx, w600k_r50.onnx);"
+        " default: $FACEORGANIZER_MODELS, else the bundled buffalo_s models",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     return common
@@ -99,9 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open(args):
+    from faceorganizer.config import Settings
     from faceorganizer.library import FaceLibrary
 
-    return FaceLibrary(args.library, qdrant_url=args.qdrant_url)
+    return FaceLibrary(args.library, qdrant_url=args.qdrant_url, settings=Settings(model_dir=args.models))
 
 
 # -- index ---------------------------------------------------------------------
@@ -154,8 +163,18 @@ def _cmd_index(args) -> int:
 
     progress = Progress()
     cancel = threading.Event()
+
+    def interrupt(_signum, _frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        sys.stderr.write("\nStopping after the photos in progress (Ctrl+C again to stop at once)\n")
+
+    signal.signal(signal.SIGINT, interrupt)
     with _open(args) as library:
         for folder in args.folders:
+            if cancel.is_set():
+                break
             progress.start(f"Indexing {folder}")
 
             def on_photo(outcome, progress=progress):
@@ -169,7 +188,7 @@ def _cmd_index(args) -> int:
             finally:
                 progress.finish()
             _print_summary(folder, report, time.monotonic() - started)
-    return 0
+    return 130 if cancel.is_set() else 0
 
 
 def _print_summary(folder: Path, report, seconds: float) -> None:
@@ -183,6 +202,8 @@ def _print_summary(folder: Path, report, seconds: float) -> None:
     if report.removed:
         parts.append(f"{report.removed:,} removed (gone from disk)")
     out.write(f"{folder}: {', '.join(parts)}; {report.faces_found:,} faces found ({_duration(seconds)})\n")
+    if report.cancelled:
+        out.write("  stopped early: run the same command again to continue\n")
     for path, reason in report.unreadable_folders:
         out.write(f"  cannot read folder {path}: {reason}\n")
     for path, reason in report.failed:

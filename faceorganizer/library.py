@@ -33,6 +33,7 @@ import numpy as np
 from faceorganizer.config import Settings, default_library_dir
 from faceorganizer.errors import (
     FaceNotFoundError,
+    FaceOrganizerError,
     FilterRejectedError,
     ImageLoadError,
     NoFaceDetectedError,
@@ -141,6 +142,7 @@ class FaceLibrary:
         self.thumbnails = ThumbnailCache(self.folder / "thumbnails")
         self._analyzer = analyzer
         self._analyzer_lock = threading.Lock()
+        self._models_checked = False
 
     # -- lifetime --------------------------------------------------------------
 
@@ -168,7 +170,22 @@ class FaceLibrary:
                 self._analyzer = FaceAnalyzer(
                     self.settings.model_dir, det_size=self.settings.det_size
                 )
+            if not self._models_checked:
+                self._check_recognizer(self._analyzer.model_names[1])
+                self._models_checked = True
             return self._analyzer
+
+    def _check_recognizer(self, name: str) -> None:
+        """Vectors of two recognisers cannot be compared: a library keeps one."""
+        used = self.faces.metadata().get("recognizer")
+        if used == name:
+            return
+        if used is not None and self.faces.size:
+            raise FaceOrganizerError(
+                f"The faces in {self.folder} were found with the model {used}, not {name}: "
+                "their vectors cannot be compared. Use the same models, or another library."
+            )
+        self.faces.set_metadata({"recognizer": name})
 
     # -- indexing --------------------------------------------------------------
 

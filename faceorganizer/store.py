@@ -215,6 +215,13 @@ class Collection:
             self.name, points_selector=models.FilterSelector(filter=_match(field, value)), wait=True
         )
 
+    def metadata(self) -> dict:
+        """The collection's own metadata (which models made its vectors, say)."""
+        return dict(self.client.get_collection(self.name).config.metadata or {})
+
+    def set_metadata(self, values: dict) -> None:
+        self.client.update_collection(self.name, metadata={**self.metadata(), **values})
+
     @property
     def size(self) -> int:
         return self.client.count(self.name, exact=True).count

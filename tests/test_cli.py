@@ -147,3 +147,26 @@ def test_kill_9_in_the_middle_then_index_again(tmp_path, sample_photos, analyzer
     )
     thumbs = {p.stem for p in (interrupted / "thumbnails").rglob("*.jpg")}
     assert {f["id"] for f in resumed} <= thumbs
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_run_continues(tmp_path, sample_photos):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(24):
+        shutil.copy(sample_photos["players"], folder / f"{i:02d}.jpg")
+    library = tmp_path / "lib"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faceorganizer", "index", "--library", str(library), str(folder)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (library / "thumbnails").exists():
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "stopped early" in out and "Traceback" not in err
+    indexed = int(out.split(" indexed")[0].rsplit(", ", 1)[1])
+    assert 0 < indexed < 24
+    result = run("index", "--library", str(library), str(folder))
+    assert f"24 photos seen, {24 - indexed} indexed, {indexed} unchanged" in result.stdout

@@ -117,3 +117,14 @@ def test_decompression_bomb_in_bytes():
     data[16:24] = (20000).to_bytes(4, "big") * 2
     with pytest.raises(ImageLoadError):
         load_photo(bytes(data))
+
+
+def test_heic(tmp_path, t1):
+    pytest.importorskip("pillow_heif")
+    from faceorganizer.images import HEIF_SUPPORTED, is_photo_path
+
+    assert HEIF_SUPPORTED and is_photo_path("IMG_0001.HEIC")
+    path = tmp_path / "photo.heic"
+    t1.save(path, "HEIF", quality=90)
+    photo = load_photo(path)
+    assert (photo.width, photo.height) == t1.size

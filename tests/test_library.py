@@ -13,6 +13,7 @@ from PIL import Image
 import faceorganizer.library as library_module
 from faceorganizer.config import Settings
 from faceorganizer.errors import (
+    FaceOrganizerError,
     FaceNotFoundError,
     FilterRejectedError,
     ImageLoadError,
@@ -315,3 +316,10 @@ def test_unreadable_file_is_reported(analyzer, sample_photos):
         assert report.indexed == 1 and report.faces_found == 6
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_library_keeps_to_one_recognizer(library, sample_photos):
+    library.index(sample_photos["yaoming"])
+    assert library.faces.metadata()["recognizer"] == "w600k_mbf.onnx"
+    with pytest.raises(FaceOrganizerError, match="cannot be compared"):
+        library._check_recognizer("w600k_r50.onnx")
