@@ -47,6 +47,16 @@ class Settings:
         default=640,
         metadata={"help": "the face detector's input size (longer side, pixels)"},
     )
+    cluster_threshold: float | None = field(
+        default=None,
+        metadata={"help": "how alike (mean cosine similarity, -1..1) a face must be to the faces "
+                          "of a person to join it; unset: the library's last value, else 0.32"},
+    )
+    min_faces: int = field(
+        default=3,
+        metadata={"help": "a group of faces becomes a person once it has this many faces; "
+                          "smaller groups stay unassigned (a named person is always listed)"},
+    )
     workers: int = field(
         default_factory=lambda: max(1, os.cpu_count() or 1),
         metadata={"help": "photos analysed in parallel"},

@@ -35,3 +35,10 @@ class LibraryLockedError(FaceOrganizerError):
 
 class ModelLoadError(FaceOrganizerError):
     """The face models could not be found or loaded."""
+
+
+class PersonNotFoundError(FaceOrganizerError, KeyError):
+    """No person with this id is in the library."""
+
+    def __str__(self) -> str:
+        return f"no person with id {self.args[0]!r} in the library"

@@ -40,7 +40,9 @@ from faceorganizer.errors import (
 )
 from faceorganizer.faces import DetectedFace, FaceAnalyzer
 from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
-from faceorganizer.store import FaceIndex, LibraryLock, PhotoTable, open_client, stable_id
+from faceorganizer.people import FaceCatalog
+from faceorganizer.people_ops import PeopleOperations
+from faceorganizer.store import FaceIndex, LibraryLock, PeopleTable, PhotoTable, open_client, stable_id
 from faceorganizer.thumbs import ThumbnailCache
 
 log = logging.getLogger(__name__)
@@ -106,7 +108,7 @@ class _Analysis:
     error: str | None = None
 
 
-class FaceLibrary:
+class FaceLibrary(PeopleOperations):
     """A library of faces stored in Qdrant.
 
     Args:
@@ -136,6 +138,7 @@ class FaceLibrary:
             self.client = open_client(self.folder, qdrant_url)
             self.faces = FaceIndex(self.client)
             self.photos = PhotoTable(self.client)
+            self.people_store = PeopleTable(self.client)
         except BaseException:
             self._lock.release()
             raise
@@ -143,6 +146,7 @@ class FaceLibrary:
         self._analyzer = analyzer
         self._analyzer_lock = threading.Lock()
         self._models_checked = False
+        self._catalog: FaceCatalog | None = None
 
     # -- lifetime --------------------------------------------------------------
 
@@ -199,6 +203,7 @@ class FaceLibrary:
         if analysis.error is not None:
             raise ImageLoadError(analysis.path or "<image>", analysis.error)
         self._write([analysis])
+        self._group_unassigned([face_id for face_id, _ in analysis.faces])
         if analysis.found == 0:
             raise NoFaceDetectedError(f"no face found in {analysis.path or 'the image'}")
         if not analysis.faces:
@@ -303,10 +308,14 @@ class FaceLibrary:
         last_flush = time.monotonic()
         done = 0
 
+        new_faces: list[str] = []
+
         def flush() -> None:
             self._write([analysis for _, analysis in pending])
             for i, analysis in pending:
-                on_outcome(i, _outcome(analysis))
+                outcome = _outcome(analysis)
+                new_faces.extend(outcome.face_ids)
+                on_outcome(i, outcome)
             pending.clear()
 
         workers = max(1, self.settings.workers)
@@ -322,6 +331,7 @@ class FaceLibrary:
                 if on_progress:
                     on_progress(done, total)
         flush()
+        self._group_unassigned(new_faces)
         return done == total
 
     def _analyze(self, path: str | None, image: ImageInput) -> _Analysis:
@@ -400,30 +410,43 @@ class FaceLibrary:
                     "indexed_at": now,
                 }
             )
-        if stale:
-            self.faces.delete(stale)
-            self.thumbnails.remove(stale)
+        self._delete_faces(stale)
         self.photos.add(ids, records)
 
         good = [a for a in analyses if a.error is None]
+        people = self._people_of_new_faces(good)
         face_ids, vectors, payloads = [], [], []
         for a in good:
             for face_id, face in a.faces:
                 face_ids.append(face_id)
                 vectors.append(face.embedding)
-                payloads.append(_face_payload(face_id, a, face, now))
+                payloads.append({**_face_payload(face_id, a, face, now), **people[face_id]})
         if face_ids:
-            self.faces.add(face_ids, payloads, np.stack(vectors))
+            vectors = np.stack(vectors)
+            self.faces.add(face_ids, payloads, vectors)
+            self.catalog.add(face_ids, vectors, payloads)
+            self._sync_people({p["cluster_id"] for p in people.values() if p["cluster_id"] is not None})
         if good:
             self.photos.update_payload([a.image_id for a in good], {"status": "done"})
 
     def _forget_photos(self, records: Iterable[dict]) -> None:
         """Remove photo records and all their faces (the files are gone)."""
         records = list(records)
-        face_ids = [fid for r in records for fid in r.get("face_ids", [])]
+        self._delete_faces([fid for r in records for fid in r.get("face_ids", [])])
+        self.photos.delete([r["id"] for r in records])
+
+    def _delete_faces(self, face_ids: Iterable[str]) -> None:
+        """Delete faces from the store, the thumbnails and the people they were in."""
+        face_ids = list(face_ids)
+        if not face_ids:
+            return
         self.faces.delete(face_ids)
         self.thumbnails.remove(face_ids)
-        self.photos.delete([r["id"] for r in records])
+        if self._catalog is not None:
+            catalog = self._catalog
+            people = {catalog.state(f).cluster_id for f in face_ids if f in catalog.row}
+            catalog.remove(face_ids)
+            self._sync_people(people - {None})
 
     # -- queries ---------------------------------------------------------------
 
@@ -496,8 +519,7 @@ class FaceLibrary:
         """Remove one face. It stays removed when its photo is indexed again,
         unless the photo file changes."""
         face = self.get_face(face_id)
-        self.faces.delete([face_id])
-        self.thumbnails.remove([face_id])
+        self._delete_faces([face_id])
         photos = self.photos.get([face["image_id"]])
         if photos:
             record = photos[0].payload
@@ -512,16 +534,16 @@ class FaceLibrary:
     def remove_image(self, image_id: str) -> None:
         """Remove a photo and all its faces from the library (the file stays)."""
         records = [dict(r.payload, id=str(r.id)) for r in self.photos.get([image_id])]
-        stray = [f["id"] for f in self.faces.get_by_filter("image_id", image_id)]
-        self.faces.delete(stray)
-        self.thumbnails.remove(stray)
+        self._delete_faces(f["id"] for f in self.faces.get_by_filter("image_id", image_id))
         self._forget_photos(records)
 
     def clear(self) -> None:
         """Remove every face and photo record, and the thumbnails."""
         self.faces.clear()
         self.photos.clear()
+        self.people_store.clear()
         self.thumbnails.clear()
+        self._catalog = None
 
 
 # -- helpers -------------------------------------------------------------------

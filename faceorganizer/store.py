@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 FACES = "faceorganizer-faces"
 PHOTOS = "faceorganizer-photos"
+PEOPLE = "faceorganizer-people"
 
 #: Payload fields that are filtered on; indexed where the backend has indexes.
 _FACE_KEYWORD_FIELDS = ("image_id", "path")
@@ -128,7 +129,7 @@ class Collection:
 
     def add(
         self,
-        ids: Sequence[str],
+        ids: Sequence[str | int],
         payloads: Sequence[dict],
         vectors: np.ndarray | None = None,
     ) -> None:
@@ -284,6 +285,20 @@ class PhotoTable(Collection):
         if not is_local(self.client):
             for field in ("path", "folder", "folders"):
                 self.client.create_payload_index(self.name, field, models.PayloadSchemaType.KEYWORD)
+
+
+class PeopleTable(Collection):
+    """The people: id = person (cluster) id, vector = the mean of its faces,
+    payload = name, hidden, cover face, confirmed, face count."""
+
+    def __init__(self, client: QdrantClient, dim: int = 512, name: str = PEOPLE):
+        super().__init__(client, name, dim)
+
+    def put(self, people: dict[int, tuple[np.ndarray, dict]]) -> None:
+        """Insert or replace people: id -> (mean vector, payload)."""
+        if people:
+            ids = list(people)
+            self.add(ids, [people[i][1] for i in ids], np.stack([people[i][0] for i in ids]))
 
 
 def _as_dict(record: models.Record | models.ScoredPoint) -> dict:

@@ -1,0 +1,319 @@
+"""People: the in-memory view of who is who, and the change-sets that every
+correction returns.
+
+`FaceCatalog` mirrors, after one scroll of the store, each face's vector and
+the fields clustering needs (photo, person, whether the user placed it, the
+people it must never join, whether it is a false detection), plus per person
+the sum of its vectors and its photos. Qdrant stays the source of truth: the
+catalog is rebuilt from it when a library opens and changed only together
+with the store, by the library.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+#: Face payload fields that record the user's corrections.
+PINNED = "pinned"  # the user placed this face in its person
+REJECTED = "rejected_clusters"  # people this face must never join again
+NOT_A_FACE = "not_a_face"  # a false detection the user dropped
+
+
+@dataclass(frozen=True)
+class FaceState:
+    """The person-related state of one face, as a correction sets it."""
+
+    cluster_id: int | None
+    pinned: bool = False
+    rejected: tuple[int, ...] = ()
+    not_a_face: bool = False
+
+    def payload(self) -> dict:
+        return {
+            "cluster_id": self.cluster_id,
+            PINNED: self.pinned,
+            REJECTED: list(self.rejected),
+            NOT_A_FACE: self.not_a_face,
+        }
+
+
+@dataclass(frozen=True)
+class PersonState:
+    """What the user says of a person: its name, whether it is hidden, its cover
+    face, and whether the user has confirmed it (named or corrected it)."""
+
+    name: str | None = None
+    hidden: bool = False
+    cover_face_id: str | None = None
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person as listed: id, what the user said, and its face count."""
+
+    cluster_id: int
+    name: str | None
+    face_count: int
+    hidden: bool = False
+    cover_face_id: str | None = None
+    confirmed: bool = False
+
+
+@dataclass
+class ChangeSet:
+    """What one operation changed: faces and people, before and after.
+
+    `apply(change_set.inverse())` undoes it and `apply(change_set)` redoes it.
+    A person state of None means the person does not exist (yet, or any more).
+    `result` is what the operation returns by contract (a merged person's id,
+    the new ids of a split, ...).
+    """
+
+    description: str
+    faces_before: dict[str, FaceState] = field(default_factory=dict)
+    faces_after: dict[str, FaceState] = field(default_factory=dict)
+    people_before: dict[int, PersonState | None] = field(default_factory=dict)
+    people_after: dict[int, PersonState | None] = field(default_factory=dict)
+    result: object = None
+
+    def inverse(self) -> ChangeSet:
+        return ChangeSet(
+            self.description,
+            self.faces_after, self.faces_before,
+            self.people_after, self.people_before,
+            self.result,
+        )
+
+    @property
+    def face_ids(self) -> set[str]:
+        return set(self.faces_after)
+
+    @property
+    def cluster_ids(self) -> set[int]:
+        """Every person this change touched (gained, lost or changed)."""
+        ids = set(self.people_after) | set(self.people_before)
+        for states in (self.faces_before, self.faces_after):
+            ids.update(s.cluster_id for s in states.values() if s.cluster_id is not None)
+        return ids
+
+    def __bool__(self) -> bool:
+        return bool(self.faces_after or self.people_after)
+
+
+class FaceCatalog:
+    """Every face's vector and clustering fields, by row, in memory.
+
+    Rows are never reused: a removed face's row is marked dead, and the arrays
+    are rebuilt when the library is opened again.
+    """
+
+    def __init__(self, dim: int = 512):
+        self.dim = dim
+        self.ids: list[str] = []
+        self.row: dict[str, int] = {}
+        self.image_ids: list[str] = []
+        self._vectors = np.zeros((0, dim), dtype=np.float32)
+        self._cluster = np.zeros(0, dtype=np.int64)
+        self._pinned = np.zeros(0, dtype=bool)
+        self._not_a_face = np.zeros(0, dtype=bool)
+        self._alive = np.zeros(0, dtype=bool)
+        self.rejected: dict[int, set[int]] = {}
+        self.people: dict[int, PersonState] = {}
+        self._sums: dict[int, np.ndarray] = {}
+        self._counts: dict[int, int] = {}
+        self._photos: dict[int, Counter[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # -- arrays, trimmed to the rows in use -------------------------------------
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._vectors[: len(self.ids)]
+
+    @property
+    def cluster(self) -> np.ndarray:
+        return self._cluster[: len(self.ids)]
+
+    @property
+    def pinned(self) -> np.ndarray:
+        return self._pinned[: len(self.ids)]
+
+    @property
+    def not_a_face(self) -> np.ndarray:
+        return self._not_a_face[: len(self.ids)]
+
+    @property
+    def alive(self) -> np.ndarray:
+        return self._alive[: len(self.ids)]
+
+    # -- faces -------------------------------------------------------------------
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
+        """Add faces (or replace faces with the same id)."""
+        fresh = [i for i, face_id in enumerate(ids) if face_id not in self.row]
+        for i, face_id in enumerate(ids):
+            if face_id in self.row:
+                self._set_row(self.row[face_id], np.asarray(vectors[i]), payloads[i])
+        if not fresh:
+            return
+        start, needed = len(self.ids), len(self.ids) + len(fresh)
+        if needed > len(self._vectors):
+            capacity = max(needed, int(len(self._vectors) * 1.5) + 1024)
+            self._vectors = _grow(self._vectors, capacity)
+            self._cluster = _grow(self._cluster, capacity, -1)
+            self._pinned = _grow(self._pinned, capacity, False)
+            self._not_a_face = _grow(self._not_a_face, capacity, False)
+            self._alive = _grow(self._alive, capacity, False)
+        for offset, i in enumerate(fresh):
+            row = start + offset
+            self.ids.append(ids[i])
+            self.row[ids[i]] = row
+            self.image_ids.append(payloads[i].get("image_id", ""))
+            self._cluster[row] = -1
+            self._set_row(row, np.asarray(vectors[i]), payloads[i])
+
+    def _set_row(self, row: int, vector: np.ndarray, payload: dict) -> None:
+        self._leave_person(row)
+        self._vectors[row] = vector
+        self._alive[row] = True
+        self._pinned[row] = bool(payload.get(PINNED))
+        self._not_a_face[row] = bool(payload.get(NOT_A_FACE))
+        rejected = payload.get(REJECTED) or []
+        if rejected:
+            self.rejected[row] = set(rejected)
+        else:
+            self.rejected.pop(row, None)
+        cluster = payload.get("cluster_id")
+        self._cluster[row] = -1 if cluster is None else int(cluster)
+        self._join_person(row)
+
+    def remove(self, ids: Iterable[str]) -> None:
+        for face_id in ids:
+            row = self.row.pop(face_id, None)
+            if row is not None:
+                self._leave_person(row)
+                self._alive[row] = False
+                self._cluster[row] = -1
+                self.rejected.pop(row, None)
+
+    def state(self, face_id: str) -> FaceState:
+        row = self.row[face_id]
+        cluster = int(self._cluster[row])
+        return FaceState(
+            None if cluster < 0 else cluster,
+            bool(self._pinned[row]),
+            tuple(sorted(self.rejected.get(row, ()))),
+            bool(self._not_a_face[row]),
+        )
+
+    def set_state(self, face_id: str, state: FaceState) -> None:
+        row = self.row[face_id]
+        self._leave_person(row)
+        self._cluster[row] = -1 if state.cluster_id is None else state.cluster_id
+        self._pinned[row] = state.pinned
+        self._not_a_face[row] = state.not_a_face
+        if state.rejected:
+            self.rejected[row] = set(state.rejected)
+        else:
+            self.rejected.pop(row, None)
+        self._join_person(row)
+
+    def rows_of(self, cluster_id: int) -> np.ndarray:
+        return np.flatnonzero((self.cluster == cluster_id) & self.alive)
+
+    def face_ids_of(self, cluster_id: int) -> list[str]:
+        return [self.ids[r] for r in self.rows_of(cluster_id)]
+
+    def unassigned_rows(self) -> np.ndarray:
+        return np.flatnonzero((self.cluster < 0) & self.alive & ~self.not_a_face)
+
+    def usable_rows(self) -> np.ndarray:
+        """Rows of faces that take part in clustering: alive and not dropped."""
+        return np.flatnonzero(self.alive & ~self.not_a_face)
+
+    # -- per-person sums, kept up to date as faces come and go ------------------
+
+    def _join_person(self, row: int) -> None:
+        cluster = int(self._cluster[row])
+        if cluster < 0 or not self._alive[row]:
+            return
+        if cluster in self._sums:
+            self._sums[cluster] += self._vectors[row]
+            self._counts[cluster] += 1
+        else:
+            self._sums[cluster] = self._vectors[row].astype(np.float64)
+            self._counts[cluster] = 1
+        self._photos.setdefault(cluster, Counter())[self.image_ids[row]] += 1
+
+    def _leave_person(self, row: int) -> None:
+        cluster = int(self._cluster[row])
+        if cluster < 0 or not self._alive[row] or cluster not in self._counts:
+            return
+        self._counts[cluster] -= 1
+        if self._counts[cluster] == 0:
+            del self._counts[cluster], self._sums[cluster], self._photos[cluster]
+            return
+        self._sums[cluster] -= self._vectors[row]
+        # Two faces of one person in one photo happen only by the user's hand.
+        photos = self._photos[cluster]
+        photos[self.image_ids[row]] -= 1
+        if photos[self.image_ids[row]] <= 0:
+            del photos[self.image_ids[row]]
+
+    def face_count(self, cluster_id: int) -> int:
+        return self._counts.get(cluster_id, 0)
+
+    def cluster_ids(self) -> list[int]:
+        return list(self._counts)
+
+    def mean(self, cluster_id: int) -> np.ndarray:
+        return (self._sums[cluster_id] / self._counts[cluster_id]).astype(np.float32)
+
+    def photos_of(self, cluster_id: int) -> Counter[str]:
+        """The photos the person has faces in (a Counter: photo -> faces)."""
+        return self._photos.get(cluster_id, Counter())
+
+    def person_matrix(self) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """(ids, sums P x dim, counts P) of every person with faces."""
+        ids = list(self._counts)
+        if not ids:
+            return [], np.zeros((0, self.dim)), np.zeros(0)
+        return (
+            ids,
+            np.stack([self._sums[c] for c in ids]),
+            np.array([self._counts[c] for c in ids], dtype=np.float64),
+        )
+
+    def similarity_to_person(self, rows: np.ndarray, cluster_id: int) -> np.ndarray:
+        """Mean cosine similarity of each face to the other faces of the person."""
+        count = self.face_count(cluster_id)
+        if count == 0:
+            return np.zeros(len(rows), dtype=np.float32)
+        total = self._vectors[rows] @ self._sums[cluster_id].astype(np.float32)
+        members = self._cluster[rows] == cluster_id
+        # A member's own vector (norm 1) is part of the sum: leave it out.
+        own = np.where(members, 1.0, 0.0)
+        others = np.maximum(count - members.astype(np.int64), 1)
+        return ((total - own) / others).astype(np.float32)
+
+    def next_cluster_id(self) -> int:
+        used = set(self._counts) | set(self.people)
+        return max(used, default=0) + 1
+
+
+def _grow(array: np.ndarray, capacity: int, fill=0) -> np.ndarray:
+    shape = (capacity, *array.shape[1:])
+    grown = np.full(shape, fill, dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
+def with_rejected(state: FaceState, cluster_id: int) -> FaceState:
+    return replace(state, rejected=tuple(sorted(set(state.rejected) | {cluster_id})))

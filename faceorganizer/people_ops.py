@@ -1,0 +1,563 @@
+"""FaceLibrary's people half: clustering, incremental assignment and every
+correction a user makes by hand.
+
+Each correction returns a ChangeSet; `apply(change_set.inverse())` undoes it.
+A correction confirms the people it touches: their faces are pinned, so that
+`cluster_all` keeps them together under the same id, and a face taken out of a
+person (moved elsewhere, or "not this person") records that person among the
+ones it must never join again. Names, hidden flags and cover faces live in the
+people collection; everything else in the faces' payloads. So every correction
+survives re-clustering, new photos and restarts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from faceorganizer.clustering import DEFAULT_THRESHOLD, Constraints, group_faces
+from faceorganizer.errors import FaceNotFoundError, PersonNotFoundError
+from faceorganizer.people import (
+    NOT_A_FACE,
+    PINNED,
+    REJECTED,
+    ChangeSet,
+    FaceCatalog,
+    FaceState,
+    Person,
+    PersonState,
+    with_rejected,
+)
+
+_CATALOG_FIELDS = ["image_id", "cluster_id", PINNED, REJECTED, NOT_A_FACE]
+
+
+class PeopleOperations:
+    """Mixed into FaceLibrary, which provides `faces`, `people_store`,
+    `settings` and `_catalog`."""
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def catalog(self) -> FaceCatalog:
+        """Every face's vector and person, loaded from the store on first use."""
+        if self._catalog is None:
+            catalog = FaceCatalog(self.faces.dim)
+            ids, vectors, payloads = [], [], []
+            for point in self.faces.scroll_all(with_vectors=True, fields=_CATALOG_FIELDS):
+                ids.append(point["id"])
+                vectors.append(point.pop("vector"))
+                payloads.append(point)
+            if ids:
+                catalog.add(ids, np.asarray(vectors, dtype=np.float32), payloads)
+            for record in self.people_store.scroll_all():
+                catalog.people[int(record["id"])] = PersonState(
+                    record.get("name"), bool(record.get("hidden")),
+                    record.get("cover_face_id"), bool(record.get("confirmed")),
+                )
+            self._catalog = catalog
+        return self._catalog
+
+    @property
+    def cluster_threshold(self) -> float:
+        """The similarity threshold in force: the setting, else the one the
+        library was last clustered with, else the default."""
+        if self.settings.cluster_threshold is not None:
+            return self.settings.cluster_threshold
+        return float(self.faces.metadata().get("cluster_threshold", DEFAULT_THRESHOLD))
+
+    # -- reading people ----------------------------------------------------------
+
+    def people(self, include_hidden: bool = False) -> list[Person]:
+        """The people, named first, then the biggest first."""
+        catalog = self.catalog
+        result = []
+        for cluster_id in catalog.cluster_ids():
+            person = self._person(cluster_id)
+            if include_hidden or not person.hidden:
+                result.append(person)
+        result.sort(key=lambda p: (p.name is None, -p.face_count, (p.name or "").casefold(), p.cluster_id))
+        return result
+
+    def get_person(self, cluster_id: int) -> Person:
+        if not self.catalog.face_count(cluster_id):
+            raise PersonNotFoundError(cluster_id)
+        return self._person(cluster_id)
+
+    def _person(self, cluster_id: int) -> Person:
+        state = self.catalog.people.get(cluster_id, PersonState())
+        return Person(
+            cluster_id, state.name, self.catalog.face_count(cluster_id),
+            state.hidden, state.cover_face_id, state.confirmed,
+        )
+
+    def get_cluster(self, cluster_id: int) -> dict:
+        """{"cluster_id", "name", "face_count", "faces": [payloads]} (the seed's contract)."""
+        person = self.get_person(cluster_id)
+        faces = [dict(r.payload, id=str(r.id)) for r in self.faces.get(self.catalog.face_ids_of(cluster_id))]
+        return {"cluster_id": cluster_id, "name": person.name, "face_count": len(faces), "faces": faces}
+
+    def faces_of(self, cluster_id: int) -> list[str]:
+        """The person's face ids, least sure first (lowest similarity to the rest)."""
+        catalog = self.catalog
+        rows = catalog.rows_of(cluster_id)
+        order = np.argsort(catalog.similarity_to_person(rows, cluster_id), kind="stable")
+        return [catalog.ids[r] for r in rows[order]]
+
+    def unassigned_faces(self) -> list[str]:
+        """Faces of no person (strangers seen once, or taken out by the user)."""
+        catalog = self.catalog
+        return [catalog.ids[r] for r in catalog.unassigned_rows()]
+
+    def find_people_by_name(self, name: str) -> list[int]:
+        key = name.strip().casefold()
+        return [
+            cid for cid, state in self.catalog.people.items()
+            if state.name and state.name.casefold() == key and self.catalog.face_count(cid)
+        ]
+
+    # -- corrections -------------------------------------------------------------
+
+    def merge_clusters(self, cluster_ids: Sequence[int], target: int | None = None) -> ChangeSet:
+        """Merge people into `target` (the first id by default), which keeps
+        its id and name (or takes the first source's name if it has none)."""
+        ids = list(dict.fromkeys(int(c) for c in cluster_ids))
+        target = ids[0] if target is None else int(target)
+        for cid in {*ids, target}:
+            self.get_person(cid)
+        sources = [c for c in ids if c != target]
+        catalog = self.catalog
+        faces: dict[str, FaceState] = {}
+        for cid in (target, *sources):
+            for face_id in catalog.face_ids_of(cid):
+                state = catalog.state(face_id)
+                rejected = tuple(r for r in state.rejected if r not in ids and r != target)
+                faces[face_id] = FaceState(target, True, rejected)
+        # Faces that refused a source now refuse the merged person.
+        for row, rejected in list(catalog.rejected.items()):
+            face_id = catalog.ids[row]
+            if face_id not in faces and rejected & set(sources):
+                state = catalog.state(face_id)
+                faces[face_id] = replace(
+                    state, rejected=tuple(sorted((set(state.rejected) - set(sources)) | {target}))
+                )
+        target_state = catalog.people.get(target, PersonState())
+        name = target_state.name or next(
+            (catalog.people[c].name for c in sources if c in catalog.people and catalog.people[c].name), None
+        )
+        people: dict[int, PersonState | None] = {c: None for c in sources}
+        people[target] = replace(target_state, name=name, confirmed=True)
+        description = f"Merge {self._names(sources)} into {self._names([target])}"
+        return self._commit(description, faces, people, result=target)
+
+    def split_cluster(self, cluster_id: int, face_groups: Sequence[Sequence[str]]) -> ChangeSet:
+        """Make each group of the person's faces a new person; result: the new ids."""
+        self.get_person(cluster_id)
+        catalog = self.catalog
+        faces = self._confirm(cluster_id)
+        people: dict[int, PersonState | None] = {cluster_id: self._confirmed_state(cluster_id)}
+        new_ids = []
+        next_id = catalog.next_cluster_id()
+        for group in face_groups:
+            group = [f for f in group if self._state(f).cluster_id == cluster_id]
+            if not group:
+                continue
+            new_id, next_id = next_id, next_id + 1
+            new_ids.append(new_id)
+            people[new_id] = PersonState(confirmed=True)
+            for face_id in group:
+                faces[face_id] = FaceState(new_id, True, catalog.state(face_id).rejected)
+        count = sum(len(g) for g in face_groups)
+        description = f"Split {count} face{'s' * (count != 1)} off {self._names([cluster_id])}"
+        return self._commit(description, faces, people, result=new_ids)
+
+    def reassign_faces(self, face_ids: Sequence[str], target_cluster_id: int | None) -> ChangeSet:
+        """Move faces to a person (a new one when target is None). They stay
+        there, and never return by themselves to the people they left."""
+        catalog = self.catalog
+        people: dict[int, PersonState | None] = {}
+        if target_cluster_id is None:
+            target = catalog.next_cluster_id()
+            people[target] = PersonState(confirmed=True)
+        else:
+            target = int(target_cluster_id)
+            self.get_person(target)
+        faces: dict[str, FaceState] = {}
+        sources = set()
+        for face_id in face_ids:
+            state = self._state(face_id)
+            if state.cluster_id == target:
+                continue
+            rejected = set(state.rejected) - {target}
+            if state.cluster_id is not None:
+                sources.add(state.cluster_id)
+                rejected.add(state.cluster_id)
+            faces[face_id] = FaceState(target, True, tuple(sorted(rejected)))
+        for source in sources:
+            faces = {**self._confirm(source), **faces}
+            people[source] = self._confirmed_state(source)
+        count = len(faces)
+        into = "a new person" if target_cluster_id is None else self._names([target])
+        description = f"Move {count} face{'s' * (count != 1)} to {into}"
+        return self._commit(description, faces, people, result=target)
+
+    def reassign_face(self, face_id: str, target_cluster_id: int | None) -> ChangeSet:
+        """Move one face to a person (the seed's contract)."""
+        return self.reassign_faces([face_id], target_cluster_id)
+
+    def not_this_person(self, face_ids: Sequence[str]) -> ChangeSet:
+        """Take faces out of their person: they become unassigned and never
+        join that person again."""
+        faces: dict[str, FaceState] = {}
+        people: dict[int, PersonState | None] = {}
+        for face_id in face_ids:
+            state = self._state(face_id)
+            if state.cluster_id is None:
+                continue
+            source = state.cluster_id
+            if source not in people:
+                faces = {**self._confirm(source), **faces}
+                people[source] = self._confirmed_state(source)
+            faces[face_id] = FaceState(None, False, with_rejected(state, source).rejected)
+        count = len(face_ids)
+        description = f"Take {count} face{'s' * (count != 1)} out of {self._names(list(people))}"
+        return self._commit(description, faces, people)
+
+    def not_a_face(self, face_ids: Sequence[str]) -> ChangeSet:
+        """Mark false detections: they leave their person and every list."""
+        faces = {}
+        for face_id in face_ids:
+            state = self._state(face_id)
+            faces[face_id] = FaceState(None, False, state.rejected, True)
+        count = len(faces)
+        return self._commit(f"Mark {count} detection{'s' * (count != 1)} as not a face", faces, {})
+
+    def rename(self, cluster_id: int, name: str | None) -> ChangeSet:
+        """Name a person (None or "" removes the name). Naming confirms it."""
+        person = self.get_person(cluster_id)
+        name = (name or "").strip() or None
+        state = replace(self._confirmed_state(cluster_id), name=name)
+        old = f"'{person.name}'" if person.name else "unnamed person"
+        description = f"Rename {old} to '{name}'" if name else f"Remove the name {old}"
+        return self._commit(description, self._confirm(cluster_id), {cluster_id: state})
+
+    def hide(self, cluster_ids: Iterable[int], hidden: bool = True) -> ChangeSet:
+        """Hide people from the people list (or show them again)."""
+        ids = [int(c) for c in cluster_ids]
+        faces: dict[str, FaceState] = {}
+        people: dict[int, PersonState | None] = {}
+        for cid in ids:
+            self.get_person(cid)
+            faces.update(self._confirm(cid))
+            people[cid] = replace(self._confirmed_state(cid), hidden=hidden)
+        verb = "Hide" if hidden else "Show"
+        return self._commit(f"{verb} {self._names(ids)}", faces, people)
+
+    def set_cover(self, cluster_id: int, face_id: str) -> ChangeSet:
+        """Choose the face that represents the person."""
+        self.get_person(cluster_id)
+        if self._state(face_id).cluster_id != cluster_id:
+            raise ValueError(f"face {face_id} is not in person {cluster_id}")
+        state = replace(self.catalog.people.get(cluster_id, PersonState()), cover_face_id=face_id)
+        return self._commit(f"Change the photo of {self._names([cluster_id])}", {}, {cluster_id: state})
+
+    def apply(self, change_set: ChangeSet) -> ChangeSet:
+        """Bring faces and people to the change-set's after-states (undo with
+        `apply(cs.inverse())`, redo with `apply(cs)`)."""
+        return self._commit(change_set.description, change_set.faces_after, change_set.people_after,
+                            result=change_set.result)
+
+    # -- clustering ----------------------------------------------------------------
+
+    def cluster_all(self, threshold: float | None = None) -> int:
+        """Group every face into people again, keeping the user's corrections;
+        returns the number of people."""
+        self.recluster(threshold)
+        return len(self.catalog.cluster_ids())
+
+    def recluster(self, threshold: float | None = None) -> ChangeSet:
+        """`cluster_all`, returning the change-set (so it can be undone)."""
+        if threshold is not None:
+            self.faces.set_metadata({"cluster_threshold": float(threshold)})
+        threshold = self.cluster_threshold if threshold is None else threshold
+        catalog = self.catalog
+        rows = catalog.usable_rows()
+        labels = self._group(rows, threshold)
+        clusters, confidence = self._name_groups(rows, labels)
+        faces_before = {}
+        faces_after = {}
+        updates = {}
+        for row, cluster, conf in zip(rows.tolist(), clusters.tolist(), confidence.tolist()):
+            face_id = catalog.ids[row]
+            state = catalog.state(face_id)
+            new_cluster = None if cluster < 0 else cluster
+            if state.cluster_id != new_cluster:
+                faces_before[face_id] = state
+                faces_after[face_id] = replace(state, cluster_id=new_cluster)
+            updates[face_id] = {"cluster_id": new_cluster, "cluster_confidence": conf}
+        self.faces.update_payloads(
+            {f: u for f, u in updates.items() if f in faces_after or u["cluster_confidence"] is not None}
+        )
+        before_people = self._people_snapshot(faces_before, faces_after)
+        for face_id, state in faces_after.items():
+            catalog.set_state(face_id, state)
+        after_people = self._sync_people(set(before_people) | _clusters(faces_after.values()))
+        return ChangeSet("Re-cluster", faces_before, faces_after, before_people, after_people)
+
+    def _group(self, rows: np.ndarray, threshold: float) -> np.ndarray:
+        """Group the faces at `rows` under the user's constraints."""
+        catalog = self.catalog
+        photo = np.unique(np.asarray(catalog.image_ids, dtype=object)[rows].astype(str), return_inverse=True)[1]
+        pinned = np.where(catalog.pinned[rows], catalog.cluster[rows], -1)
+        local = {row: i for i, row in enumerate(rows.tolist())}
+        rejected = {local[row]: set(r) for row, r in catalog.rejected.items() if row in local}
+        return group_faces(catalog.vectors[rows], Constraints(photo, pinned, rejected), threshold)
+
+    def _name_groups(self, rows: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A person id per face (-1: unassigned) and its mean similarity to the
+        rest of its group. A group keeps the id of its pinned faces, else the
+        id most of its faces had (biggest groups choose first), else a new id;
+        a group smaller than the minimum is no person, unless pinned."""
+        catalog = self.catalog
+        vectors = catalog.vectors[rows]
+        old = catalog.cluster[rows]
+        pinned = catalog.pinned[rows]
+        clusters = np.full(len(rows), -1, dtype=np.int64)
+        confidence = np.full(len(rows), np.nan)
+        order = np.argsort(labels, kind="stable")
+        bounds = np.flatnonzero(np.diff(labels[order])) + 1
+        groups = sorted(np.split(order, bounds), key=len, reverse=True)
+        claimed = set()
+        for group in groups:
+            if pinned[group].any():
+                claimed.add(int(old[group][pinned[group]][0]))
+        next_id = catalog.next_cluster_id()
+        for group in groups:
+            if pinned[group].any():
+                cluster = int(old[group][pinned[group]][0])
+            elif len(group) < self.settings.min_faces:
+                continue
+            else:
+                forbidden = set().union(*(catalog.rejected.get(int(rows[i]), set()) for i in group))
+                votes = Counter(int(c) for c in old[group] if c >= 0 and c not in claimed and c not in forbidden)
+                if votes:
+                    cluster = votes.most_common(1)[0][0]
+                else:
+                    cluster, next_id = next_id, next_id + 1
+                claimed.add(cluster)
+            clusters[group] = cluster
+            if len(group) > 1:
+                total = vectors[group].sum(axis=0)
+                confidence[group] = (vectors[group] @ total - 1.0) / (len(group) - 1)
+        confidence = np.where(np.isnan(confidence), None, np.round(confidence, 3))
+        return clusters, confidence
+
+    def _people_of_new_faces(self, analyses) -> dict[str, dict]:
+        """The person of each new face, found before its first write.
+
+        A face joins the person whose faces it resembles most, scored by the
+        mean similarity to its closest faces (up to ASSIGN_K of them), if that
+        reaches the threshold; never a person already in the same photo. The
+        closest faces, not all of them: a person seen as a child and as an
+        adult takes a new adult photo by its adult faces. Faces indexed again
+        keep the person and corrections they had.
+        """
+        catalog = self.catalog
+        threshold = self.cluster_threshold
+        assigned = np.flatnonzero((catalog.cluster >= 0) & catalog.alive)
+        result: dict[str, dict] = {}
+        for a in analyses:
+            taken = set()
+            pairs = []
+            for face_id, face in a.faces:
+                if face_id in catalog.row:
+                    state = catalog.state(face_id)
+                    result[face_id] = {**state.payload(), "cluster_confidence": None}
+                    taken.add(state.cluster_id)
+                    continue
+                result[face_id] = {**FaceState(None).payload(), "cluster_confidence": None}
+                for score, cluster in _person_scores(catalog, assigned, face.embedding, threshold):
+                    pairs.append((score, face_id, cluster))
+            for score, face_id, cluster in sorted(pairs, reverse=True):
+                if result[face_id]["cluster_id"] is not None or cluster in taken:
+                    continue
+                if a.image_id in catalog.photos_of(cluster):
+                    continue
+                result[face_id].update(cluster_id=cluster, cluster_confidence=round(score, 3))
+                taken.add(cluster)
+        return result
+
+    def _group_unassigned(self, face_ids: Sequence[str]) -> None:
+        """Let new unassigned faces form people with the unassigned faces they
+        resemble, once a group reaches the minimum size. Only the new faces'
+        neighbourhood is grouped, not the library."""
+        catalog = self.catalog
+        threshold = self.cluster_threshold
+        new = np.array(
+            [catalog.row[f] for f in face_ids if f in catalog.row and catalog.cluster[catalog.row[f]] < 0],
+            dtype=np.int64,
+        )
+        if not len(new):
+            return
+        pool = catalog.unassigned_rows()
+        candidates = np.union1d(new, _near(catalog.vectors, new, pool, threshold))
+        candidates = np.union1d(candidates, _near(catalog.vectors, candidates, pool, threshold))
+        labels = self._group(candidates, threshold)
+        clusters, confidence = self._name_groups(candidates, labels)
+        faces_after = {}
+        updates = {}
+        for row, cluster, conf in zip(candidates.tolist(), clusters.tolist(), confidence.tolist()):
+            if cluster >= 0:
+                face_id = catalog.ids[row]
+                faces_after[face_id] = replace(catalog.state(face_id), cluster_id=cluster)
+                updates[face_id] = {"cluster_id": cluster, "cluster_confidence": conf}
+        if updates:
+            self.faces.update_payloads(updates)
+            for face_id, state in faces_after.items():
+                catalog.set_state(face_id, state)
+            self._sync_people(_clusters(faces_after.values()))
+
+    # -- writing -------------------------------------------------------------------
+
+    def _commit(
+        self,
+        description: str,
+        faces: dict[str, FaceState],
+        people: dict[int, PersonState | None],
+        result: object = None,
+    ) -> ChangeSet:
+        """Write face and person states; return what changed."""
+        catalog = self.catalog
+        before = {f: catalog.state(f) for f in faces if f in catalog.row}
+        faces = {f: s for f, s in faces.items() if f in before and before[f] != s}
+        before = {f: before[f] for f in faces}
+        people_before = self._people_snapshot(before, faces, people)
+        by_state: dict[FaceState, list[str]] = {}
+        for face_id, state in faces.items():
+            by_state.setdefault(state, []).append(face_id)
+        for state, ids in by_state.items():
+            confidence = 1.0 if state.pinned and state.cluster_id is not None else None
+            self.faces.update_payload(ids, {**state.payload(), "cluster_confidence": confidence})
+            for face_id in ids:
+                catalog.set_state(face_id, state)
+        for cid, state in people.items():
+            if state is None:
+                catalog.people.pop(cid, None)
+            else:
+                catalog.people[cid] = state
+        people_after = self._sync_people(set(people_before))
+        return ChangeSet(description, before, faces, people_before, people_after, result)
+
+    def _people_snapshot(self, before, after, people=()) -> dict[int, PersonState | None]:
+        """The current state of every person these face changes and person
+        changes touch (None for a person that does not exist)."""
+        catalog = self.catalog
+        ids = _clusters(before.values()) | _clusters(after.values()) | set(people)
+        return {
+            cid: catalog.people.get(cid, PersonState()) if catalog.face_count(cid) else None
+            for cid in ids
+        }
+
+    def _sync_people(self, cluster_ids: Iterable[int]) -> dict[int, PersonState | None]:
+        """Write the people collection for these people (mean vector, face
+        count, cover face; deleted when they have no faces left)."""
+        catalog = self.catalog
+        put, gone, states = {}, [], {}
+        for cid in cluster_ids:
+            count = catalog.face_count(cid)
+            if not count:
+                catalog.people.pop(cid, None)
+                gone.append(cid)
+                states[cid] = None
+                continue
+            state = catalog.people.get(cid, PersonState())
+            members = catalog.rows_of(cid)
+            if state.cover_face_id is None or catalog.row.get(state.cover_face_id) not in set(members.tolist()):
+                best = members[np.argmax(catalog.similarity_to_person(members, cid))]
+                state = replace(state, cover_face_id=catalog.ids[best])
+            catalog.people[cid] = state
+            states[cid] = state
+            mean = catalog.mean(cid)
+            put[cid] = (
+                mean / max(float(np.linalg.norm(mean)), 1e-12),
+                {"name": state.name, "hidden": state.hidden, "cover_face_id": state.cover_face_id,
+                 "confirmed": state.confirmed, "face_count": count},
+            )
+        self.people_store.put(put)
+        self.people_store.delete(gone)
+        return states
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _state(self, face_id: str) -> FaceState:
+        if face_id not in self.catalog.row:
+            raise FaceNotFoundError(face_id)
+        return self.catalog.state(face_id)
+
+    def _confirm(self, cluster_id: int) -> dict[str, FaceState]:
+        """Pin every face of the person."""
+        catalog = self.catalog
+        return {
+            face_id: replace(catalog.state(face_id), pinned=True)
+            for face_id in catalog.face_ids_of(cluster_id)
+        }
+
+    def _confirmed_state(self, cluster_id: int) -> PersonState:
+        return replace(self.catalog.people.get(cluster_id, PersonState()), confirmed=True)
+
+    def _names(self, cluster_ids: Sequence[int]) -> str:
+        names = []
+        for cid in cluster_ids:
+            state = self.catalog.people.get(cid)
+            names.append(f"'{state.name}'" if state and state.name else f"person {cid}")
+        if len(names) > 3:
+            return f"{', '.join(names[:3])} and {len(names) - 3} more"
+        return " and ".join(names) if len(names) <= 2 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _clusters(states: Iterable[FaceState]) -> set[int]:
+    return {s.cluster_id for s in states if s.cluster_id is not None}
+
+
+#: A new face is compared with this many of a person's closest faces.
+ASSIGN_K = 5
+_CANDIDATES = 64
+
+
+def _person_scores(catalog: FaceCatalog, assigned: np.ndarray, vector: np.ndarray,
+                   threshold: float) -> list[tuple[float, int]]:
+    """(score, person) for the people a face could join: the mean similarity
+    to the person's closest faces (up to ASSIGN_K), at least `threshold`."""
+    if not len(assigned):
+        return []
+    sims = catalog.vectors[assigned] @ vector
+    top = min(_CANDIDATES, len(sims))
+    best = np.argpartition(-sims, top - 1)[:top]
+    floor = float(sims[best].min()) if top < len(sims) else -1.0
+    by_person: dict[int, list[float]] = {}
+    for i in best[sims[best] >= threshold].tolist():
+        by_person.setdefault(int(catalog.cluster[assigned[i]]), []).append(float(sims[i]))
+    scores = []
+    for cluster, values in by_person.items():
+        want = min(ASSIGN_K, catalog.face_count(cluster))
+        values = sorted(values, reverse=True)[:want]
+        # Faces of the person beyond the candidates are at most `floor` alike.
+        values += [floor] * (want - len(values))
+        score = sum(values) / want
+        if score >= threshold:
+            scores.append((score, cluster))
+    return scores
+
+
+def _near(vectors: np.ndarray, rows: np.ndarray, pool: np.ndarray, threshold: float) -> np.ndarray:
+    """The rows of `pool` at least `threshold` similar to one of `rows`."""
+    if not len(rows) or not len(pool):
+        return np.zeros(0, dtype=np.int64)
+    hit = np.zeros(len(pool), dtype=bool)
+    pool_vectors = vectors[pool]
+    for start in range(0, len(rows), 1024):
+        hit |= (vectors[rows[start : start + 1024]] @ pool_vectors.T >= threshold).any(axis=0)
+    return pool[hit]
