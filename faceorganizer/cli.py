@@ -79,6 +79,45 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--threshold", type=float, metavar="T",
                         help="only faces at least this similar (cosine, -1..1)")
     search.add_argument("--json", action="store_true", help="print JSON")
+
+    cluster = commands.add_parser(
+        "cluster", parents=[common], help="group all faces into people again",
+        description="Group every face into people again. Corrections (merges, splits, moved "
+        "faces, names, hidden people) are kept.",
+    )
+    cluster.add_argument("--threshold", type=float, metavar="T",
+                         help="how alike a face must be to a person's faces (mean cosine "
+                         "similarity); kept for later indexing")
+
+    people = commands.add_parser("people", parents=[common], help="list the people")
+    people.add_argument("--hidden", action="store_true", help="also hidden people")
+    people.add_argument("--json", action="store_true", help="print JSON")
+
+    merge = commands.add_parser("merge", parents=[common], help="merge people into the first")
+    merge.add_argument("ids", nargs="+", type=int, metavar="ID")
+
+    split = commands.add_parser("split", parents=[common], help="make some faces of a person a new person")
+    split.add_argument("id", type=int, metavar="ID")
+    split.add_argument("face_ids", nargs="+", metavar="FACE_ID")
+
+    reassign = commands.add_parser("reassign", parents=[common], help="move faces to a person")
+    reassign.add_argument("face_ids", nargs="+", metavar="FACE_ID")
+    reassign.add_argument("id", metavar="ID", help="a person id, or 'new' for a new person")
+
+    rename = commands.add_parser("rename", parents=[common], help="name a person")
+    rename.add_argument("id", type=int, metavar="ID")
+    rename.add_argument("name", metavar="NAME", help="the name ('' removes it)")
+
+    hide = commands.add_parser("hide", parents=[common], help="hide people from the people list")
+    hide.add_argument("ids", nargs="+", type=int, metavar="ID")
+    hide.add_argument("--show", action="store_true", help="show them again instead")
+
+    not_person = commands.add_parser(
+        "not-this-person", parents=[common], help="take faces out of their person for good")
+    not_person.add_argument("face_ids", nargs="+", metavar="FACE_ID")
+
+    not_face = commands.add_parser("not-a-face", parents=[common], help="drop false detections")
+    not_face.add_argument("face_ids", nargs="+", metavar="FACE_ID")
     return parser
 
 
@@ -279,8 +318,63 @@ def _cmd_search(args) -> int:
     return 0
 
 
+# -- people --------------------------------------------------------------------
+
+
+def _cmd_cluster(args) -> int:
+    with _open(args) as library:
+        started = time.monotonic()
+        count = library.cluster_all(args.threshold)
+        unassigned = len(library.unassigned_faces())
+    print(f"{count:,} people, {unassigned:,} faces unassigned ({_duration(time.monotonic() - started)})")
+    return 0
+
+
+def _cmd_people(args) -> int:
+    with _open(args) as library:
+        people = library.people(include_hidden=args.hidden)
+    rows = [
+        {"cluster_id": p.cluster_id, "name": p.name, "face_count": p.face_count, "hidden": p.hidden}
+        for p in people
+    ]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for r in rows:
+            hidden = "  (hidden)" if r["hidden"] else ""
+            print(f"{r['cluster_id']:>6}  {r['face_count']:>6} faces  {r['name'] or 'Unnamed'}{hidden}")
+    return 0
+
+
+def _change(args, operation) -> int:
+    """Run one correction and say what it did."""
+    with _open(args) as library:
+        change = operation(library)
+    print(change.description if change else "Nothing to change")
+    return 0
+
+
 COMMANDS = {
     "index": _cmd_index,
     "faces": _cmd_faces,
     "search": _cmd_search,
+    "cluster": _cmd_cluster,
+    "people": _cmd_people,
+    "merge": lambda a: _change(a, lambda lib: lib.merge_clusters(a.ids)),
+    "split": lambda a: _change(a, lambda lib: lib.split_cluster(a.id, [a.face_ids])),
+    "reassign": lambda a: _change(
+        a, lambda lib: lib.reassign_faces(a.face_ids, None if a.id == "new" else _person_id(a.id))
+    ),
+    "rename": lambda a: _change(a, lambda lib: lib.rename(a.id, a.name)),
+    "hide": lambda a: _change(a, lambda lib: lib.hide(a.ids, hidden=not a.show)),
+    "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
+    "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),
 }
+
+
+def _person_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise FaceOrganizerError(f"{text!r} is not a person id (a number, or 'new')") from None

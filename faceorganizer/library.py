@@ -495,16 +495,18 @@ class FaceLibrary(PeopleOperations):
         records = self.faces.get([face_id]) if _looks_like_id(face_id) else []
         if not records:
             raise FaceNotFoundError(face_id)
-        return dict(records[0].payload, id=str(records[0].id))
+        return _face_dict(dict(records[0].payload, id=str(records[0].id)))
 
     def iter_faces(self, cluster_id: int | None = None, *, unassigned: bool = False) -> Iterator[dict]:
         """Every face's payload (of one person, or the unassigned ones)."""
         if unassigned:
-            yield from self.faces.get_by_filter("cluster_id", None)
+            faces = self.faces.get_by_filter("cluster_id", None)
+            faces = (f for f in faces if not f.get("not_a_face"))
         elif cluster_id is not None:
-            yield from self.faces.get_by_filter("cluster_id", cluster_id)
+            faces = self.faces.get_by_filter("cluster_id", cluster_id)
         else:
-            yield from self.faces.scroll_all()
+            faces = self.faces.scroll_all()
+        return map(_face_dict, faces)
 
     def thumbnail_path(self, face_id: str) -> Path:
         return self.thumbnails.path(face_id)
@@ -648,6 +650,15 @@ def _face_payload(face_id: str, a: _Analysis, face: DetectedFace, now: str) -> d
         "cluster_confidence": None,
         "indexed_at": now,
     }
+
+
+_FACE_DEFAULTS = {"cluster_id": None, "cluster_confidence": None, "pinned": False,
+                  "rejected_clusters": [], "not_a_face": False}
+
+
+def _face_dict(payload: dict) -> dict:
+    """A face's payload with every field present (the store drops null values)."""
+    return {**_FACE_DEFAULTS, **payload}
 
 
 def _outcome(a: _Analysis) -> PhotoOutcome:

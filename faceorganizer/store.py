@@ -95,7 +95,8 @@ def _match(field: str, value: Any) -> models.Filter:
     if isinstance(value, (list, tuple, set, frozenset)):
         condition = models.FieldCondition(key=field, match=models.MatchAny(any=list(value)))
     elif value is None:
-        return models.Filter(must=[models.IsNullCondition(is_null=models.PayloadField(key=field))])
+        # A null payload value may be stored as no value at all.
+        return models.Filter(must=[models.IsEmptyCondition(is_empty=models.PayloadField(key=field))])
     else:
         condition = models.FieldCondition(key=field, match=models.MatchValue(value=value))
     return models.Filter(must=[condition])

@@ -85,3 +85,40 @@ def write_huge_png(path: Path, width: int = 30000, height: int = 30000) -> None:
         fp.write(chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)))
         fp.write(chunk(b"IDAT", b"".join(parts)))
         fp.write(chunk(b"IEND", b""))
+
+
+def photo_variant(source: Path, target: Path, seed: int) -> Path:
+    """Another photo of the same people: cropped, rescaled, mirrored, lit and
+    compressed differently (as a burst or a second shot would be)."""
+    import numpy as np
+    from PIL import Image, ImageEnhance
+
+    rng = np.random.default_rng(seed)
+    image = Image.open(source).convert("RGB")
+    w, h = image.size
+    left, top = rng.uniform(0, 0.04) * w, rng.uniform(0, 0.04) * h
+    right, bottom = w - rng.uniform(0, 0.04) * w, h - rng.uniform(0, 0.04) * h
+    image = image.crop((int(left), int(top), int(right), int(bottom)))
+    scale = rng.uniform(0.8, 1.3)
+    image = image.resize((int(image.width * scale), int(image.height * scale)), Image.Resampling.BICUBIC)
+    if rng.random() < 0.5:
+        image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    image = ImageEnhance.Brightness(image).enhance(rng.uniform(0.85, 1.15))
+    image = ImageEnhance.Color(image).enhance(rng.uniform(0.7, 1.2))
+    image.save(target, "JPEG", quality=int(rng.integers(75, 93)))
+    return target
+
+
+@pytest.fixture
+def make_photos(tmp_path, sample_photos):
+    """make_photos(folder, name, count, first_seed) -> variants of a sample photo."""
+
+    def make(folder: str, name: str, count: int, first_seed: int = 0) -> list[Path]:
+        target = tmp_path / folder
+        target.mkdir(exist_ok=True)
+        return [
+            photo_variant(sample_photos[name], target / f"{name}-{seed}.jpg", seed)
+            for seed in range(first_seed, first_seed + count)
+        ]
+
+    return make
