@@ -1,12 +1,12 @@
 """Group faces into people: pure computation on vectors, no store.
 
-The similarity graph comes from exact top-k neighbour lists computed with
-blocked float32 matrix products (one pass over the vectors, no per-face store
-query). Faces are then grouped by average linkage on that sparse graph: two
-groups join when the mean similarity over *all* pairs of their faces (a pair
-that is not among the neighbours counts as 0) reaches the threshold. Unlike
-connected components (single linkage), one accidental strong edge cannot chain
-two people together; the rule is measured against the alternatives in
+The similarity graph comes from top-k neighbour lists computed with blocked
+float32 matrix products (exact up to EXACT_LIMIT faces, from an inverted file
+above), never from one store query per face. Faces are grouped by a
+two-threshold rule on that graph (see `group_faces`): a strong edge joins two
+groups, weak edges only in numbers. It was chosen by measurement against
+connected components (the seed's rule, which chains look-alikes), average
+linkage, mutual k-NN, Chinese Whispers, Louvain and density rules: see
 benchmarks/cluster_quality.py and benchmarks/cluster_explore.py.
 
 Constraints, applied during grouping:
@@ -18,13 +18,16 @@ Constraints, applied during grouping:
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Default similarity threshold of the average linkage (cosine, -1..1).
-DEFAULT_THRESHOLD = 0.32
+#: Default similarity (cosine, -1..1) of a strong edge: one is enough to join.
+DEFAULT_THRESHOLD = 0.45
+#: Weak edges are at least threshold - WEAK_MARGIN similar ...
+WEAK_MARGIN = 0.025
+#: ... and SUPPORT of them are needed to join two groups.
+SUPPORT = 2
 #: Neighbours per face in the similarity graph.
 DEFAULT_K = 32
 #: Smallest group that becomes a person (unless the user confirmed it).
@@ -33,38 +36,105 @@ DEFAULT_MIN_FACES = 3
 _BLOCK = 2048
 
 
-def knn(vectors: np.ndarray, k: int = DEFAULT_K, queries: np.ndarray | None = None,
-        min_similarity: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """The k most similar rows of `vectors` for each query row (each vector
-    itself when `queries` is None, leaving out the row itself).
+def knn(vectors: np.ndarray, k: int = DEFAULT_K, min_similarity: float = -1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The k most similar other rows of `vectors` (unit vectors) for each row.
 
-    Returns (indices, similarities), each queries x k, best first; entries
-    below `min_similarity` have index -1. Blocked, so memory stays at
-    block x N floats.
+    Returns (indices, similarities), each N x k, best first; an entry below
+    `min_similarity` has index -1. Exact up to EXACT_LIMIT rows; above, the
+    candidates come from an inverted file (spherical k-means cells, each face
+    compared with the faces of its NPROBE nearest cells), and every candidate
+    is scored exactly.
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    self_query = queries is None
-    queries = vectors if self_query else np.ascontiguousarray(queries, dtype=np.float32)
-    n, m = len(vectors), len(queries)
-    k = min(k, n - 1 if self_query else n)
-    indices = np.full((m, max(k, 0)), -1, dtype=np.int64)
-    sims = np.zeros((m, max(k, 0)), dtype=np.float32)
-    if k <= 0:
-        return indices, sims
-    for start in range(0, m, _BLOCK):
-        block = queries[start : start + _BLOCK] @ vectors.T
-        if self_query:
-            rows = np.arange(len(block))
-            block[rows, start + rows] = -np.inf
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        top_sims = np.take_along_axis(block, top, axis=1)
-        order = np.argsort(-top_sims, axis=1)
-        top = np.take_along_axis(top, order, axis=1)
-        top_sims = np.take_along_axis(top_sims, order, axis=1)
-        top[top_sims < min_similarity] = -1
-        indices[start : start + len(block)] = top
-        sims[start : start + len(block)] = top_sims
+    n = len(vectors)
+    k = max(0, min(k, n - 1))
+    if n <= EXACT_LIMIT:
+        indices, sims = _exact_knn(vectors, k)
+    else:
+        indices, sims = _ivf_knn(vectors, k)
+    indices[sims < min_similarity] = -1
     return indices, sims
+
+
+#: Up to this many faces, neighbours are found by comparing every pair.
+EXACT_LIMIT = 12_000
+#: Cells an inverted-file search looks in, per face.
+NPROBE = 6
+
+
+def _top_k(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of the k largest entries of each row, best first."""
+    if k >= block.shape[1]:
+        top = np.argsort(-block, axis=1)[:, :k]
+        return top, np.take_along_axis(block, top, axis=1)
+    top = np.argpartition(-block, k - 1, axis=1)[:, :k]
+    values = np.take_along_axis(block, top, axis=1)
+    order = np.argsort(-values, axis=1)
+    return np.take_along_axis(top, order, axis=1), np.take_along_axis(values, order, axis=1)
+
+
+def _exact_knn(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    n = len(vectors)
+    indices = np.full((n, k), -1, dtype=np.int64)
+    sims = np.full((n, k), -np.inf, dtype=np.float32)
+    if k == 0:
+        return indices, sims
+    for start in range(0, n, _BLOCK):
+        block = vectors[start : start + _BLOCK] @ vectors.T
+        rows = np.arange(len(block))
+        block[rows, start + rows] = -np.inf  # not its own neighbour
+        indices[start : start + len(block)], sims[start : start + len(block)] = _top_k(block, k)
+    return indices, sims
+
+
+def _ivf_knn(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    n, _ = vectors.shape
+    cells = max(16, int(np.sqrt(n)))
+    centroids = _spherical_kmeans(vectors, cells, seed)
+    # Each face lives in its nearest cell and looks in its NPROBE nearest.
+    probes = np.empty((n, NPROBE), dtype=np.int64)
+    for start in range(0, n, 8192):
+        scores = vectors[start : start + 8192] @ centroids.T
+        probes[start : start + 8192] = _top_k(scores, NPROBE)[0]
+    home = probes[:, 0]
+    members = np.argsort(home, kind="stable")
+    bounds = np.searchsorted(home[members], np.arange(cells + 1))
+    cand_idx = np.full((n, NPROBE, k), -1, dtype=np.int64)
+    cand_sim = np.full((n, NPROBE, k), -np.inf, dtype=np.float32)
+    for probe in range(NPROBE):
+        queries_by_cell = np.argsort(probes[:, probe], kind="stable")
+        query_bounds = np.searchsorted(probes[queries_by_cell, probe], np.arange(cells + 1))
+        for cell in range(cells):
+            database = members[bounds[cell] : bounds[cell + 1]]
+            queries = queries_by_cell[query_bounds[cell] : query_bounds[cell + 1]]
+            if not len(database) or not len(queries):
+                continue
+            for start in range(0, len(queries), _BLOCK):
+                chunk = queries[start : start + _BLOCK]
+                block = vectors[chunk] @ vectors[database].T
+                block[chunk[:, None] == database[None, :]] = -np.inf
+                top, values = _top_k(block, min(k, len(database)))
+                cand_idx[chunk, probe, : top.shape[1]] = database[top]
+                cand_sim[chunk, probe, : top.shape[1]] = values
+    cand_idx = cand_idx.reshape(n, -1)
+    cand_sim = cand_sim.reshape(n, -1)
+    top, values = _top_k(cand_sim, k)
+    return np.take_along_axis(cand_idx, top, axis=1), values
+
+
+def _spherical_kmeans(vectors: np.ndarray, cells: int, seed: int, iterations: int = 8) -> np.ndarray:
+    """Cell centres (unit vectors) fitted on a sample of the vectors."""
+    rng = np.random.default_rng(seed)
+    sample = vectors[rng.choice(len(vectors), min(len(vectors), cells * 64), replace=False)]
+    centroids = sample[rng.choice(len(sample), cells, replace=False)].copy()
+    for _ in range(iterations):
+        assignment = np.argmax(sample @ centroids.T, axis=1)
+        sums = np.zeros_like(centroids)
+        np.add.at(sums, assignment, sample)
+        empty = ~sums.any(axis=1)
+        sums[empty] = sample[rng.choice(len(sample), int(empty.sum()), replace=False)]
+        centroids = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+    return centroids
 
 
 @dataclass
@@ -92,52 +162,85 @@ def group_faces(
     threshold: float = DEFAULT_THRESHOLD,
     k: int = DEFAULT_K,
 ) -> np.ndarray:
-    """Group faces by constrained average linkage; a group number per face.
+    """Group faces by the two-threshold rule; a group number per face.
 
-    Two groups join, most similar pair first, while the mean cosine similarity
-    over all pairs of their faces is at least `threshold`. That mean is exact
-    and cheap: it is the dot product of the groups' vector sums divided by the
-    product of their sizes. The top-k graph only proposes which groups to
-    compare. Faces that join nothing stay in groups of one.
+    1. Strong edges (similarity >= `threshold`) join their groups, best
+       first (single linkage), unless a constraint forbids it.
+    2. Weak edges (>= threshold - WEAK_MARGIN) join two groups only when at
+       least SUPPORT of them connect the pair: one middling edge, the usual
+       way a stranger or a look-alike chains two people, is not enough.
+       Repeated until nothing joins.
+    3. The pinned faces of a person end as one group (must-link); only now,
+       so that a person the user merged from two looks (as a child and as an
+       adult, say) is compared with new faces look by look.
+    Faces that join nothing stay in groups of one.
     """
     n = len(vectors)
     constraints = constraints or Constraints.none(n)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    vectors = np.asarray(vectors, dtype=np.float32)
-    idx, sims = knn(vectors, k, min_similarity=threshold)
-    merger = _Merger(vectors, constraints)
-    rows = np.repeat(np.arange(n), idx.shape[1])
-    keep = idx.ravel() >= 0
-    heap = list(zip((-sims.ravel()[keep]).tolist(), rows[keep].tolist(), idx.ravel()[keep].tolist()))
-    heapq.heapify(heap)
-    merger.run(heap, threshold)
-    # The pinned faces of a person are one person (must-link), joined only
-    # now: a person the user merged from two looks (as a child and as an
-    # adult, say) is compared with new faces look by look, not as one average.
-    first: dict[int, int] = {}
+    weak = threshold - WEAK_MARGIN
+    idx, sims = knn(np.asarray(vectors, dtype=np.float32), k, min_similarity=weak)
+    first, second, similarity = _edges(idx, sims)
+    groups = _Groups(constraints)
+    strong = similarity >= threshold
+    for i, j in zip(first[strong].tolist(), second[strong].tolist()):
+        a, b = groups.find(i), groups.find(j)
+        if a != b and groups.compatible(a, b):
+            groups.union(a, b)
+
+    weak_first, weak_second, weak_sims = first[~strong], second[~strong], similarity[~strong]
+    joined = True
+    while joined:
+        joined = False
+        links: dict[tuple[int, int], list[float]] = {}
+        for i, j, s in zip(weak_first.tolist(), weak_second.tolist(), weak_sims.tolist()):
+            a, b = groups.find(i), groups.find(j)
+            if a != b:
+                link = links.setdefault((min(a, b), max(a, b)), [0, 0.0])
+                link[0] += 1
+                link[1] += s
+        for (a, b), (count, _) in sorted(links.items(), key=lambda kv: (-kv[1][0], -kv[1][1])):
+            if count < SUPPORT:
+                break
+            a, b = groups.find(a), groups.find(b)
+            if a != b and groups.compatible(a, b):
+                groups.union(a, b)
+                joined = True
+
+    anchor: dict[int, int] = {}
     for row in np.flatnonzero(constraints.pinned >= 0).tolist():
         person = int(constraints.pinned[row])
-        if person in first:
-            merger.union(merger.find(first[person]), merger.find(row))
+        if person in anchor:
+            groups.union(groups.find(anchor[person]), groups.find(row))
         else:
-            first[person] = row
-    return merger.labels()
+            anchor[person] = row
+    return groups.labels()
 
 
-class _Merger:
-    """Union-find over faces with, at each root, the group's vector sum, size,
-    photos and constraints."""
+def _edges(idx: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each neighbour pair once (i < j), most similar first."""
+    n = len(idx)
+    rows = np.repeat(np.arange(n), idx.shape[1])
+    cols = idx.ravel()
+    keep = cols >= 0
+    a, b = np.minimum(rows[keep], cols[keep]), np.maximum(rows[keep], cols[keep])
+    pairs, first = np.unique(a * n + b, return_index=True)
+    similarity = sims.ravel()[keep][first]
+    order = np.argsort(-similarity, kind="stable")
+    return pairs[order] // n, pairs[order] % n, similarity[order]
 
-    def __init__(self, vectors: np.ndarray, constraints: Constraints):
-        n = len(vectors)
+
+class _Groups:
+    """Union-find over faces, with at each root the group's photos, its pinned
+    person (or -1) and the people its faces must not join."""
+
+    def __init__(self, constraints: Constraints):
+        n = len(constraints.photo)
         self.parent = np.arange(n)
-        self.sums = vectors.astype(np.float64)
-        self.size = np.ones(n, dtype=np.int64)
         self.photos: list[set[int]] = [{int(p)} for p in constraints.photo]
         self.person = constraints.pinned.astype(np.int64).copy()
-        self.forbidden: list[set[int]] = [constraints.rejected.get(i, set()) for i in range(n)]
-        self.neighbours: list[set[int]] = [set() for _ in range(n)]
+        self.forbidden: list[set[int]] = [set(constraints.rejected.get(i, ())) for i in range(n)]
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -148,9 +251,6 @@ class _Merger:
             parent[i], i = root, parent[i]
         return root
 
-    def average(self, a: int, b: int) -> float:
-        return float(self.sums[a] @ self.sums[b]) / (self.size[a] * self.size[b])
-
     def compatible(self, a: int, b: int) -> bool:
         pa, pb = self.person[a], self.person[b]
         if pa >= 0 and pb >= 0 and pa != pb:
@@ -160,56 +260,19 @@ class _Merger:
         small, large = sorted((self.photos[a], self.photos[b]), key=len)
         return small.isdisjoint(large)
 
-    def union(self, a: int, b: int) -> int:
-        """Join groups a and b; returns the new root."""
-        if a == b:
-            return a
-        if len(self.photos[a]) + len(self.neighbours[a]) < len(self.photos[b]) + len(self.neighbours[b]):
+    def union(self, a: int, b: int) -> None:
+        """Join group b into a, keeping the bigger photo set's root."""
+        if len(self.photos[a]) < len(self.photos[b]):
             a, b = b, a
         self.parent[b] = a
-        self.sums[a] += self.sums[b]
-        self.size[a] += self.size[b]
         self.photos[a] |= self.photos[b]
+        self.photos[b] = set()
         if self.person[a] < 0:
             self.person[a] = self.person[b]
         if self.forbidden[b]:
-            self.forbidden[a] = self.forbidden[a] | self.forbidden[b]
-        self.neighbours[a] |= self.neighbours[b]
-        self.photos[b] = self.neighbours[b] = set()
-        return a
-
-    def run(self, heap: list[tuple[float, int, int]], threshold: float) -> None:
-        """Merge best-first from a heap of (-similarity, i, j) candidates."""
-        for _, i, j in heap:
-            self.neighbours[i].add(j)
-            self.neighbours[j].add(i)
-        while heap:
-            neg, i, j = heapq.heappop(heap)
-            a, b = self.find(i), self.find(j)
-            if a == b:
-                continue
-            average = self.average(a, b)
-            if average < threshold:
-                continue
-            if average < -neg - 1e-6:
-                # The groups grew since this was queued: queue their current mean.
-                heapq.heappush(heap, (-average, a, b))
-                continue
-            if not self.compatible(a, b):
-                continue
-            small = b if len(self.neighbours[b]) < len(self.neighbours[a]) else a
-            others = {self.find(x) for x in self.neighbours[small]}
-            root = self.union(a, b)
-            # The merged group is compared again with the smaller side's neighbours.
-            others.discard(root)
-            if others:
-                candidates = np.fromiter(others, dtype=np.int64, count=len(others))
-                means = (self.sums[candidates] @ self.sums[root]) / (self.size[candidates] * self.size[root])
-                for other, mean in zip(candidates.tolist(), means.tolist()):
-                    if mean >= threshold:
-                        heapq.heappush(heap, (-mean, root, other))
+            self.forbidden[a] |= self.forbidden[b]
 
     def labels(self) -> np.ndarray:
-        roots = np.fromiter((self.find(i) for i in range(len(self.parent))), dtype=np.int64,
-                            count=len(self.parent))
+        n = len(self.parent)
+        roots = np.fromiter((self.find(i) for i in range(n)), dtype=np.int64, count=n)
         return np.unique(roots, return_inverse=True)[1]

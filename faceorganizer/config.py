@@ -49,11 +49,12 @@ class Settings:
     )
     cluster_threshold: float | None = field(
         default=None,
-        metadata={"help": "how alike (mean cosine similarity, -1..1) a face must be to the faces "
-                          "of a person to join it; unset: the library's last value, else 0.32"},
+        metadata={"help": "how alike (cosine similarity, -1..1) two faces must be to count as one "
+                          "person; slightly less alike faces need two such links. Unset: the "
+                          "library's last value, else 0.45"},
     )
     min_faces: int = field(
-        default=3,
+        default=2,
         metadata={"help": "a group of faces becomes a person once it has this many faces; "
                           "smaller groups stay unassigned (a named person is always listed)"},
     )

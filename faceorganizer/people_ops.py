@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from faceorganizer.clustering import DEFAULT_THRESHOLD, Constraints, group_faces
+from faceorganizer.clustering import DEFAULT_THRESHOLD, SUPPORT, WEAK_MARGIN, Constraints, group_faces
 from faceorganizer.errors import FaceNotFoundError, PersonNotFoundError
 from faceorganizer.people import (
     NOT_A_FACE,
@@ -356,14 +356,10 @@ class PeopleOperations:
         return clusters, confidence
 
     def _people_of_new_faces(self, analyses) -> dict[str, dict]:
-        """The person of each new face, found before its first write.
-
-        A face joins the person whose faces it resembles most, scored by the
-        mean similarity to its closest faces (up to ASSIGN_K of them), if that
-        reaches the threshold; never a person already in the same photo. The
-        closest faces, not all of them: a person seen as a child and as an
-        adult takes a new adult photo by its adult faces. Faces indexed again
-        keep the person and corrections they had.
+        """The person of each new face, found before its first write: the
+        person it resembles most by the rule of `group_faces` (one strong edge
+        to its faces, or two weak ones); never a person already in the same
+        photo. Faces indexed again keep the person and corrections they had.
         """
         catalog = self.catalog
         threshold = self.cluster_threshold
@@ -522,34 +518,28 @@ def _clusters(states: Iterable[FaceState]) -> set[int]:
     return {s.cluster_id for s in states if s.cluster_id is not None}
 
 
-#: A new face is compared with this many of a person's closest faces.
-ASSIGN_K = 5
 _CANDIDATES = 64
 
 
 def _person_scores(catalog: FaceCatalog, assigned: np.ndarray, vector: np.ndarray,
                    threshold: float) -> list[tuple[float, int]]:
-    """(score, person) for the people a face could join: the mean similarity
-    to the person's closest faces (up to ASSIGN_K), at least `threshold`."""
+    """(score, person) for the people a face may join, by the rule of
+    `group_faces`: one strong edge to the person's faces, or SUPPORT weak
+    ones. The score is the face's best similarity to the person."""
     if not len(assigned):
         return []
     sims = catalog.vectors[assigned] @ vector
     top = min(_CANDIDATES, len(sims))
     best = np.argpartition(-sims, top - 1)[:top]
-    floor = float(sims[best].min()) if top < len(sims) else -1.0
+    best = best[sims[best] >= threshold - WEAK_MARGIN]
     by_person: dict[int, list[float]] = {}
-    for i in best[sims[best] >= threshold].tolist():
+    for i in best.tolist():
         by_person.setdefault(int(catalog.cluster[assigned[i]]), []).append(float(sims[i]))
-    scores = []
-    for cluster, values in by_person.items():
-        want = min(ASSIGN_K, catalog.face_count(cluster))
-        values = sorted(values, reverse=True)[:want]
-        # Faces of the person beyond the candidates are at most `floor` alike.
-        values += [floor] * (want - len(values))
-        score = sum(values) / want
-        if score >= threshold:
-            scores.append((score, cluster))
-    return scores
+    return [
+        (max(values), cluster)
+        for cluster, values in by_person.items()
+        if max(values) >= threshold or len(values) >= SUPPORT
+    ]
 
 
 def _near(vectors: np.ndarray, rows: np.ndarray, pool: np.ndarray, threshold: float) -> np.ndarray:

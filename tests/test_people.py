@@ -244,14 +244,16 @@ def test_a_new_photo_joins_its_people_at_once(t1_library, make_photos):
     assert all(library.get_face(f)["cluster_confidence"] > 0.3 for f in face_ids)
 
 
-def test_few_faces_wait_unassigned_until_a_person_forms(library, make_photos):
-    photos = make_photos("yao", "yaoming", 3)
-    library.index(photos[0])
-    library.index(photos[1])
-    assert library.people() == [] and len(library.unassigned_faces()) == 2
-    library.index(photos[2])
+@pytest.mark.parametrize("min_faces", [2, 3])
+def test_few_faces_wait_unassigned_until_a_person_forms(library, make_photos, min_faces):
+    library.settings.min_faces = min_faces
+    photos = make_photos("yao", "yaoming", min_faces)
+    for i, photo in enumerate(photos[:-1]):
+        library.index(photo)
+        assert library.people() == [] and len(library.unassigned_faces()) == i + 1
+    library.index(photos[-1])
     [person] = library.people()
-    assert person.face_count == 3 and library.unassigned_faces() == []
+    assert person.face_count == min_faces and library.unassigned_faces() == []
 
 
 def test_bad_ids_are_refused(t1_library):
