@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    gui = commands.add_parser(
+        "gui", parents=[common], help="open the window (the default command)",
+        description="Open the window. FOLDERs are added to the library and indexed.",
+    )
+    gui.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
+    gui.add_argument("--screenshot", metavar="FILE.png",
+                     help="open, wait until the people and their thumbnails are shown, save the window"
+                     " as FILE.png and exit")
+
     index = commands.add_parser(
         "index", parents=[common], help="find the faces in the photos of folders",
         description="Index the photos in FOLDERs: new and changed photos are analysed, "
@@ -123,10 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv.insert(0, "gui")  # `faceorganizer ~/Pictures` opens the window
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
+    if args.command == "gui":
+        for folder in args.folders:
+            if not folder.is_dir():
+                parser.error(f"{folder}: no such folder, and not a command")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s: %(message)s",
@@ -355,7 +368,15 @@ def _change(args, operation) -> int:
     return 0
 
 
+def _cmd_gui(args) -> int:
+    from faceorganizer.ui.app import run
+
+    return run([str(f) for f in args.folders], str(args.library) if args.library else None,
+               args.qdrant_url, args.screenshot)
+
+
 COMMANDS = {
+    "gui": _cmd_gui,
     "index": _cmd_index,
     "faces": _cmd_faces,
     "search": _cmd_search,

@@ -508,6 +508,35 @@ class FaceLibrary(PeopleOperations):
             faces = self.faces.scroll_all()
         return map(_face_dict, faces)
 
+    def paths_of(self, face_ids: Sequence[str]) -> dict[str, str | None]:
+        """The photo path of each face."""
+        return {str(r.id): (r.payload or {}).get("path") for r in self.faces.get(face_ids, fields=["path"])}
+
+    # -- folders -----------------------------------------------------------------
+
+    def folders(self) -> list[str]:
+        """The folders the user added to the library (indexed by a rescan)."""
+        return list(self.photos.metadata().get("folders", []))
+
+    def add_folders(self, folders: Iterable[str | os.PathLike]) -> list[str]:
+        current = self.folders()
+        for folder in folders:
+            path = str(Path(folder).expanduser().resolve())
+            if path not in current:
+                current.append(path)
+        self.photos.set_metadata({"folders": current})
+        return current
+
+    def remove_folder(self, folder: str | os.PathLike) -> int:
+        """Stop indexing a folder and forget its photos' faces (the photos
+        stay untouched); returns how many faces were forgotten."""
+        path = str(Path(folder).expanduser().resolve())
+        self.photos.set_metadata({"folders": [f for f in self.folders() if f != path]})
+        records = self.photos.get_by_filter("folders", path)
+        forgotten = sum(len(r.get("face_ids", [])) for r in records)
+        self._forget_photos(records)
+        return forgotten
+
     def thumbnail_path(self, face_id: str) -> Path:
         return self.thumbnails.path(face_id)
 

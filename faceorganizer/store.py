@@ -150,11 +150,17 @@ class Collection:
                 ]
             self.client.upsert(self.name, points=points, wait=True)
 
-    def get(self, ids: Sequence[str], with_vectors: bool = False) -> list[models.Record]:
-        """The points with these ids that exist, in no particular order."""
+    def get(
+        self, ids: Sequence[str], with_vectors: bool = False, fields: Sequence[str] | None = None
+    ) -> list[models.Record]:
+        """The points with these ids that exist (with only `fields` of their
+        payload, if given), in no particular order."""
         records = []
+        with_payload: bool | list[str] = list(fields) if fields is not None else True
         for chunk in _chunks(list(ids), _SCROLL_BATCH):
-            records += self.client.retrieve(self.name, ids=list(chunk), with_vectors=with_vectors)
+            records += self.client.retrieve(
+                self.name, ids=list(chunk), with_vectors=with_vectors, with_payload=with_payload
+            )
         return records
 
     def payloads(self, ids: Sequence[str]) -> dict[str, dict]:

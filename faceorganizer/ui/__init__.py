@@ -1,0 +1,1 @@
+"""The Qt desktop application: models, views and the window over the core."""

@@ -1,0 +1,747 @@
+"""The main window: folders and lists on the left, the people grid in the
+middle, the selected person's faces on the right, progress at the bottom.
+
+The window never touches the library itself: it asks the worker thread
+(LibraryClient.call) and updates its models from the answers. Every correction
+comes back as a change-set, which goes on the undo stack.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceorganizer.people import ChangeSet, Person
+from faceorganizer.ui import resources
+from faceorganizer.ui.models import FacesModel, PeopleModel
+from faceorganizer.ui.settings import SettingsDialog, load_settings
+from faceorganizer.ui.thumbnails import ThumbnailLoader
+from faceorganizer.ui.viewer import PhotoViewer
+from faceorganizer.ui.views import DropBar, GridView
+from faceorganizer.ui.worker import UNASSIGNED, LibraryClient, LibraryInfo, PhotoInfo, Progress
+
+#: Sidebar entries that choose what the people grid shows.
+ALL, NAMED, HIDDEN = "all", "named", "hidden"
+
+
+class ChangeCommand(QUndoCommand):
+    """A correction on the undo stack. It is already done when pushed."""
+
+    def __init__(self, client: LibraryClient, change: ChangeSet):
+        super().__init__(change.description)
+        self.client = client
+        self.change = change
+        self._done = True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self.client.call("apply", self.change)
+
+    def undo(self) -> None:
+        self.client.call("apply", self.change.inverse())
+
+
+class MainWindow(QMainWindow):
+    """Signals: `ready` once the library is open and the first people shown."""
+
+    ready = Signal()
+
+    def __init__(self, client: LibraryClient, initial_folders: list[str] | None = None, *,
+                 library_dir: str | None = None, qdrant_url: str | None = None, interactive: bool = True):
+        super().__init__()
+        self.client = client
+        self.interactive = interactive
+        self.failed = False
+        self.settings = load_settings()
+        # --library and --qdrant-url choose the library for this run only.
+        if library_dir:
+            self.settings.library_dir = str(library_dir)
+        if qdrant_url:
+            self.settings.qdrant_url = qdrant_url
+        self.initial_folders = [str(Path(f).expanduser().resolve()) for f in initial_folders or []]
+        self.info: LibraryInfo | None = None
+        self.people: list[Person] = []
+        self.unassigned_count = 0
+        self.scope = ALL
+        self.current_key = None  # the person (or UNASSIGNED) in the faces pane
+        self.job_running = False
+        self.people_loaded = False
+        self.faces_loaded = False
+        self.viewer: PhotoViewer | None = None
+
+        self.setWindowTitle("faceorganizer")
+        self.setWindowIcon(resources.app_icon())
+        self.undo_stack = QUndoStack(self)
+        self.thumbnails = ThumbnailLoader(parent=self)
+        self.people_model = PeopleModel(self.thumbnails, self)
+        self.faces_model = FacesModel(self.thumbnails, self)
+
+        self._build_actions()
+        self._build_toolbar()
+        self._build_central()
+        self._build_menus()
+        self._build_status()
+        self._connect()
+        self._restore_layout()
+        self.client.call("open", self.settings.library_dir, self.settings.qdrant_url, self.settings.core)
+
+    # -- building -------------------------------------------------------------------
+
+    def _action(self, text: str, slot, shortcut=None, icon: str | None = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if icon:
+            action.setIcon(resources.icon(icon, self.palette()))
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.add_folder_action = self._action("Add folder…", self.add_folder, QKeySequence.StandardKey.Open,
+                                              "add-folder", "Add a folder of photos to the library")
+        self.rescan_action = self._action("Rescan", self.rescan, QKeySequence.StandardKey.Refresh, "rescan",
+                                          "Look for new, changed and deleted photos in the library's folders")
+        self.recluster_action = self._action("Re-cluster", self.recluster, "Ctrl+R", "recluster",
+                                             "Group all faces into people again (your corrections are kept)")
+        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.setIcon(resources.icon("undo", self.palette()))
+        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.redo_action.setIcon(resources.icon("redo", self.palette()))
+        self.settings_action = self._action("Settings…", self.open_settings, QKeySequence.StandardKey.Preferences,
+                                            "settings", "Similarity threshold, face sizes, library location")
+        self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.rename_action = self._action("Rename", self.rename_current, "F2")
+        self.merge_action = self._action("Merge selected people", self.merge_selected, "Ctrl+M")
+        self.hide_action = self._action("Hide or show selected people", self.toggle_hidden, "H")
+        self.new_person_action = self._action("Make a new person", self.faces_to_new_person, "Ctrl+N")
+        self.not_person_action = self._action("Not this person", self.faces_not_this_person,
+                                              QKeySequence.StandardKey.Delete)
+        self.not_face_action = self._action("Not a face", self.faces_not_a_face, "Shift+Del")
+        self.open_photo_action = self._action("Open photo", self.open_current_face, "Return")
+        self.select_all_action = self._action("Select all", self.select_all, QKeySequence.StandardKey.SelectAll)
+        self.show_hidden_action = self._action("Show hidden people", lambda: self.set_scope(HIDDEN))
+        # Shortcuts that act on one grid only live on that grid.
+        for action in (self.not_person_action, self.not_face_action, self.new_person_action,
+                       self.open_photo_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        for action in (self.rename_action, self.merge_action, self.hide_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main", self)
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(20, 20))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (self.add_folder_action, self.rescan_action, self.recluster_action):
+            bar.addAction(action)
+        bar.addSeparator()
+        bar.addAction(self.undo_action)
+        bar.addAction(self.redo_action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Find a person…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Find a person")
+        bar.addWidget(self.search)
+        self.addToolBar(bar)
+
+    def _build_central(self) -> None:
+        # Sidebar.
+        self.sidebar = QTreeWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setHeaderHidden(True)
+        self.sidebar.setRootIsDecorated(False)
+        self.sidebar.setIndentation(10)
+        self.sidebar.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.sidebar.setAccessibleName("Library")
+        self.library_section = self._section("LIBRARY")
+        self.people_section = self._section("PEOPLE")
+        self.faces_section = self._section("FACES")
+        self.scope_items = {
+            ALL: self._entry(self.people_section, "All people", ALL, "person"),
+            NAMED: self._entry(self.people_section, "Named", NAMED, "person"),
+            HIDDEN: self._entry(self.people_section, "Hidden", HIDDEN, "hidden"),
+            UNASSIGNED: self._entry(self.faces_section, "Unassigned faces", UNASSIGNED, "faces"),
+        }
+        self.sidebar.expandAll()
+
+        # People grid, or the invitation of an empty library.
+        self.people_view = GridView(112, with_text=True)
+        self.people_view.setModel(self.people_model)
+        self.people_view.setAccessibleName("People")
+        self.people_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.people_view.addActions([self.rename_action, self.merge_action, self.hide_action])
+        self.people_title = QLabel("People")
+        self.people_title.setObjectName("paneHeader")
+        people_page = QWidget()
+        layout = QVBoxLayout(people_page)
+        layout.setContentsMargins(12, 10, 4, 0)
+        layout.addWidget(self.people_title)
+        layout.addWidget(self.people_view)
+
+        empty = QWidget()
+        layout = QVBoxLayout(empty)
+        layout.addStretch(2)
+        icon = QLabel()
+        icon.setPixmap(resources.app_icon().pixmap(96, 96))
+        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title = QLabel("Find the people in your photos")
+        title.setObjectName("emptyTitle")
+        text = QLabel("Add a folder of photos: faceorganizer finds every face and groups them into people.\n"
+                      "Everything stays on this computer: photos are never changed, uploaded or shared.")
+        text.setObjectName("emptyText")
+        self.empty_button = QPushButton("Add a folder of photos")
+        self.empty_button.setObjectName("addFolderButton")
+        self.empty_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.empty_button.clicked.connect(self.add_folder)
+        for widget in (icon, title, text):
+            widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(widget)
+        layout.addSpacing(12)
+        layout.addWidget(self.empty_button, alignment=Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(3)
+        self.center = QStackedWidget()
+        self.center.addWidget(empty)
+        self.center.addWidget(people_page)
+
+        # Faces of the selected person, with the drop zones.
+        self.faces_title = QLabel("")
+        self.faces_title.setObjectName("paneHeader")
+        self.faces_subtitle = QLabel("")
+        self.faces_subtitle.setObjectName("paneSubtitle")
+        self.rename_button = QToolButton()
+        self.rename_button.setText("✎")
+        self.rename_button.setToolTip("Name this person (F2)")
+        self.rename_button.setAccessibleName("Rename")
+        self.rename_button.clicked.connect(self.rename_shown_person)
+        header = QHBoxLayout()
+        header.addWidget(self.faces_title)
+        header.addWidget(self.rename_button)
+        header.addStretch(1)
+        header.addWidget(self.faces_subtitle)
+        self.faces_view = GridView(88, with_text=False)
+        self.faces_view.setModel(self.faces_model)
+        self.faces_view.setAccessibleName("Faces")
+        self.faces_view.setAcceptDrops(False)
+        self.faces_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.faces_view.addActions([self.not_person_action, self.not_face_action, self.new_person_action,
+                                    self.open_photo_action])
+        self.drop_bar = DropBar()
+        self.drop_bar.hide()
+        faces_page = QWidget()
+        layout = QVBoxLayout(faces_page)
+        layout.setContentsMargins(12, 10, 8, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.faces_view)
+        layout.addWidget(self.drop_bar)
+
+        self.splitter = QSplitter()
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.center)
+        self.splitter.addWidget(faces_page)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([220, 640, 440])
+        self.setCentralWidget(self.splitter)
+
+    def _section(self, title: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(self.sidebar, [title])
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        font = item.font(0)
+        font.setPointSizeF(font.pointSizeF() * 0.85)
+        font.setBold(True)
+        item.setFont(0, font)
+        item.setForeground(0, self.palette().placeholderText())
+        return item
+
+    def _entry(self, section: QTreeWidgetItem, text: str, key, icon: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(section, [text])
+        item.setData(0, Qt.ItemDataRole.UserRole, key)
+        item.setIcon(0, resources.icon(icon, self.palette()))
+        return item
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file = menus.addMenu("&File")
+        for action in (self.add_folder_action, self.rescan_action, self.recluster_action):
+            file.addAction(action)
+        file.addSeparator()
+        file.addAction(self.settings_action)
+        file.addSeparator()
+        file.addAction(self.quit_action)
+        edit = menus.addMenu("&Edit")
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
+        edit.addSeparator()
+        for action in (self.select_all_action, self.rename_action, self.merge_action, self.hide_action):
+            edit.addAction(action)
+        edit.addSeparator()
+        for action in (self.new_person_action, self.not_person_action, self.not_face_action):
+            edit.addAction(action)
+        view = menus.addMenu("&View")
+        view.addAction(self.show_hidden_action)
+        view.addAction(self.open_photo_action)
+
+    def _build_status(self) -> None:
+        status = self.statusBar()
+        self.status_message = QLabel("")
+        self.status_message.setObjectName("statusMessage")
+        self.undo_link = QLabel('<a href="undo">Undo</a>')
+        self.undo_link.linkActivated.connect(lambda _: self.undo_stack.undo())
+        self.undo_link.hide()
+        self.progress_label = QLabel("")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(False)
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("✕")
+        self.cancel_button.setToolTip("Stop (what is done is kept)")
+        self.cancel_button.setAccessibleName("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_job)
+        status.addWidget(self.status_message)
+        status.addWidget(self.undo_link)
+        status.addPermanentWidget(self.progress_label)
+        status.addPermanentWidget(self.progress_bar)
+        status.addPermanentWidget(self.cancel_button)
+        self._show_progress(False)
+
+    def _connect(self) -> None:
+        worker = self.client.worker
+        worker.opened.connect(self._on_opened)
+        worker.openFailed.connect(self._on_open_failed)
+        worker.peopleChanged.connect(self._on_people)
+        worker.facesReady.connect(self._on_faces)
+        worker.changed.connect(self._on_changed)
+        worker.progress.connect(self._on_progress)
+        worker.jobFinished.connect(self._on_job_finished)
+        worker.photoReady.connect(self._on_photo)
+        worker.foldersChanged.connect(self._set_folders)
+        worker.error.connect(self._on_error)
+        self.people_model.mergeRequested.connect(self.merge_into)
+        self.people_model.moveRequested.connect(self.move_faces)
+        self.people_model.renameRequested.connect(self.rename)
+        self.people_view.selectionModel().currentChanged.connect(self._on_person_chosen)
+        self.people_view.customContextMenuRequested.connect(self._people_menu)
+        self.faces_view.customContextMenuRequested.connect(self._faces_menu)
+        self.faces_view.doubleClicked.connect(lambda index: self.open_face(index.data(Qt.ItemDataRole.UserRole + 2)))
+        self.faces_view.dragStarted.connect(self.drop_bar.show)
+        self.faces_view.dragFinished.connect(self.drop_bar.hide)
+        self.drop_bar.new_person.dropped.connect(lambda ids: self.change("reassign_faces", ids, None))
+        self.drop_bar.not_this_person.dropped.connect(lambda ids: self.change("not_this_person", ids))
+        self.drop_bar.not_a_face.dropped.connect(lambda ids: self.change("not_a_face", ids))
+        self.sidebar.itemClicked.connect(self._on_sidebar)
+        self.sidebar.customContextMenuRequested.connect(self._sidebar_menu)
+        self.search.textChanged.connect(lambda _: self._show_people())
+        self.undo_stack.indexChanged.connect(lambda _: self.undo_link.setVisible(self.undo_stack.canUndo()))
+
+    # -- library events ---------------------------------------------------------------
+
+    def _on_opened(self, info: LibraryInfo) -> None:
+        self.info = info
+        self.thumbnails.set_folder(info.thumbnails)
+        self._set_folders(info.folders)
+        self.setWindowTitle(f"faceorganizer — {info.folder}")
+        if self.initial_folders:
+            self.client.call("add_folders", self.initial_folders)
+            self.initial_folders = []
+
+    def _on_open_failed(self, message: str) -> None:
+        self.failed = True
+        if self.interactive:
+            QMessageBox.critical(self, "faceorganizer", message)
+        else:
+            print(f"faceorganizer: {message}", file=sys.stderr)
+        self.close()
+
+    def _on_error(self, message: str) -> None:
+        self.status_message.setText(f"⚠ {message}")
+
+    def _set_folders(self, folders: list[str]) -> None:
+        self.library_section.takeChildren()
+        for folder in folders:
+            item = QTreeWidgetItem(self.library_section, [Path(folder).name or folder])
+            item.setToolTip(0, folder)
+            item.setData(0, Qt.ItemDataRole.UserRole, ("folder", folder))
+            item.setIcon(0, resources.icon("folder", self.palette()))
+        if self.info:
+            self.info.folders = list(folders)
+        self._update_center()
+
+    def _on_people(self, people: list[Person], unassigned: int) -> None:
+        self.people = people
+        self.unassigned_count = unassigned
+        self.people_view.delegate.names = [p.name for p in people if p.name]
+        counts = {
+            ALL: sum(1 for p in people if not p.hidden),
+            NAMED: sum(1 for p in people if p.name and not p.hidden),
+            HIDDEN: sum(1 for p in people if p.hidden),
+            UNASSIGNED: unassigned,
+        }
+        labels = {ALL: "All people", NAMED: "Named", HIDDEN: "Hidden", UNASSIGNED: "Unassigned faces"}
+        for key, item in self.scope_items.items():
+            item.setText(0, f"{labels[key]}  ·  {counts[key]:,}")
+        self._show_people()
+        self.people_loaded = True
+        self._update_center()
+        if self.current_key is None and self.people_model.rowCount():
+            self.people_view.setCurrentIndex(self.people_model.index(0))
+        elif self.current_key is not None:
+            self._refresh_faces()
+
+    def _show_people(self) -> None:
+        text = self.search.text().strip().casefold()
+        if self.scope == HIDDEN:
+            shown = [p for p in self.people if p.hidden]
+        elif self.scope == NAMED:
+            shown = [p for p in self.people if p.name and not p.hidden]
+        else:
+            shown = [p for p in self.people if not p.hidden]
+        if text:
+            shown = [p for p in shown if p.name and text in p.name.casefold()]
+        self.people_model.set_items(shown)
+        title = {ALL: "People", NAMED: "Named people", HIDDEN: "Hidden people"}.get(self.scope, "People")
+        self.people_title.setText(f"{title}  ({len(shown):,})")
+
+    def _update_center(self) -> None:
+        empty = not self.people and not self.unassigned_count and not (self.info and self.info.folders)
+        self.center.setCurrentIndex(0 if empty and not self.job_running else 1)
+
+    def _on_person_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.show_faces(self.people_model.item(current.row()).cluster_id)
+
+    def show_faces(self, key) -> None:
+        """Show the faces of a person (or the unassigned faces) on the right."""
+        if key != self.current_key:
+            self.faces_model.set_items([])
+        self.current_key = key
+        self.faces_model.key = key
+        self._refresh_faces()
+
+    def _refresh_faces(self) -> None:
+        if self.current_key is not None:
+            self.client.call("faces", self.current_key)
+
+    def _on_faces(self, key, faces: list) -> None:
+        if key != self.current_key:
+            return
+        self.faces_model.set_items(faces)
+        self.faces_loaded = True
+        count = f"{len(faces):,} face{'s' * (len(faces) != 1)}"
+        if key == UNASSIGNED:
+            self.faces_title.setText("Unassigned faces")
+            self.faces_subtitle.setText(count)
+            self.rename_button.hide()
+        else:
+            person = next((p for p in self.people if p.cluster_id == key), None)
+            self.faces_title.setText(person.name if person and person.name else "Unnamed person")
+            self.faces_subtitle.setText(f"{count} · least sure first")
+            self.rename_button.show()
+        if not self.job_running:
+            self.ready.emit()
+
+    def _on_changed(self, change: ChangeSet, is_new: bool) -> None:
+        if is_new:
+            self.undo_stack.push(ChangeCommand(self.client, change))
+            self.status_message.setText(change.description)
+        if self.viewer is not None and self.viewer.isVisible():
+            self.client.call("photo", self.viewer.info.face_id, self.viewer.key)
+
+    def _on_progress(self, progress: Progress) -> None:
+        self.job_running = True
+        self._show_progress(True)
+        if progress.total:
+            self.progress_bar.setRange(0, progress.total)
+            self.progress_bar.setValue(progress.done)
+            left = ""
+            if progress.seconds_left is not None and progress.done < progress.total:
+                left = f" · {_duration(progress.seconds_left)} left"
+            self.progress_label.setText(
+                f"{progress.label}  {progress.done:,} / {progress.total:,} photos · {progress.faces:,} faces{left}"
+            )
+        else:
+            self.progress_bar.setRange(0, 0)
+            self.progress_label.setText(progress.label)
+        self._update_center()
+
+    def _on_job_finished(self, job: str, summary: str) -> None:
+        self.job_running = False
+        self._show_progress(False)
+        self.status_message.setText(summary)
+        self._update_center()
+        self._refresh_faces()
+        if not self.faces_loaded and not self.people:
+            self.ready.emit()
+
+    def _show_progress(self, visible: bool) -> None:
+        for widget in (self.progress_label, self.progress_bar, self.cancel_button):
+            widget.setVisible(visible)
+
+    # -- user actions -------------------------------------------------------------------
+
+    def change(self, operation: str, *args) -> None:
+        """Ask for a correction; it lands on the undo stack when done."""
+        self.client.call("change", operation, args)
+
+    def merge_into(self, sources: list[int], target: int) -> None:
+        self.change("merge_clusters", [target, *sources])
+
+    def move_faces(self, face_ids: list[str], target: int) -> None:
+        self.change("reassign_faces", face_ids, target)
+
+    def rename(self, cluster_id: int, name: str) -> None:
+        same = [p for p in self.people if p.name and name and p.name.casefold() == name.casefold()
+                and p.cluster_id != cluster_id]
+        if same:
+            answer = QMessageBox.question(
+                self, "Merge people?",
+                f"There is already a person named '{same[0].name}'. Are these the same person?\n\n"
+                "Yes merges them; No gives both the same name.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No | QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                return
+            if answer == QMessageBox.StandardButton.Yes:
+                self.change("merge_clusters", [same[0].cluster_id, cluster_id])
+                return
+        self.change("rename", cluster_id, name)
+
+    def selected_people(self) -> list[int]:
+        rows = sorted(i.row() for i in self.people_view.selectionModel().selectedIndexes())
+        current = self.people_view.currentIndex()
+        ids = [self.people_model.item(r).cluster_id for r in rows]
+        if current.isValid() and self.people_model.item(current.row()).cluster_id in ids:
+            first = self.people_model.item(current.row()).cluster_id
+            ids.remove(first)
+            ids.insert(0, first)
+        return ids
+
+    def selected_faces(self) -> list[str]:
+        rows = sorted(i.row() for i in self.faces_view.selectionModel().selectedIndexes())
+        return [self.faces_model.item(r).face_id for r in rows]
+
+    def rename_current(self) -> None:
+        index = self.people_view.currentIndex()
+        if index.isValid():
+            self.people_view.setFocus()
+            self.people_view.edit(index)
+
+    def rename_shown_person(self) -> None:
+        row = self.people_model.row_of(self.current_key)
+        if row >= 0:
+            self.people_view.setCurrentIndex(self.people_model.index(row))
+            self.rename_current()
+
+    def merge_selected(self) -> None:
+        ids = self.selected_people()
+        if len(ids) >= 2:
+            self.change("merge_clusters", ids)
+
+    def toggle_hidden(self) -> None:
+        ids = self.selected_people()
+        if ids:
+            hidden = {p.cluster_id: p.hidden for p in self.people}
+            self.change("hide", ids, not all(hidden.get(i) for i in ids))
+
+    def faces_to_new_person(self) -> None:
+        if faces := self.selected_faces():
+            self.change("reassign_faces", faces, None)
+
+    def faces_not_this_person(self) -> None:
+        if (faces := self.selected_faces()) and self.current_key != UNASSIGNED:
+            self.change("not_this_person", faces)
+
+    def faces_not_a_face(self) -> None:
+        if faces := self.selected_faces():
+            self.change("not_a_face", faces)
+
+    def select_all(self) -> None:
+        view = self.faces_view if self.faces_view.hasFocus() else self.people_view
+        view.selectAll()
+
+    def open_current_face(self) -> None:
+        index = self.faces_view.currentIndex()
+        if index.isValid():
+            self.open_face(self.faces_model.item(index.row()).face_id)
+
+    def open_face(self, face_id: str) -> None:
+        self.client.call("photo", face_id, self.current_key)
+
+    def _on_photo(self, info: PhotoInfo) -> None:
+        if self.viewer is None:
+            self.viewer = PhotoViewer(self)
+            self.viewer.navigate.connect(lambda face_id: self.client.call("photo", face_id, self.viewer.key))
+            self.viewer.faceClicked.connect(self._select_face)
+        self.viewer.show_photo(info, self.current_key)
+
+    def _select_face(self, face_id: str) -> None:
+        row = self.faces_model.row_of(face_id)
+        if row >= 0:
+            index = self.faces_model.index(row)
+            self.faces_view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self.faces_view.scrollTo(index)
+
+    def add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", str(Path.home()))
+        if folder:
+            self.client.call("add_folders", [folder])
+
+    def rescan(self) -> None:
+        self.client.call("index", None)
+
+    def recluster(self) -> None:
+        self.client.call("recluster")
+
+    def cancel_job(self) -> None:
+        self.client.cancel()
+        self.progress_label.setText("Stopping…")
+
+    def set_scope(self, scope) -> None:
+        if scope == UNASSIGNED:
+            self.people_view.clearSelection()
+            self.show_faces(UNASSIGNED)
+            return
+        self.scope = scope
+        self._show_people()
+        item = self.scope_items[scope]
+        self.sidebar.setCurrentItem(item)
+
+    def _on_sidebar(self, item: QTreeWidgetItem) -> None:
+        key = item.data(0, Qt.ItemDataRole.UserRole)
+        if key in (ALL, NAMED, HIDDEN, UNASSIGNED):
+            self.set_scope(key)
+
+    def _sidebar_menu(self, position) -> None:
+        item = self.sidebar.itemAt(position)
+        data = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        menu = QMenu(self)
+        if isinstance(data, tuple) and data[0] == "folder":
+            folder = data[1]
+            menu.addAction("Rescan this folder", lambda: self.client.call("index", [folder]))
+            menu.addAction("Remove from library…", lambda: self._remove_folder(folder))
+        else:
+            menu.addAction(self.add_folder_action)
+        menu.exec(self.sidebar.viewport().mapToGlobal(position))
+
+    def _remove_folder(self, folder: str) -> None:
+        answer = QMessageBox.question(
+            self, "Remove folder",
+            f"Remove {folder} from the library?\n\nThe faces found in its photos, and your corrections of "
+            "them, are forgotten. The photos themselves are not touched.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.client.call("remove_folder", folder)
+
+    def _people_menu(self, position) -> None:
+        index = self.people_view.indexAt(position)
+        if not index.isValid():
+            return
+        menu = QMenu(self)
+        menu.addAction(self.rename_action)
+        menu.addAction(self.merge_action)
+        menu.addAction(self.hide_action)
+        move = menu.addMenu("Merge into…")
+        for person in self.people:
+            if person.name and person.cluster_id not in self.selected_people():
+                move.addAction(person.name, lambda p=person.cluster_id: self.merge_into(self.selected_people(), p))
+        move.setEnabled(not move.isEmpty())
+        menu.exec(self.people_view.viewport().mapToGlobal(position))
+
+    def _faces_menu(self, position) -> None:
+        if not self.selected_faces():
+            return
+        menu = QMenu(self)
+        menu.addAction(self.open_photo_action)
+        move = menu.addMenu("Move to…")
+        for person in self.people:
+            if person.cluster_id != self.current_key and not person.hidden:
+                label = person.name or f"Unnamed ({person.face_count:,} faces)"
+                move.addAction(label, lambda p=person.cluster_id: self.move_faces(self.selected_faces(), p))
+        menu.addAction(self.new_person_action)
+        menu.addSeparator()
+        menu.addAction(self.not_person_action)
+        menu.addAction(self.not_face_action)
+        menu.exec(self.faces_view.viewport().mapToGlobal(position))
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            old = self.settings
+            self.settings = dialog.result_settings()
+            self.settings.save()
+            if (old.library_dir, old.qdrant_url) != (self.settings.library_dir, self.settings.qdrant_url):
+                self.undo_stack.clear()
+                self.people_model.set_items([])
+                self.faces_model.set_items([])
+                self.current_key = None
+                self.client.call("open", self.settings.library_dir, self.settings.qdrant_url, self.settings.core)
+            else:
+                self.client.call("settings", self.settings.core)
+
+    # -- window -------------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        stored = QSettings()
+        geometry = stored.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1360, 860)
+        state = stored.value("window/splitter")
+        if isinstance(state, QByteArray):
+            self.splitter.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        stored = QSettings()
+        stored.setValue("window/geometry", self.saveGeometry())
+        stored.setValue("window/splitter", self.splitter.saveState())
+        if self.viewer is not None:
+            self.viewer.close()
+        self.client.shutdown()
+        self.thumbnails.wait()
+        super().closeEvent(event)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+

@@ -1,0 +1,255 @@
+"""List models for the grids. They hold only what a tile shows (ids, names,
+counts) and update in place from the worker's results, so selection and
+scroll position survive every change. Drops do not edit rows: they ask for an
+operation, and the rows change when its result comes back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, Qt, Signal
+
+from faceorganizer.people import Person
+from faceorganizer.ui.thumbnails import ThumbnailLoader
+from faceorganizer.ui.worker import FaceItem
+
+#: Drag data: JSON lists of ids under private MIME types.
+FACES_MIME = "application/x-faceorganizer-face-ids"
+PEOPLE_MIME = "application/x-faceorganizer-person-ids"
+
+ItemRole = Qt.ItemDataRole.UserRole + 1
+IdRole = Qt.ItemDataRole.UserRole + 2
+ThumbnailRole = Qt.ItemDataRole.UserRole + 3
+CountRole = Qt.ItemDataRole.UserRole + 4
+
+
+def ids_from_mime(mime: QMimeData, kind: str) -> list:
+    if not mime.hasFormat(kind):
+        return []
+    try:
+        return list(json.loads(bytes(mime.data(kind)).decode()))
+    except (ValueError, UnicodeDecodeError):
+        return []
+
+
+def _mime(kind: str, ids: Sequence) -> QMimeData:
+    mime = QMimeData()
+    mime.setData(kind, QByteArray(json.dumps(list(ids)).encode()))
+    return mime
+
+
+class _ItemListModel(QAbstractListModel):
+    """A list of items with a key each, updated by `set_items` with row-level
+    signals (removals, a re-order, insertions, changes)."""
+
+    def __init__(self, key: Callable, thumbnails: ThumbnailLoader, parent=None):
+        super().__init__(parent)
+        self._key = key
+        self._items: list = []
+        self._rows: dict = {}
+        self.thumbnails = thumbnails
+        thumbnails.loaded.connect(self._thumbnails_loaded)
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._items)
+
+    def item(self, row: int):
+        return self._items[row]
+
+    def items(self) -> list:
+        return list(self._items)
+
+    def row_of(self, key) -> int:
+        return self._rows.get(key, -1)
+
+    def set_items(self, items: Sequence) -> None:
+        new_keys = [self._key(i) for i in items]
+        wanted = set(new_keys)
+        # 1. Rows that went away.
+        for row in range(len(self._items) - 1, -1, -1):
+            if self._key(self._items[row]) not in wanted:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._items[row]
+                self.endRemoveRows()
+        # 2. The rows that stay, in their new order.
+        position = {k: i for i, k in enumerate(new_keys)}
+        staying = sorted(self._items, key=lambda i: position[self._key(i)])
+        if [self._key(i) for i in staying] != [self._key(i) for i in self._items]:
+            self.layoutAboutToBeChanged.emit()
+            old_keys = [self._key(i) for i in self._items]
+            new_rows = {self._key(i): r for r, i in enumerate(staying)}
+            persistent = self.persistentIndexList()
+            self._items = staying
+            self.changePersistentIndexList(
+                persistent,
+                [self.index(new_rows[old_keys[p.row()]]) if p.isValid() else QModelIndex() for p in persistent],
+            )
+            self.layoutChanged.emit()
+        # 3. New rows, at their places; 4. the content of every row.
+        by_key = {self._key(i): i for i in items}
+        for row, key in enumerate(new_keys):
+            if row >= len(self._items) or self._key(self._items[row]) != key:
+                self.beginInsertRows(QModelIndex(), row, row)
+                self._items.insert(row, by_key[key])
+                self.endInsertRows()
+            else:
+                self._items[row] = by_key[key]
+        self._rows = {k: r for r, k in enumerate(new_keys)}
+        if self._items:
+            self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1))
+
+    def _thumbnail_key(self, item) -> str | None:
+        raise NotImplementedError
+
+    def _thumbnails_loaded(self, face_ids: list) -> None:
+        arrived = set(face_ids)
+        rows = [r for r, item in enumerate(self._items) if self._thumbnail_key(item) in arrived]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [ThumbnailRole])
+
+
+class PeopleModel(_ItemListModel):
+    """The people, as tiles: cover face, name (or "Unnamed"), face count.
+
+    Dropping people on a person asks to merge them into it; dropping faces on
+    a person asks to move them to it; editing the name asks to rename.
+    """
+
+    mergeRequested = Signal(list, int)  # person ids, target person
+    moveRequested = Signal(list, int)  # face ids, target person
+    renameRequested = Signal(int, str)
+
+    def __init__(self, thumbnails: ThumbnailLoader, parent=None):
+        super().__init__(lambda p: p.cluster_id, thumbnails, parent)
+
+    def _thumbnail_key(self, person: Person) -> str | None:
+        return person.cover_face_id
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        person: Person = self._items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return person.name or "Unnamed"
+        if role == Qt.ItemDataRole.EditRole:
+            return person.name or ""
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{person.name or 'Unnamed'}, {_faces(person.face_count)}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            hidden = " (hidden)" if person.hidden else ""
+            return f"{person.name or 'Unnamed person'}{hidden}: {_faces(person.face_count)}"
+        if role == ThumbnailRole:
+            return self.thumbnails.pixmap(person.cover_face_id) if person.cover_face_id else None
+        if role == ItemRole:
+            return person
+        if role == IdRole:
+            return person.cluster_id
+        if role == CountRole:
+            return person.face_count
+        return None
+
+    def setData(self, index: QModelIndex, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        person: Person = self._items[index.row()]
+        name = str(value).strip()
+        if name != (person.name or ""):
+            self.renameRequested.emit(person.cluster_id, name)
+        return False  # the row changes when the rename is done
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index) | Qt.ItemFlag.ItemIsDropEnabled
+        if index.isValid():
+            flags |= Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    def mimeTypes(self) -> list[str]:
+        return [PEOPLE_MIME, FACES_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        return _mime(PEOPLE_MIME, [self._items[r].cluster_id for r in rows])
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
+
+    def target_of(self, row: int, parent: QModelIndex) -> int | None:
+        """The person a drop lands on: the tile under the cursor."""
+        if parent.isValid():
+            return self._items[parent.row()].cluster_id
+        return None
+
+    def canDropMimeData(self, mime, action, row, column, parent) -> bool:
+        target = self.target_of(row, parent)
+        if target is None:
+            return False
+        people = ids_from_mime(mime, PEOPLE_MIME)
+        if people:
+            return any(p != target for p in people)
+        return bool(ids_from_mime(mime, FACES_MIME))
+
+    def dropMimeData(self, mime, action, row, column, parent) -> bool:
+        if not self.canDropMimeData(mime, action, row, column, parent):
+            return False
+        target = self.target_of(row, parent)
+        people = [p for p in ids_from_mime(mime, PEOPLE_MIME) if p != target]
+        if people:
+            self.mergeRequested.emit(people, target)
+        else:
+            self.moveRequested.emit(ids_from_mime(mime, FACES_MIME), target)
+        return False  # nothing to remove at the source: the result updates it
+
+
+class FacesModel(_ItemListModel):
+    """The faces of one person (least sure first) or the unassigned faces."""
+
+    def __init__(self, thumbnails: ThumbnailLoader, parent=None):
+        super().__init__(lambda f: f.face_id, thumbnails, parent)
+        self.key = None  # the person id shown, or UNASSIGNED
+
+    def _thumbnail_key(self, face: FaceItem) -> str:
+        return face.face_id
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        face: FaceItem = self._items[index.row()]
+        if role in (Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.DisplayRole):
+            name = face.path.rsplit("/", 1)[-1] if face.path else "face"
+            return f"Face in {name}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tip = face.path or ""
+            if face.similarity is not None:
+                tip += f"\nSimilarity to the person: {face.similarity:.2f}"
+            return tip
+        if role == ThumbnailRole:
+            return self.thumbnails.pixmap(face.face_id)
+        if role == ItemRole:
+            return face
+        if role == IdRole:
+            return face.face_id
+        return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid():
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    def mimeTypes(self) -> list[str]:
+        return [FACES_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        return _mime(FACES_MIME, [self._items[r].face_id for r in rows])
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+
+def _faces(count: int) -> str:
+    return f"{count:,} face{'s' * (count != 1)}"

@@ -1,0 +1,257 @@
+"""The grids (people and faces), their tiles, and the drop zones that appear
+while faces are dragged."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCompleter,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from faceorganizer.ui.models import FACES_MIME, CountRole, ThumbnailRole, ids_from_mime
+
+_RADIUS = 12
+
+
+class TileDelegate(QStyledItemDelegate):
+    """A square face with rounded corners; for people, the name (a muted
+    "Unnamed" when there is none) and the face count below it."""
+
+    def __init__(self, view: GridView, with_text: bool):
+        super().__init__(view)
+        self.view = view
+        self.with_text = with_text
+        self.names: list[str] = []
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        side = self.view.thumb_size
+        text = 2 * option.fontMetrics.height() + 10 if self.with_text else 0
+        return QSize(side + 12, side + 12 + text)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        palette = option.palette
+        rect = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        side = self.view.thumb_size
+        square = QRectF(rect.x() + (rect.width() - side) / 2, rect.y() + 6, side, side)
+
+        if selected:
+            highlight = QColor(palette.color(QPalette.ColorRole.Highlight))
+            highlight.setAlpha(70)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(highlight)
+            painter.drawRoundedRect(QRectF(rect).adjusted(1, 1, -1, -1), _RADIUS, _RADIUS)
+
+        path = QPainterPath()
+        path.addRoundedRect(square, _RADIUS, _RADIUS)
+        pixmap = index.data(ThumbnailRole)
+        painter.save()
+        painter.setClipPath(path)
+        if pixmap is not None and not pixmap.isNull():
+            painter.drawPixmap(square.toRect(), pixmap)
+        else:
+            painter.fillPath(path, palette.color(QPalette.ColorRole.Mid))
+        painter.restore()
+
+        if self.view.drop_row == index.row():
+            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 4)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(square.adjusted(2, 2, -2, -2), _RADIUS, _RADIUS)
+        elif selected:
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(square.adjusted(1, 1, -1, -1), _RADIUS, _RADIUS)
+
+        if self.with_text:
+            self._paint_text(painter, option, index, square)
+        if option.state & QStyle.StateFlag.State_HasFocus and self.view.hasFocus():
+            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DotLine)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(rect).adjusted(2, 2, -2, -2), _RADIUS, _RADIUS)
+        painter.restore()
+
+    def _paint_text(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex, square: QRectF):
+        palette = option.palette
+        metrics = option.fontMetrics
+        line = metrics.height()
+        top = int(square.bottom()) + 4
+        name_rect = QRect(option.rect.x() + 4, top, option.rect.width() - 8, line)
+        name = index.data(Qt.ItemDataRole.EditRole)
+        font = QFont(option.font)
+        if name:
+            font.setWeight(QFont.Weight.DemiBold)
+            painter.setPen(palette.color(QPalette.ColorRole.Text))
+        else:
+            font.setItalic(True)
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            name = "Unnamed"
+        painter.setFont(font)
+        painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter,
+                         painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, name_rect.width()))
+        count = index.data(CountRole)
+        small = QFont(option.font)
+        small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.88))
+        painter.setFont(small)
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        count_rect = QRect(name_rect.x(), top + line, name_rect.width(), line)
+        painter.drawText(count_rect, Qt.AlignmentFlag.AlignHCenter, f"{count:,} face{'s' * (count != 1)}")
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> QWidget:
+        editor = QLineEdit(parent)
+        editor.setPlaceholderText("Name")
+        editor.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        completer = QCompleter(sorted(set(self.names), key=str.casefold), editor)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        editor.setCompleter(completer)
+        return editor
+
+    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        top = option.rect.y() + 6 + self.view.thumb_size + 2
+        editor.setGeometry(option.rect.x() + 2, top, option.rect.width() - 4, editor.sizeHint().height())
+
+
+class GridView(QListView):
+    """A grid of face tiles (QListView in icon mode), zoomable with Ctrl+wheel.
+
+    Signals dragStarted/dragFinished bracket a drag that starts here.
+    """
+
+    dragStarted = Signal()
+    dragFinished = Signal()
+    zoomed = Signal(int)
+
+    def __init__(self, thumb_size: int, with_text: bool, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.thumb_size = thumb_size
+        self.drop_row = -1
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(256)
+        self.setSpacing(4)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(False)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDragDropOverwriteMode(True)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.delegate = TileDelegate(self, with_text)
+        self.setItemDelegate(self.delegate)
+
+    def set_thumb_size(self, size: int) -> None:
+        self.thumb_size = max(64, min(256, size))
+        self.scheduleDelayedItemsLayout()
+        self.viewport().update()
+
+    def wheelEvent(self, event) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            step = 16 if event.angleDelta().y() > 0 else -16
+            self.set_thumb_size(self.thumb_size + step)
+            self.zoomed.emit(self.thumb_size)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def startDrag(self, actions) -> None:
+        self.dragStarted.emit()
+        try:
+            super().startDrag(actions)
+        finally:
+            self.dragFinished.emit()
+
+    def dragMoveEvent(self, event) -> None:
+        super().dragMoveEvent(event)
+        index = self.indexAt(event.position().toPoint())
+        row = index.row() if index.isValid() and event.isAccepted() else -1
+        if row != self.drop_row:
+            self.drop_row = row
+            self.viewport().update()
+
+    def dragLeaveEvent(self, event) -> None:
+        super().dragLeaveEvent(event)
+        self._clear_drop()
+
+    def dropEvent(self, event) -> None:
+        super().dropEvent(event)
+        self._clear_drop()
+
+    def _clear_drop(self) -> None:
+        if self.drop_row != -1:
+            self.drop_row = -1
+            self.viewport().update()
+
+
+class DropZone(QLabel):
+    """A target for dragged faces ("New person", "Not this person", "Not a face")."""
+
+    dropped = Signal(list)
+
+    def __init__(self, text: str, tip: str, parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setObjectName("dropZone")
+        self.setToolTip(tip)
+        self.setAccessibleName(text)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAcceptDrops(True)
+        self.setMinimumHeight(56)
+        self.setProperty("hovered", False)
+
+    def _set_hovered(self, hovered: bool) -> None:
+        self.setProperty("hovered", hovered)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def dragEnterEvent(self, event) -> None:
+        if ids_from_mime(event.mimeData(), FACES_MIME):
+            event.acceptProposedAction()
+            self._set_hovered(True)
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event) -> None:
+        self._set_hovered(False)
+
+    def dropEvent(self, event) -> None:
+        self._set_hovered(False)
+        ids = ids_from_mime(event.mimeData(), FACES_MIME)
+        if ids:
+            event.acceptProposedAction()
+            self.dropped.emit(ids)
+
+
+class DropBar(QWidget):
+    """The drop zones, in a row along the bottom of the faces pane."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 8)
+        self.new_person = DropZone("＋ New person", "Make these faces a new person")
+        self.not_this_person = DropZone("Not this person", "Take these faces out of this person for good")
+        self.not_a_face = DropZone("Not a face", "These are not faces: drop them from the library")
+        for zone in (self.new_person, self.not_this_person, self.not_a_face):
+            layout.addWidget(zone)
+

@@ -1,0 +1,1 @@
+"""Icons, the style sheet and the desktop file, installed as package data."""
