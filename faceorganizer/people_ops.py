@@ -196,10 +196,10 @@ class PeopleOperations:
                 sources.add(state.cluster_id)
                 rejected.add(state.cluster_id)
             faces[face_id] = FaceState(target, True, tuple(sorted(rejected)))
+        count = len(faces)
         for source in sources:
             faces = {**self._confirm(source), **faces}
             people[source] = self._confirmed_state(source)
-        count = len(faces)
         into = "a new person" if target_cluster_id is None else self._names([target])
         description = f"Move {count} face{'s' * (count != 1)} to {into}"
         return self._commit(description, faces, people, result=target)

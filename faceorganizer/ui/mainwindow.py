@@ -67,9 +67,11 @@ class ChangeCommand(QUndoCommand):
 
 
 class MainWindow(QMainWindow):
-    """Signals: `ready` once the library is open and the first people shown."""
+    """Signals: `ready` once the library is open and a person's faces shown;
+    `peopleShown` each time the people grid took a new list."""
 
     ready = Signal()
+    peopleShown = Signal()
 
     def __init__(self, client: LibraryClient, initial_folders: list[str] | None = None, *,
                  library_dir: str | None = None, qdrant_url: str | None = None, interactive: bool = True):
@@ -367,7 +369,7 @@ class MainWindow(QMainWindow):
         self.sidebar.itemClicked.connect(self._on_sidebar)
         self.sidebar.customContextMenuRequested.connect(self._sidebar_menu)
         self.search.textChanged.connect(lambda _: self._show_people())
-        self.undo_stack.indexChanged.connect(lambda _: self.undo_link.setVisible(self.undo_stack.canUndo()))
+        self.undo_stack.canUndoChanged.connect(self.undo_link.setVisible)
 
     # -- library events ---------------------------------------------------------------
 
@@ -402,6 +404,10 @@ class MainWindow(QMainWindow):
             self.info.folders = list(folders)
         self._update_center()
 
+    def sidebar_folder(self, i: int) -> str:
+        """The path of the i-th folder in the sidebar."""
+        return self.library_section.child(i).data(0, Qt.ItemDataRole.UserRole)[1]
+
     def _on_people(self, people: list[Person], unassigned: int) -> None:
         self.people = people
         self.unassigned_count = unassigned
@@ -422,6 +428,9 @@ class MainWindow(QMainWindow):
             self.people_view.setCurrentIndex(self.people_model.index(0))
         elif self.current_key is not None:
             self._refresh_faces()
+        self.peopleShown.emit()
+        if not self.people_model.rowCount() and not self.job_running:
+            self.ready.emit()
 
     def _show_people(self) -> None:
         text = self.search.text().strip().casefold()

@@ -161,6 +161,11 @@ class GridView(QListView):
         self.delegate = TileDelegate(self, with_text)
         self.setItemDelegate(self.delegate)
 
+    def setAcceptDrops(self, on: bool) -> None:
+        # Drops land on the viewport, the widget under the cursor.
+        super().setAcceptDrops(on)
+        self.viewport().setAcceptDrops(on)
+
     def set_thumb_size(self, size: int) -> None:
         self.thumb_size = max(64, min(256, size))
         self.scheduleDelayedItemsLayout()

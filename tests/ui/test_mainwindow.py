@@ -1,0 +1,212 @@
+"""The window on a real library: what the user sees after each gesture."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from faceorganizer.ui.models import FACES_MIME, PEOPLE_MIME, ThumbnailRole, _mime
+from faceorganizer.ui.worker import UNASSIGNED
+
+
+def people_state(window) -> list:
+    return sorted((p.cluster_id, p.name, p.face_count, p.hidden) for p in window.people)
+
+
+def drop(view, mime, row: int) -> None:
+    """Drag `mime` over the tile at `row` of `view` and drop it, as Qt's drag
+    and drop delivers it."""
+    position = QPointF(view.visualRect(view.model().index(row, 0)).center())
+    actions = Qt.DropAction.MoveAction
+    target = view.viewport()
+    for event in (
+        QDragEnterEvent(position, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDragMoveEvent(position, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDropEvent(position, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+    ):
+        event.setDropAction(Qt.DropAction.MoveAction)  # the user's choice (the platform's, offscreen)
+        event.ignore()  # as Qt delivers them: a view accepts what it can take
+        QApplication.sendEvent(target, event)
+
+
+def wait_change(qtbot, window, action, shown=lambda: True):
+    """Run `action`, wait for its change-set, then until the people grid has
+    changed and `shown()` holds."""
+    before = people_state(window)
+    with qtbot.waitSignal(window.client.worker.changed, timeout=20_000):
+        action()
+    qtbot.waitUntil(lambda: people_state(window) != before and shown(), timeout=20_000)
+
+
+def shown_faces(window) -> list[str]:
+    return [f.face_id for f in window.faces_model.items()]
+
+
+def select_person(qtbot, window, row: int) -> int:
+    person = window.people_model.item(row)
+    window.people_view.setCurrentIndex(window.people_model.index(row))
+    qtbot.waitUntil(lambda: window.current_key == person.cluster_id
+                    and window.faces_model.rowCount() == person.face_count, timeout=10_000)
+    return person.cluster_id
+
+
+def test_models_pass_the_model_tester(qtmodeltester, open_window, indexed_library):
+    window = open_window(indexed_library)
+    assert window.people_model.rowCount() == len(indexed_library.people)
+    qtmodeltester.check(window.people_model)
+    qtmodeltester.check(window.faces_model)
+    # Updates in place keep the models consistent too.
+    people = window.people_model.items()
+    window.people_model.set_items(people[::-1][:7] + people[:2])
+    qtmodeltester.check(window.people_model)
+
+
+def test_the_window_shows_people_with_names_counts_and_thumbnails(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    model = window.people_model
+    assert [model.index(r).data(Qt.ItemDataRole.AccessibleTextRole) for r in range(model.rowCount())] == \
+        [f"Unnamed, {count} faces" for _, count in indexed_library.people]
+    assert window.faces_model.rowCount() == indexed_library.people[0][1]
+    # Thumbnails arrive off the GUI thread.
+    for row in range(model.rowCount()):
+        model.index(row).data(ThumbnailRole)
+    qtbot.waitUntil(lambda: all(model.index(r).data(ThumbnailRole) is not None for r in range(model.rowCount())),
+                    timeout=10_000)
+    assert window.center.currentIndex() == 1
+
+
+def test_drop_faces_on_a_person_moves_them_and_undo_redo_restore(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    source = select_person(qtbot, window, 0)
+    before = people_state(window)
+    face_ids = [window.faces_model.item(0).face_id]
+    target = window.people_model.item(1).cluster_id
+    wait_change(qtbot, window, lambda: drop(window.people_view, _mime(FACES_MIME, face_ids), 1),
+                lambda: face_ids[0] not in shown_faces(window))
+    counts = {p.cluster_id: p.face_count for p in window.people}
+    assert counts[source] == 2 and counts[target] == 4
+    assert window.undo_action.text().startswith("Undo Move 1 face to")
+    after = people_state(window)
+
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: people_state(window) == before, timeout=20_000)
+    qtbot.waitUntil(lambda: face_ids[0] in shown_faces(window), timeout=10_000)
+    window.redo_action.trigger()
+    qtbot.waitUntil(lambda: people_state(window) == after, timeout=20_000)
+
+
+def test_drop_a_person_on_a_person_merges_and_the_target_keeps_its_name(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    target = window.people_model.item(0).cluster_id
+    wait_change(qtbot, window, lambda: window.rename(target, "Anna"))
+    assert window.people_model.item(0).name == "Anna"
+    row = next(r for r in range(window.people_model.rowCount()) if window.people_model.item(r).cluster_id != target)
+    source = window.people_model.item(row).cluster_id
+    anna_row = window.people_model.row_of(target)
+    wait_change(qtbot, window, lambda: drop(window.people_view, _mime(PEOPLE_MIME, [source]), anna_row))
+    people = {p.cluster_id: p for p in window.people}
+    assert source not in people
+    assert people[target].name == "Anna" and people[target].face_count == 6
+    assert window.people_model.rowCount() == len(indexed_library.people) - 1
+    assert "Merge" in window.undo_action.text() and "'Anna'" in window.undo_action.text()
+    # A person dropped on itself is refused.
+    assert not window.people_model.canDropMimeData(_mime(PEOPLE_MIME, [target]), Qt.DropAction.MoveAction,
+                                                   -1, 0, window.people_model.index(anna_row))
+
+
+def test_drop_zones_new_person_and_not_a_face(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    source = select_person(qtbot, window, 0)
+    faces = [window.faces_model.item(r).face_id for r in range(2)]
+    bar = window.drop_bar
+    wait_change(qtbot, window, lambda: bar.new_person.dropped.emit(faces[:1]),
+                lambda: window.faces_model.rowCount() == 2)
+    assert len(window.people) == len(indexed_library.people) + 1
+    assert {p.cluster_id: p.face_count for p in window.people}[source] == 2
+
+    remaining = window.faces_model.item(0).face_id
+    mime = _mime(FACES_MIME, [remaining])
+    position = QPointF(bar.not_a_face.rect().center())
+    with qtbot.waitSignal(window.client.worker.changed, timeout=20_000):
+        QApplication.sendEvent(bar.not_a_face, QDragEnterEvent(
+            position, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier))
+        QApplication.sendEvent(bar.not_a_face, QDropEvent(
+            position, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: remaining not in [f.face_id for f in window.faces_model.items()], timeout=10_000)
+    assert {p.cluster_id: p.face_count for p in window.people}[source] == 1
+    assert "not a face" in window.undo_action.text()
+
+
+def test_keyboard_not_this_person_and_unassigned_list(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    select_person(qtbot, window, 0)
+    window.faces_view.setFocus()
+    window.faces_view.selectionModel().select(window.faces_model.index(0),
+                                              window.faces_view.selectionModel().SelectionFlag.Select)
+    face = window.faces_model.item(0).face_id
+    wait_change(qtbot, window, window.not_person_action.trigger)
+    assert window.unassigned_count == 1
+    window.set_scope(UNASSIGNED)
+    qtbot.waitUntil(lambda: shown_faces(window) == [face], timeout=10_000)
+    assert window.faces_title.text() == "Unassigned faces"
+
+
+def test_indexing_in_the_worker_fills_the_grid_and_cancel_stops_it(qtbot, open_window, tmp_path, make_photos):
+    empty = tmp_path / "fresh"
+    window = open_window(empty)
+    assert window.center.currentIndex() == 0  # the invitation to add a folder
+    assert window.empty_button.isVisible()
+
+    # Worker signals reach test code before the window has handled them:
+    # wait for what the window shows.
+    folder = make_photos("new", "t1", 2)[0].parent
+    window.client.call("add_folders", [str(folder)])
+    qtbot.waitUntil(lambda: "Indexed: 2 photos, 12 faces found" in window.status_message.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: window.people_model.rowCount() == 6, timeout=10_000)
+    assert window.center.currentIndex() == 1
+    assert [window.sidebar_folder(i) for i in range(1)] == [str(folder)]
+
+    many = make_photos("many", "players", 16)[0].parent
+    window.client.call("add_folders", [str(many)])
+    qtbot.waitUntil(lambda: window.cancel_button.isVisible() and window.progress_bar.value() > 0, timeout=60_000)
+    assert "photos" in window.progress_label.text() and "faces" in window.progress_label.text()
+    window.cancel_button.click()
+    qtbot.waitUntil(lambda: window.status_message.text().startswith("Stopped"), timeout=60_000)
+    assert not window.cancel_button.isVisible()
+
+
+def test_a_library_open_elsewhere_gives_a_message(qtbot, open_window, indexed_library):
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from faceorganizer.library import FaceLibrary;"
+         f"lib = FaceLibrary({str(indexed_library)!r}); print('ready', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        window = open_window(indexed_library, wait_ready=False)
+        qtbot.waitUntil(lambda: window.failed, timeout=20_000)
+        assert not window.isVisible()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def test_screenshot_mode(tmp_path, indexed_library):
+    shot = tmp_path / "shot.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "faceorganizer", "gui", "--library", str(indexed_library), "--screenshot", str(shot)],
+        capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(shot))
+    assert image.width() >= 1000 and image.height() >= 600
