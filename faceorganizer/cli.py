@@ -224,6 +224,8 @@ def _cmd_index(args) -> int:
 
     signal.signal(signal.SIGINT, interrupt)
     with _open(args) as library:
+        # The folders join the library: the window's Rescan covers them too.
+        library.add_folders(f for f in args.folders if f.is_dir())
         for folder in args.folders:
             if cancel.is_set():
                 break

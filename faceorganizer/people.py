@@ -119,6 +119,7 @@ class FaceCatalog:
         self.image_ids: list[str] = []
         self._vectors = np.zeros((0, dim), dtype=np.float32)
         self._cluster = np.zeros(0, dtype=np.int64)
+        self._confidence = np.zeros(0, dtype=np.float32)
         self._pinned = np.zeros(0, dtype=bool)
         self._not_a_face = np.zeros(0, dtype=bool)
         self._alive = np.zeros(0, dtype=bool)
@@ -140,6 +141,11 @@ class FaceCatalog:
     @property
     def cluster(self) -> np.ndarray:
         return self._cluster[: len(self.ids)]
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """The cluster_confidence stored for each face (NaN: none)."""
+        return self._confidence[: len(self.ids)]
 
     @property
     def pinned(self) -> np.ndarray:
@@ -168,6 +174,7 @@ class FaceCatalog:
             capacity = max(needed, int(len(self._vectors) * 1.5) + 1024)
             self._vectors = _grow(self._vectors, capacity)
             self._cluster = _grow(self._cluster, capacity, -1)
+            self._confidence = _grow(self._confidence, capacity, np.nan)
             self._pinned = _grow(self._pinned, capacity, False)
             self._not_a_face = _grow(self._not_a_face, capacity, False)
             self._alive = _grow(self._alive, capacity, False)
@@ -185,6 +192,8 @@ class FaceCatalog:
         self._alive[row] = True
         self._pinned[row] = bool(payload.get(PINNED))
         self._not_a_face[row] = bool(payload.get(NOT_A_FACE))
+        confidence = payload.get("cluster_confidence")
+        self._confidence[row] = np.nan if confidence is None else confidence
         rejected = payload.get(REJECTED) or []
         if rejected:
             self.rejected[row] = set(rejected)
@@ -224,6 +233,9 @@ class FaceCatalog:
         else:
             self.rejected.pop(row, None)
         self._join_person(row)
+
+    def set_confidence(self, face_id: str, value: float | None) -> None:
+        self._confidence[self.row[face_id]] = np.nan if value is None else value
 
     def rows_of(self, cluster_id: int) -> np.ndarray:
         return np.flatnonzero((self.cluster == cluster_id) & self.alive)

@@ -32,7 +32,9 @@ from faceorganizer.people import (
     with_rejected,
 )
 
-_CATALOG_FIELDS = ["image_id", "cluster_id", PINNED, REJECTED, NOT_A_FACE]
+_CATALOG_FIELDS = ["image_id", "cluster_id", "cluster_confidence", PINNED, REJECTED, NOT_A_FACE]
+#: A stored confidence is rewritten only when it moved by at least this much.
+_CONFIDENCE_STEP = 0.02
 
 
 class PeopleOperations:
@@ -290,17 +292,24 @@ class PeopleOperations:
         faces_before = {}
         faces_after = {}
         updates = {}
+        stored = catalog.confidence
         for row, cluster, conf in zip(rows.tolist(), clusters.tolist(), confidence.tolist()):
             face_id = catalog.ids[row]
             state = catalog.state(face_id)
             new_cluster = None if cluster < 0 else cluster
-            if state.cluster_id != new_cluster:
+            moved = state.cluster_id != new_cluster
+            if moved:
                 faces_before[face_id] = state
                 faces_after[face_id] = replace(state, cluster_id=new_cluster)
-            updates[face_id] = {"cluster_id": new_cluster, "cluster_confidence": conf}
-        self.faces.update_payloads(
-            {f: u for f, u in updates.items() if f in faces_after or u["cluster_confidence"] is not None}
-        )
+            # Write a face only when what it shows changed: a library
+            # clustered again without changes writes nothing.
+            old = stored[row]
+            if moved or (conf is None) != np.isnan(old) or (
+                conf is not None and abs(conf - old) >= _CONFIDENCE_STEP
+            ):
+                updates[face_id] = {"cluster_id": new_cluster, "cluster_confidence": conf}
+                stored[row] = np.nan if conf is None else conf
+        self.faces.update_payloads(updates)
         before_people = self._people_snapshot(faces_before, faces_after)
         for face_id, state in faces_after.items():
             catalog.set_state(face_id, state)
@@ -363,20 +372,21 @@ class PeopleOperations:
         """
         catalog = self.catalog
         threshold = self.cluster_threshold
-        assigned = np.flatnonzero((catalog.cluster >= 0) & catalog.alive)
+        fresh = [(a, face_id, face) for a in analyses for face_id, face in a.faces if face_id not in catalog.row]
+        scores = _person_scores(catalog, np.stack([f.embedding for _, _, f in fresh]), threshold) if fresh else []
+        options = {face_id: found for (_, face_id, _), found in zip(fresh, scores)}
         result: dict[str, dict] = {}
         for a in analyses:
             taken = set()
             pairs = []
-            for face_id, face in a.faces:
+            for face_id, _ in a.faces:
                 if face_id in catalog.row:
                     state = catalog.state(face_id)
                     result[face_id] = {**state.payload(), "cluster_confidence": None}
                     taken.add(state.cluster_id)
                     continue
                 result[face_id] = {**FaceState(None).payload(), "cluster_confidence": None}
-                for score, cluster in _person_scores(catalog, assigned, face.embedding, threshold):
-                    pairs.append((score, face_id, cluster))
+                pairs += [(score, face_id, cluster) for score, cluster in options[face_id]]
             for score, face_id, cluster in sorted(pairs, reverse=True):
                 if result[face_id]["cluster_id"] is not None or cluster in taken:
                     continue
@@ -414,6 +424,7 @@ class PeopleOperations:
             self.faces.update_payloads(updates)
             for face_id, state in faces_after.items():
                 catalog.set_state(face_id, state)
+                catalog.set_confidence(face_id, updates[face_id]["cluster_confidence"])
             self._sync_people(_clusters(faces_after.values()))
 
     # -- writing -------------------------------------------------------------------
@@ -439,6 +450,7 @@ class PeopleOperations:
             self.faces.update_payload(ids, {**state.payload(), "cluster_confidence": confidence})
             for face_id in ids:
                 catalog.set_state(face_id, state)
+                catalog.set_confidence(face_id, confidence)
         for cid, state in people.items():
             if state is None:
                 catalog.people.pop(cid, None)
@@ -521,25 +533,33 @@ def _clusters(states: Iterable[FaceState]) -> set[int]:
 _CANDIDATES = 64
 
 
-def _person_scores(catalog: FaceCatalog, assigned: np.ndarray, vector: np.ndarray,
-                   threshold: float) -> list[tuple[float, int]]:
-    """(score, person) for the people a face may join, by the rule of
-    `group_faces`: one strong edge to the person's faces, or SUPPORT weak
-    ones. The score is the face's best similarity to the person."""
-    if not len(assigned):
-        return []
-    sims = catalog.vectors[assigned] @ vector
-    top = min(_CANDIDATES, len(sims))
-    best = np.argpartition(-sims, top - 1)[:top]
-    best = best[sims[best] >= threshold - WEAK_MARGIN]
-    by_person: dict[int, list[float]] = {}
-    for i in best.tolist():
-        by_person.setdefault(int(catalog.cluster[assigned[i]]), []).append(float(sims[i]))
-    return [
-        (max(values), cluster)
-        for cluster, values in by_person.items()
-        if max(values) >= threshold or len(values) >= SUPPORT
-    ]
+def _person_scores(catalog: FaceCatalog, vectors: np.ndarray, threshold: float) -> list[list[tuple[float, int]]]:
+    """For each of `vectors`, (score, person) of the people it may join, by
+    the rule of `group_faces`: one strong edge to the person's faces, or
+    SUPPORT weak ones. The score is its best similarity to the person.
+
+    One matrix product for the whole batch, over the catalog's vectors in
+    place (no copy of the library's vectors per face)."""
+    assigned = (catalog.cluster >= 0) & catalog.alive
+    count = int(assigned.sum())
+    if not count:
+        return [[] for _ in vectors]
+    top = min(_CANDIDATES, count)
+    result = []
+    for start in range(0, len(vectors), 256):
+        sims = vectors[start : start + 256] @ catalog.vectors.T
+        sims[:, ~assigned] = -np.inf
+        best = np.argpartition(-sims, top - 1, axis=1)[:, :top]
+        for row, candidates in zip(sims, best):
+            by_person: dict[int, list[float]] = {}
+            for i in candidates[row[candidates] >= threshold - WEAK_MARGIN].tolist():
+                by_person.setdefault(int(catalog.cluster[i]), []).append(float(row[i]))
+            result.append([
+                (max(values), cluster)
+                for cluster, values in by_person.items()
+                if max(values) >= threshold or len(values) >= SUPPORT
+            ])
+    return result
 
 
 def _near(vectors: np.ndarray, rows: np.ndarray, pool: np.ndarray, threshold: float) -> np.ndarray:

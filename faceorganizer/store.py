@@ -34,6 +34,7 @@ _FACE_INTEGER_FIELDS = ("cluster_id",)
 
 _WRITE_BATCH = 256
 _SCROLL_BATCH = 1024
+_LOCAL_SCROLL_BATCH = 1 << 20
 
 _ID_NAMESPACE = uuid.UUID("5d0c8e8a-7f3b-4a53-9f44-3c1f0f7e6a10")
 
@@ -114,6 +115,7 @@ class Collection:
         self.client = client
         self.name = name
         self.dim = dim
+        self.local = is_local(client)
         self._ensure()
 
     def _ensure(self) -> None:
@@ -194,9 +196,12 @@ class Collection:
         with_vectors: bool = False,
         query_filter: models.Filter | None = None,
         fields: Sequence[str] | None = None,
-        batch_size: int = _SCROLL_BATCH,
+        batch_size: int | None = None,
     ) -> Iterator[dict]:
         """Every point's payload as a dict with its `id` (and `vector`)."""
+        # Local mode sorts every id for each page: pages as big as the
+        # collection make a scroll linear instead of quadratic.
+        batch_size = batch_size or (_LOCAL_SCROLL_BATCH if self.local else _SCROLL_BATCH)
         offset = None
         with_payload: bool | list[str] = list(fields) if fields is not None else True
         while True:
@@ -247,7 +252,7 @@ class FaceIndex(Collection):
         super().__init__(client, name, dim)
 
     def _create_indexes(self) -> None:
-        if is_local(self.client):
+        if self.local:
             return
         for field in _FACE_KEYWORD_FIELDS:
             self.client.create_payload_index(self.name, field, models.PayloadSchemaType.KEYWORD)
@@ -289,7 +294,7 @@ class PhotoTable(Collection):
         super().__init__(client, name, None)
 
     def _create_indexes(self) -> None:
-        if not is_local(self.client):
+        if not self.local:
             for field in ("path", "folder", "folders"):
                 self.client.create_payload_index(self.name, field, models.PayloadSchemaType.KEYWORD)
 

@@ -63,6 +63,10 @@ def apply_palette(app: QApplication) -> None:
         }
     for role, colour in colours.items():
         palette.setColor(role, QColor(colour))
+    muted = QColor(palette.color(QPalette.ColorRole.PlaceholderText))
+    muted.setAlpha(150)
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText, QPalette.ColorRole.Text):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, muted)
     app.setPalette(palette)
     app.setStyleSheet(resources.style_sheet())
 

@@ -424,6 +424,8 @@ class MainWindow(QMainWindow):
         self._show_people()
         self.people_loaded = True
         self._update_center()
+        if not self.job_running and not self.status_message.text():
+            self.status_message.setText(self._summary())
         if self.current_key is None and self.people_model.rowCount():
             self.people_view.setCurrentIndex(self.people_model.index(0))
         elif self.current_key is not None:
@@ -431,6 +433,13 @@ class MainWindow(QMainWindow):
         self.peopleShown.emit()
         if not self.people_model.rowCount() and not self.job_running:
             self.ready.emit()
+
+    def _summary(self) -> str:
+        faces = sum(p.face_count for p in self.people) + self.unassigned_count
+        if not faces:
+            return ""
+        return (f"{faces:,} faces · {len(self.people):,} people · {self.unassigned_count:,} unassigned"
+                " · stored on this computer")
 
     def _show_people(self) -> None:
         text = self.search.text().strip().casefold()
