@@ -250,6 +250,7 @@ class MainWindow(QMainWindow):
         self.rename_button.setToolTip("Name this person (F2)")
         self.rename_button.setAccessibleName("Rename")
         self.rename_button.clicked.connect(self.rename_shown_person)
+        self.rename_button.hide()
         header = QHBoxLayout()
         header.addWidget(self.faces_title)
         header.addWidget(self.rename_button)
@@ -264,7 +265,7 @@ class MainWindow(QMainWindow):
                                     self.open_photo_action])
         self.drop_bar = DropBar()
         self.drop_bar.hide()
-        faces_page = QWidget()
+        faces_page = self.faces_page = QWidget()
         layout = QVBoxLayout(faces_page)
         layout.setContentsMargins(12, 10, 8, 0)
         layout.addLayout(header)
@@ -360,7 +361,7 @@ class MainWindow(QMainWindow):
         self.people_view.selectionModel().currentChanged.connect(self._on_person_chosen)
         self.people_view.customContextMenuRequested.connect(self._people_menu)
         self.faces_view.customContextMenuRequested.connect(self._faces_menu)
-        self.faces_view.doubleClicked.connect(lambda index: self.open_face(index.data(Qt.ItemDataRole.UserRole + 2)))
+        self.faces_view.doubleClicked.connect(lambda index: self.open_face(self.faces_model.item(index.row()).face_id))
         self.faces_view.dragStarted.connect(self.drop_bar.show)
         self.faces_view.dragFinished.connect(self.drop_bar.hide)
         self.drop_bar.new_person.dropped.connect(lambda ids: self.change("reassign_faces", ids, None))
@@ -395,6 +396,10 @@ class MainWindow(QMainWindow):
 
     def _set_folders(self, folders: list[str]) -> None:
         self.library_section.takeChildren()
+        if not folders:
+            hint = QTreeWidgetItem(self.library_section, ["No folders yet"])
+            hint.setFlags(Qt.ItemFlag.NoItemFlags)
+            hint.setForeground(0, self.palette().placeholderText())
         for folder in folders:
             item = QTreeWidgetItem(self.library_section, [Path(folder).name or folder])
             item.setToolTip(0, folder)
@@ -404,9 +409,10 @@ class MainWindow(QMainWindow):
             self.info.folders = list(folders)
         self._update_center()
 
-    def sidebar_folder(self, i: int) -> str:
-        """The path of the i-th folder in the sidebar."""
-        return self.library_section.child(i).data(0, Qt.ItemDataRole.UserRole)[1]
+    def sidebar_folders(self) -> list[str]:
+        """The folders listed in the sidebar."""
+        items = (self.library_section.child(i) for i in range(self.library_section.childCount()))
+        return [data[1] for item in items if isinstance(data := item.data(0, Qt.ItemDataRole.UserRole), tuple)]
 
     def _on_people(self, people: list[Person], unassigned: int) -> None:
         self.people = people
@@ -457,7 +463,9 @@ class MainWindow(QMainWindow):
 
     def _update_center(self) -> None:
         empty = not self.people and not self.unassigned_count and not (self.info and self.info.folders)
-        self.center.setCurrentIndex(0 if empty and not self.job_running else 1)
+        empty = empty and not self.job_running
+        self.center.setCurrentIndex(0 if empty else 1)
+        self.faces_page.setVisible(not empty)
 
     def _on_person_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

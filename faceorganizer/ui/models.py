@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, Qt, Signal
+from PySide6.QtGui import QPixmap
 
 from faceorganizer.people import Person
 from faceorganizer.ui.thumbnails import ThumbnailLoader
@@ -99,6 +100,13 @@ class _ItemListModel(QAbstractListModel):
         if self._items:
             self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1))
 
+    def thumbnail(self, row: int):
+        """The row's thumbnail (a QPixmap), or None while it loads. Views call
+        this rather than index.data(ThumbnailRole): a None crossing QVariant
+        back into Python has crashed PySide6 ("deallocating None")."""
+        key = self._thumbnail_key(self._items[row])
+        return self.thumbnails.pixmap(key) if key else None
+
     def _thumbnail_key(self, item) -> str | None:
         raise NotImplementedError
 
@@ -140,7 +148,7 @@ class PeopleModel(_ItemListModel):
             hidden = " (hidden)" if person.hidden else ""
             return f"{person.name or 'Unnamed person'}{hidden}: {_faces(person.face_count)}"
         if role == ThumbnailRole:
-            return self.thumbnails.pixmap(person.cover_face_id) if person.cover_face_id else None
+            return self.thumbnail(index.row()) or QPixmap()
         if role == ItemRole:
             return person
         if role == IdRole:
@@ -227,7 +235,7 @@ class FacesModel(_ItemListModel):
                 tip += f"\nSimilarity to the person: {face.similarity:.2f}"
             return tip
         if role == ThumbnailRole:
-            return self.thumbnails.pixmap(face.face_id)
+            return self.thumbnail(index.row()) or QPixmap()
         if role == ItemRole:
             return face
         if role == IdRole:

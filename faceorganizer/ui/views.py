@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceorganizer.ui.models import FACES_MIME, CountRole, ThumbnailRole, ids_from_mime
+from faceorganizer.ui.models import FACES_MIME, CountRole, ids_from_mime
 
 _RADIUS = 12
 
@@ -58,7 +58,7 @@ class TileDelegate(QStyledItemDelegate):
 
         path = QPainterPath()
         path.addRoundedRect(square, _RADIUS, _RADIUS)
-        pixmap = index.data(ThumbnailRole)
+        pixmap = index.model().thumbnail(index.row())
         painter.save()
         painter.setClipPath(path)
         if pixmap is not None and not pixmap.isNull():

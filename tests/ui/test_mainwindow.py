@@ -25,8 +25,8 @@ def drop(view, mime, row: int) -> None:
     actions = Qt.DropAction.MoveAction
     target = view.viewport()
     for event in (
-        QDragEnterEvent(position, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
-        QDragMoveEvent(position, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDragEnterEvent(position.toPoint(), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDragMoveEvent(position.toPoint(), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
         QDropEvent(position, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
     ):
         event.setDropAction(Qt.DropAction.MoveAction)  # the user's choice (the platform's, offscreen)
@@ -73,10 +73,8 @@ def test_the_window_shows_people_with_names_counts_and_thumbnails(qtbot, open_wi
         [f"Unnamed, {count} faces" for _, count in indexed_library.people]
     assert window.faces_model.rowCount() == indexed_library.people[0][1]
     # Thumbnails arrive off the GUI thread.
-    for row in range(model.rowCount()):
-        model.index(row).data(ThumbnailRole)
-    qtbot.waitUntil(lambda: all(model.index(r).data(ThumbnailRole) is not None for r in range(model.rowCount())),
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: all(model.thumbnail(r) is not None for r in range(model.rowCount())), timeout=10_000)
+    assert not model.index(0).data(ThumbnailRole).isNull()
     assert window.center.currentIndex() == 1
 
 
@@ -134,7 +132,7 @@ def test_drop_zones_new_person_and_not_a_face(qtbot, open_window, indexed_librar
     position = QPointF(bar.not_a_face.rect().center())
     with qtbot.waitSignal(window.client.worker.changed, timeout=20_000):
         QApplication.sendEvent(bar.not_a_face, QDragEnterEvent(
-            position, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+            position.toPoint(), Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
             Qt.KeyboardModifier.NoModifier))
         QApplication.sendEvent(bar.not_a_face, QDropEvent(
             position, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
@@ -161,7 +159,8 @@ def test_indexing_in_the_worker_fills_the_grid_and_cancel_stops_it(qtbot, open_w
     empty = tmp_path / "fresh"
     window = open_window(empty)
     assert window.center.currentIndex() == 0  # the invitation to add a folder
-    assert window.empty_button.isVisible()
+    assert window.empty_button.isVisible() and not window.faces_page.isVisible()
+    assert window.sidebar_folders() == []
 
     # Worker signals reach test code before the window has handled them:
     # wait for what the window shows.
@@ -170,7 +169,7 @@ def test_indexing_in_the_worker_fills_the_grid_and_cancel_stops_it(qtbot, open_w
     qtbot.waitUntil(lambda: "Indexed: 2 photos, 12 faces found" in window.status_message.text(), timeout=60_000)
     qtbot.waitUntil(lambda: window.people_model.rowCount() == 6, timeout=10_000)
     assert window.center.currentIndex() == 1
-    assert [window.sidebar_folder(i) for i in range(1)] == [str(folder)]
+    assert window.sidebar_folders() == [str(folder)]
 
     many = make_photos("many", "players", 16)[0].parent
     window.client.call("add_folders", [str(many)])
