@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,11 @@ from qdrant_client import QdrantClient, models
 from faceorganizer.errors import LibraryLockedError
 
 log = logging.getLogger(__name__)
+
+# qdrant-client warns on every open of a local store above 20,000 points; the
+# README says when to move to a server, and the warning would reach every
+# command's output.
+warnings.filterwarnings("ignore", message="Local mode is not recommended", category=UserWarning)
 
 FACES = "faceorganizer-faces"
 PHOTOS = "faceorganizer-photos"
