@@ -38,8 +38,11 @@ def wait_change(qtbot, window, action, shown=lambda: True):
     """Run `action`, wait for its change-set, then until the people grid has
     changed and `shown()` holds."""
     before = people_state(window)
-    with qtbot.waitSignal(window.client.worker.changed, timeout=20_000):
-        action()
+    done = window.undo_stack.count() + 1
+    action()
+    # (Worker signals are waited for through what the window did with them:
+    # qtbot.waitSignal would run its callback on the worker thread.)
+    qtbot.waitUntil(lambda: window.undo_stack.count() == done, timeout=20_000)
     qtbot.waitUntil(lambda: people_state(window) != before and shown(), timeout=20_000)
 
 
@@ -130,13 +133,14 @@ def test_drop_zones_new_person_and_not_a_face(qtbot, open_window, indexed_librar
     remaining = window.faces_model.item(0).face_id
     mime = _mime(FACES_MIME, [remaining])
     position = QPointF(bar.not_a_face.rect().center())
-    with qtbot.waitSignal(window.client.worker.changed, timeout=20_000):
-        QApplication.sendEvent(bar.not_a_face, QDragEnterEvent(
-            position.toPoint(), Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier))
-        QApplication.sendEvent(bar.not_a_face, QDropEvent(
-            position, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
-    qtbot.waitUntil(lambda: remaining not in [f.face_id for f in window.faces_model.items()], timeout=10_000)
+    done = window.undo_stack.count() + 1
+    QApplication.sendEvent(bar.not_a_face, QDragEnterEvent(
+        position.toPoint(), Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier))
+    QApplication.sendEvent(bar.not_a_face, QDropEvent(
+        position, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: window.undo_stack.count() == done, timeout=20_000)
+    qtbot.waitUntil(lambda: remaining not in shown_faces(window), timeout=10_000)
     assert {p.cluster_id: p.face_count for p in window.people}[source] == 1
     assert "not a face" in window.undo_action.text()
 
