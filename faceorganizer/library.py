@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -319,7 +320,8 @@ class FaceLibrary(PeopleOperations):
             pending.clear()
 
         workers = max(1, self.settings.workers)
-        with ThreadPoolExecutor(workers, thread_name_prefix="faceorganizer-analyze") as pool:
+        with ThreadPoolExecutor(workers, thread_name_prefix="faceorganizer-analyze",
+                                initializer=lower_thread_priority, initargs=(10,)) as pool:
             for i, analysis in enumerate(
                 _bounded_map(pool, lambda s: self._analyze(*s), sources, 2 * workers, cancel)
             ):
@@ -578,6 +580,17 @@ class FaceLibrary(PeopleOperations):
 
 
 # -- helpers -------------------------------------------------------------------
+
+
+def lower_thread_priority(niceness: int) -> None:
+    """Make the calling thread yield the CPU to the rest (the window, the
+    user's other programs): indexing is background work. Linux only (threads
+    have their own nice value there); elsewhere a no-op."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        except OSError:
+            pass
 
 
 def scan_folder(

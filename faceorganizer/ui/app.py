@@ -19,6 +19,10 @@ _SCREENSHOT_TIMEOUT = 180_000
 
 
 def application() -> QApplication:
+    # The GUI thread's Python waits for the GIL each time it comes back from
+    # Qt; while the worker threads run Python (the embedded store is pure
+    # Python) each wait may last the whole switch interval, 5 ms by default.
+    sys.setswitchinterval(0.001)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("faceorganizer")
     app.setApplicationName("faceorganizer")

@@ -9,6 +9,7 @@ comes back as a change-set, which goes on the undo stack.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, QSize, Qt, QTimer, Signal
@@ -42,6 +43,9 @@ from faceorganizer.ui.thumbnails import ThumbnailLoader
 from faceorganizer.ui.viewer import PhotoViewer
 from faceorganizer.ui.views import DropBar, GridView
 from faceorganizer.ui.worker import UNASSIGNED, LibraryClient, LibraryInfo, PhotoInfo, Progress
+
+#: While indexing, the faces pane takes new faces of its person at most this often (s).
+_FACES_REFRESH_INTERVAL = 5.0
 
 #: Sidebar entries that choose what the people grid shows.
 ALL, NAMED, HIDDEN = "all", "named", "hidden"
@@ -95,6 +99,7 @@ class MainWindow(QMainWindow):
         self.people_loaded = False
         self.faces_loaded = False
         self.viewer: PhotoViewer | None = None
+        self._faces_refreshed = 0.0
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -435,10 +440,22 @@ class MainWindow(QMainWindow):
         if self.current_key is None and self.people_model.rowCount():
             self.people_view.setCurrentIndex(self.people_model.index(0))
         elif self.current_key is not None:
-            self._refresh_faces()
+            self._update_faces_header()
+            # The faces pane follows new faces of its person, during indexing at
+            # most every few seconds: a list of 10,000 faces is not free to send.
+            now = time.monotonic()
+            if self._count_of(self.current_key) != self.faces_model.rowCount() and (
+                not self.job_running or now - self._faces_refreshed >= _FACES_REFRESH_INTERVAL
+            ):
+                self._refresh_faces()
         self.peopleShown.emit()
         if not self.people_model.rowCount() and not self.job_running:
             self.ready.emit()
+
+    def _count_of(self, key) -> int:
+        if key == UNASSIGNED:
+            return self.unassigned_count
+        return next((p.face_count for p in self.people if p.cluster_id == key), 0)
 
     def _summary(self) -> str:
         faces = sum(p.face_count for p in self.people) + self.unassigned_count
@@ -481,6 +498,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_faces(self) -> None:
         if self.current_key is not None:
+            self._faces_refreshed = time.monotonic()
             self.client.call("faces", self.current_key)
 
     def _on_faces(self, key, faces: list) -> None:
@@ -488,7 +506,14 @@ class MainWindow(QMainWindow):
             return
         self.faces_model.set_items(faces)
         self.faces_loaded = True
-        count = f"{len(faces):,} face{'s' * (len(faces) != 1)}"
+        self._update_faces_header()
+        if not self.job_running:
+            self.ready.emit()
+
+    def _update_faces_header(self) -> None:
+        key = self.current_key
+        rows = self.faces_model.rowCount()
+        count = f"{rows:,} face{'s' * (rows != 1)}"
         if key == UNASSIGNED:
             self.faces_title.setText("Unassigned faces")
             self.faces_subtitle.setText(count)
@@ -498,13 +523,13 @@ class MainWindow(QMainWindow):
             self.faces_title.setText(person.name if person and person.name else "Unnamed person")
             self.faces_subtitle.setText(f"{count} · least sure first")
             self.rename_button.show()
-        if not self.job_running:
-            self.ready.emit()
 
     def _on_changed(self, change: ChangeSet, is_new: bool) -> None:
         if is_new:
             self.undo_stack.push(ChangeCommand(self.client, change))
             self.status_message.setText(change.description)
+        if self.current_key == UNASSIGNED or self.current_key in change.cluster_ids:
+            self._refresh_faces()
         if self.viewer is not None and self.viewer.isVisible():
             self.client.call("photo", self.viewer.info.face_id, self.viewer.key)
 

@@ -124,8 +124,8 @@ class PeopleModel(_ItemListModel):
     a person asks to move them to it; editing the name asks to rename.
     """
 
-    mergeRequested = Signal(list, int)  # person ids, target person
-    moveRequested = Signal(list, int)  # face ids, target person
+    mergeRequested = Signal(object, int)  # [person id], target person
+    moveRequested = Signal(object, int)  # [face id], target person
     renameRequested = Signal(int, str)
 
     def __init__(self, thumbnails: ThumbnailLoader, parent=None):

@@ -32,7 +32,7 @@ class ThumbnailLoader(QObject):
     """pixmap(face_id) gives the thumbnail, or None while it loads; `loaded`
     then lists the face ids that arrived since the last batch."""
 
-    loaded = Signal(list)
+    loaded = Signal(object)  # [face id]
 
     def __init__(self, folder: Path | None = None, parent: QObject | None = None):
         super().__init__(parent)

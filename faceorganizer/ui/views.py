@@ -212,7 +212,7 @@ class GridView(QListView):
 class DropZone(QLabel):
     """A target for dragged faces ("New person", "Not this person", "Not a face")."""
 
-    dropped = Signal(list)
+    dropped = Signal(object)  # [face id]
 
     def __init__(self, text: str, tip: str, parent: QWidget | None = None):
         super().__init__(text, parent)

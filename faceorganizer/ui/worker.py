@@ -81,17 +81,20 @@ class LibraryInfo:
 
 
 class LibraryWorker(QObject):
-    """Owns a FaceLibrary on its thread. Signals carry plain Python objects."""
+    """Owns a FaceLibrary on its thread. Signals carry plain Python objects,
+    declared `object`: a `list` parameter would be converted element by element
+    (to a QVariantList and back), holding the GIL for the whole of a 10,000
+    face list while the GUI thread waits for it."""
 
     opened = Signal(object)  # LibraryInfo
     openFailed = Signal(str)  # a message for the user
-    peopleChanged = Signal(list, int)  # [Person], unassigned face count
-    facesReady = Signal(object, list)  # key (person id or UNASSIGNED), [FaceItem]
+    peopleChanged = Signal(object, int)  # [Person], unassigned face count
+    facesReady = Signal(object, object)  # key (person id or UNASSIGNED), [FaceItem]
     changed = Signal(object, bool)  # ChangeSet, whether it is a new user action
     progress = Signal(object)  # Progress
     jobFinished = Signal(str, str)  # job, summary for the status bar
     photoReady = Signal(object)  # PhotoInfo
-    foldersChanged = Signal(list)
+    foldersChanged = Signal(object)  # [str]
     error = Signal(str)
     closed = Signal()
 
@@ -103,7 +106,7 @@ class LibraryWorker(QObject):
         self._queue: list[tuple[str, tuple]] = []
         self._last_people = 0.0
 
-    @Slot(str, tuple)
+    @Slot(str, object)
     def dispatch(self, name: str, args: tuple) -> None:
         """Run `do_<name>(*args)`; long jobs queue while another runs."""
         if self._busy and name in _AFTER_JOB:
@@ -123,7 +126,11 @@ class LibraryWorker(QObject):
     # -- library ------------------------------------------------------------------
 
     def do_open(self, library_dir: str | None, qdrant_url: str | None, settings: Settings) -> None:
-        from faceorganizer.library import FaceLibrary
+        from faceorganizer.library import FaceLibrary, lower_thread_priority
+
+        # The store's Python competes with the window's for the CPU and the
+        # GIL: the window goes first.
+        lower_thread_priority(5)
 
         self.do_close(emit=False)
         try:
@@ -303,7 +310,7 @@ class LibraryWorker(QObject):
 class LibraryClient(QObject):
     """The GUI's handle on the worker thread."""
 
-    _call = Signal(str, tuple)
+    _call = Signal(str, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
