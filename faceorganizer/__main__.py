@@ -1,3 +1,4 @@
 from faceorganizer.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a child process imports this module
+    raise SystemExit(main())

@@ -55,5 +55,5 @@ def open_window(qtbot):
     yield open_
     for window in windows:
         window.close()
-        assert not window.client.thread.isRunning(), "the library thread outlived its window"
+        assert not window.client.is_running(), "the library process outlived its window"
     assert QThreadPool.globalInstance().waitForDone(10_000)
