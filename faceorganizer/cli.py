@@ -19,6 +19,7 @@ from pathlib import Path
 
 from faceorganizer.config import LIBRARY_ENV, default_library_dir
 from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.humanize import duration
 
 log = logging.getLogger("faceorganizer")
 
@@ -191,7 +192,7 @@ class Progress:
             return
         elapsed = now - self.started
         left = elapsed / done * (total - done) if done else None
-        eta = f" · {_duration(left)} left" if left is not None and done < total else ""
+        eta = f" · {duration(left)} left" if left is not None and done < total else ""
         text = f"{done:,}/{total:,} photos · {self.faces:,} faces{eta}"
         if self.tty:
             width = 24
@@ -255,7 +256,7 @@ def _print_summary(folder: Path, report, seconds: float) -> None:
     ]
     if report.removed:
         parts.append(f"{report.removed:,} removed (gone from disk)")
-    out.write(f"{folder}: {', '.join(parts)}; {report.faces_found:,} faces found ({_duration(seconds)})\n")
+    out.write(f"{folder}: {', '.join(parts)}; {report.faces_found:,} faces found ({duration(seconds)})\n")
     if report.cancelled:
         out.write("  stopped early: run the same command again to continue\n")
     for path, reason in report.unreadable_folders:
@@ -267,16 +268,12 @@ def _print_summary(folder: Path, report, seconds: float) -> None:
     out.flush()
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
 # -- faces, search -------------------------------------------------------------
+
+
+def _print_json(rows: list[dict]) -> None:
+    json.dump(rows, sys.stdout, indent=2)
+    sys.stdout.write("\n")
 
 
 def _face_json(face: dict) -> dict:
@@ -297,8 +294,7 @@ def _cmd_faces(args) -> int:
         ]
     faces.sort(key=lambda f: (f["path"] or "", f["bbox"] or []))
     if args.json:
-        json.dump(faces, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json(faces)
     else:
         for f in faces:
             person = "-" if f["cluster_id"] is None else f["cluster_id"]
@@ -325,8 +321,7 @@ def _cmd_search(args) -> int:
         for r in results
     ]
     if args.json:
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json(rows)
     else:
         for r in rows:
             print(f"{r['score']:.3f}  {r['face_id']}  {r['path']}")
@@ -341,7 +336,7 @@ def _cmd_cluster(args) -> int:
         started = time.monotonic()
         count = library.cluster_all(args.threshold)
         unassigned = len(library.unassigned_faces())
-    print(f"{count:,} people, {unassigned:,} faces unassigned ({_duration(time.monotonic() - started)})")
+    print(f"{count:,} people, {unassigned:,} faces unassigned ({duration(time.monotonic() - started)})")
     return 0
 
 
@@ -353,8 +348,7 @@ def _cmd_people(args) -> int:
         for p in people
     ]
     if args.json:
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        _print_json(rows)
     else:
         for r in rows:
             hidden = "  (hidden)" if r["hidden"] else ""

@@ -20,6 +20,7 @@ import numpy as np
 
 from faceorganizer.clustering import DEFAULT_THRESHOLD, SUPPORT, WEAK_MARGIN, Constraints, group_faces
 from faceorganizer.errors import FaceNotFoundError, PersonNotFoundError
+from faceorganizer.humanize import count
 from faceorganizer.people import (
     NOT_A_FACE,
     PINNED,
@@ -172,8 +173,7 @@ class PeopleOperations:
             people[new_id] = PersonState(confirmed=True)
             for face_id in group:
                 faces[face_id] = FaceState(new_id, True, catalog.state(face_id).rejected)
-        count = sum(len(g) for g in face_groups)
-        description = f"Split {count} face{'s' * (count != 1)} off {self._names([cluster_id])}"
+        description = f"Split {count(sum(map(len, face_groups)), 'face')} off {self._names([cluster_id])}"
         return self._commit(description, faces, people, result=new_ids)
 
     def reassign_faces(self, face_ids: Sequence[str], target_cluster_id: int | None) -> ChangeSet:
@@ -198,12 +198,12 @@ class PeopleOperations:
                 sources.add(state.cluster_id)
                 rejected.add(state.cluster_id)
             faces[face_id] = FaceState(target, True, tuple(sorted(rejected)))
-        count = len(faces)
+        moved = len(faces)
         for source in sources:
             faces = {**self._confirm(source), **faces}
             people[source] = self._confirmed_state(source)
         into = "a new person" if target_cluster_id is None else self._names([target])
-        description = f"Move {count} face{'s' * (count != 1)} to {into}"
+        description = f"Move {count(moved, 'face')} to {into}"
         return self._commit(description, faces, people, result=target)
 
     def reassign_face(self, face_id: str, target_cluster_id: int | None) -> ChangeSet:
@@ -224,8 +224,7 @@ class PeopleOperations:
                 faces = {**self._confirm(source), **faces}
                 people[source] = self._confirmed_state(source)
             faces[face_id] = FaceState(None, False, with_rejected(state, source).rejected)
-        count = len(face_ids)
-        description = f"Take {count} face{'s' * (count != 1)} out of {self._names(list(people))}"
+        description = f"Take {count(len(face_ids), 'face')} out of {self._names(list(people))}"
         return self._commit(description, faces, people)
 
     def not_a_face(self, face_ids: Sequence[str]) -> ChangeSet:
@@ -234,8 +233,7 @@ class PeopleOperations:
         for face_id in face_ids:
             state = self._state(face_id)
             faces[face_id] = FaceState(None, False, state.rejected, True)
-        count = len(faces)
-        return self._commit(f"Mark {count} detection{'s' * (count != 1)} as not a face", faces, {})
+        return self._commit(f"Mark {count(len(faces), 'detection')} as not a face", faces, {})
 
     def rename(self, cluster_id: int, name: str | None) -> ChangeSet:
         """Name a person (None or "" removes the name). Naming confirms it."""
@@ -475,8 +473,8 @@ class PeopleOperations:
         catalog = self.catalog
         put, gone, states = {}, [], {}
         for cid in cluster_ids:
-            count = catalog.face_count(cid)
-            if not count:
+            size = catalog.face_count(cid)
+            if not size:
                 catalog.people.pop(cid, None)
                 gone.append(cid)
                 states[cid] = None
@@ -492,7 +490,7 @@ class PeopleOperations:
             put[cid] = (
                 mean / max(float(np.linalg.norm(mean)), 1e-12),
                 {"name": state.name, "hidden": state.hidden, "cover_face_id": state.cover_face_id,
-                 "confirmed": state.confirmed, "face_count": count},
+                 "confirmed": state.confirmed, "face_count": size},
             )
         self.people_store.put(put)
         self.people_store.delete(gone)
@@ -541,18 +539,18 @@ def _person_scores(catalog: FaceCatalog, vectors: np.ndarray, threshold: float) 
     One matrix product for the whole batch, over the catalog's vectors in
     place (no copy of the library's vectors per face)."""
     assigned = (catalog.cluster >= 0) & catalog.alive
-    count = int(assigned.sum())
-    if not count:
+    candidates = int(assigned.sum())
+    if not candidates:
         return [[] for _ in vectors]
-    top = min(_CANDIDATES, count)
+    top = min(_CANDIDATES, candidates)
     result = []
     for start in range(0, len(vectors), 256):
         sims = vectors[start : start + 256] @ catalog.vectors.T
         sims[:, ~assigned] = -np.inf
         best = np.argpartition(-sims, top - 1, axis=1)[:, :top]
-        for row, candidates in zip(sims, best):
+        for row, nearest in zip(sims, best):
             by_person: dict[int, list[float]] = {}
-            for i in candidates[row[candidates] >= threshold - WEAK_MARGIN].tolist():
+            for i in nearest[row[nearest] >= threshold - WEAK_MARGIN].tolist():
                 by_person.setdefault(int(catalog.cluster[i]), []).append(float(row[i]))
             result.append([
                 (max(values), cluster)

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from faceorganizer.config import Settings
 from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
+from faceorganizer.humanize import duration
 from faceorganizer.people import ChangeSet
 
 log = logging.getLogger(__name__)
@@ -277,7 +278,7 @@ class LibraryService:
         summary = f"{verb}: {indexed:,} photos, {found:,} faces found"
         if failed:
             summary += f", {failed:,} could not be read"
-        summary += f" ({_seconds(time.monotonic() - started)})"
+        summary += f" ({duration(time.monotonic() - started)})"
         self.emit("jobFinished", "index", summary)
         self._next_job()
 
@@ -345,8 +346,3 @@ def serve(connection, cancel_event) -> None:
 def _short(folder: str) -> str:
     home = str(Path.home())
     return "~" + folder[len(home):] if folder.startswith(home + "/") else folder
-
-
-def _seconds(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceorganizer.humanize import count, duration
 from faceorganizer.people import ChangeSet, Person
 from faceorganizer.ui import resources
 from faceorganizer.ui.models import FacesModel, PeopleModel
@@ -513,15 +514,15 @@ class MainWindow(QMainWindow):
     def _update_faces_header(self) -> None:
         key = self.current_key
         rows = self.faces_model.rowCount()
-        count = f"{rows:,} face{'s' * (rows != 1)}"
+        faces = count(rows, "face")
         if key == UNASSIGNED:
             self.faces_title.setText("Unassigned faces")
-            self.faces_subtitle.setText(count)
+            self.faces_subtitle.setText(faces)
             self.rename_button.hide()
         else:
             person = next((p for p in self.people if p.cluster_id == key), None)
             self.faces_title.setText(person.name if person and person.name else "Unnamed person")
-            self.faces_subtitle.setText(f"{count} · least sure first")
+            self.faces_subtitle.setText(f"{faces} · least sure first")
             self.rename_button.show()
 
     def _on_changed(self, change: ChangeSet, is_new: bool) -> None:
@@ -541,7 +542,7 @@ class MainWindow(QMainWindow):
             self.progress_bar.setValue(progress.done)
             left = ""
             if progress.seconds_left is not None and progress.done < progress.total:
-                left = f" · {_duration(progress.seconds_left)} left"
+                left = f" · {duration(progress.seconds_left)} left"
             self.progress_label.setText(
                 f"{progress.label}  {progress.done:,} / {progress.total:,} photos · {progress.faces:,} faces{left}"
             )
@@ -786,13 +787,3 @@ class MainWindow(QMainWindow):
         self.client.shutdown()
         self.thumbnails.wait()
         super().closeEvent(event)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, Qt, Signal
 from PySide6.QtGui import QPixmap
 
+from faceorganizer.humanize import count
 from faceorganizer.people import Person
 from faceorganizer.ui.thumbnails import ThumbnailLoader
 from faceorganizer.ui.worker import FaceItem
@@ -152,10 +153,10 @@ class PeopleModel(_ItemListModel):
         if role == Qt.ItemDataRole.EditRole:
             return person.name or ""
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{person.name or 'Unnamed'}, {_faces(person.face_count)}"
+            return f"{person.name or 'Unnamed'}, {count(person.face_count, 'face')}"
         if role == Qt.ItemDataRole.ToolTipRole:
             hidden = " (hidden)" if person.hidden else ""
-            return f"{person.name or 'Unnamed person'}{hidden}: {_faces(person.face_count)}"
+            return f"{person.name or 'Unnamed person'}{hidden}: {count(person.face_count, 'face')}"
         if role == ThumbnailRole:
             return self.thumbnail(index.row()) or QPixmap()
         if role == ItemRole:
@@ -277,7 +278,3 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((row, row))
     return runs
-
-
-def _faces(count: int) -> str:
-    return f"{count:,} face{'s' * (count != 1)}"

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceorganizer.humanize import count
 from faceorganizer.ui.models import FACES_MIME, CountRole, ids_from_mime
 
 _RADIUS = 12
@@ -104,13 +105,13 @@ class TileDelegate(QStyledItemDelegate):
         painter.setFont(font)
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter,
                          painter.fontMetrics().elidedText(name, Qt.TextElideMode.ElideRight, name_rect.width()))
-        count = index.data(CountRole)
+        faces = index.data(CountRole)
         small = QFont(option.font)
         small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.88))
         painter.setFont(small)
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         count_rect = QRect(name_rect.x(), top + line, name_rect.width(), line)
-        painter.drawText(count_rect, Qt.AlignmentFlag.AlignHCenter, f"{count:,} face{'s' * (count != 1)}")
+        painter.drawText(count_rect, Qt.AlignmentFlag.AlignHCenter, count(faces, "face"))
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> QWidget:
         editor = QLineEdit(parent)
