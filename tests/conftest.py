@@ -3,9 +3,12 @@ real local-mode Qdrant library in a temp folder."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -122,3 +125,20 @@ def make_photos(tmp_path, sample_photos):
         ]
 
     return make
+
+
+@contextlib.contextmanager
+def library_held_elsewhere(folder: Path):
+    """Another process that has the library at `folder` open; yields its pid."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from faceorganizer.library import FaceLibrary;"
+         f"lib = FaceLibrary({str(folder)!r}); print('ready', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        yield holder.pid
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)

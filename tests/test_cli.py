@@ -16,7 +16,7 @@ import pytest
 from faceorganizer.cli import main
 from faceorganizer.library import FaceLibrary
 
-from conftest import write_huge_png
+from conftest import library_held_elsewhere, write_huge_png
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -87,22 +87,12 @@ def test_usage_errors_exit_2(capsys):
 
 def test_second_process_gets_a_clear_message(tmp_path):
     library = tmp_path / "lib"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from faceorganizer.library import FaceLibrary;"
-         f"lib = FaceLibrary({str(library)!r}); print('ready', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with library_held_elsewhere(library) as pid:
         result = run("faces", "--library", str(library))
         assert result.returncode == 1
         assert "in use by another faceorganizer" in result.stderr
-        assert f"process {holder.pid}" in result.stderr
+        assert f"process {pid}" in result.stderr
         assert "Traceback" not in result.stderr
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     # Once the first process is gone, the library opens.
     assert run("faces", "--library", str(library)).returncode == 0
 

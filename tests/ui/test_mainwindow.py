@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QApplication
 from faceorganizer.ui.models import FACES_MIME, PEOPLE_MIME, ThumbnailRole, _mime
 from faceorganizer.ui.worker import UNASSIGNED
 
+from conftest import library_held_elsewhere
+
 
 def people_state(window) -> list:
     return sorted((p.cluster_id, p.name, p.face_count, p.hidden) for p in window.people)
@@ -185,20 +187,10 @@ def test_indexing_in_the_worker_fills_the_grid_and_cancel_stops_it(qtbot, open_w
 
 
 def test_a_library_open_elsewhere_gives_a_message(qtbot, open_window, indexed_library):
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from faceorganizer.library import FaceLibrary;"
-         f"lib = FaceLibrary({str(indexed_library)!r}); print('ready', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with library_held_elsewhere(indexed_library):
         window = open_window(indexed_library, wait_ready=False)
         qtbot.waitUntil(lambda: window.failed, timeout=20_000)
         assert not window.isVisible()
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
 
 
 def test_screenshot_mode(tmp_path, indexed_library):
