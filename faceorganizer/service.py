@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from faceorganizer.config import Settings
 from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
-from faceorganizer.humanize import duration
+from faceorganizer.humanize import count, duration
 from faceorganizer.people import ChangeSet
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ class LibraryService:
             self._busy = False
         self._emit_people()
         verb = "Stopped" if self.cancel_event.is_set() else "Indexed"
-        summary = f"{verb}: {indexed:,} photos, {found:,} faces found"
+        summary = f"{verb}: {count(indexed, 'photo')}, {count(found, 'face')} found"
         if failed:
             summary += f", {failed:,} could not be read"
         summary += f" ({duration(time.monotonic() - started)})"

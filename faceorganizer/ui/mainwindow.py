@@ -438,8 +438,11 @@ class MainWindow(QMainWindow):
         self._update_center()
         if not self.job_running and not self.status_message.text():
             self.status_message.setText(self._summary())
+        self.people_view.set_placeholder(self._people_placeholder())
         if self.current_key is None and self.people_model.rowCount():
             self.people_view.setCurrentIndex(self.people_model.index(0))
+        elif self.current_key is None and unassigned:
+            self.show_faces(UNASSIGNED)
         elif self.current_key is not None:
             self._update_faces_header()
             # The faces pane follows new faces of its person, during indexing at
@@ -452,6 +455,23 @@ class MainWindow(QMainWindow):
         self.peopleShown.emit()
         if not self.people_model.rowCount() and not self.job_running:
             self.ready.emit()
+
+    def _people_placeholder(self) -> str:
+        if self.people_model.rowCount():
+            return ""
+        if self.search.text().strip():
+            return "No one by that name."
+        if self.scope == HIDDEN:
+            return "No hidden people. Hide strangers with H."
+        if self.scope == NAMED:
+            return "No named people yet. Select a person and press F2 to name them."
+        if self.job_running:
+            return "Looking for faces… People appear here as they are found."
+        if self.unassigned_count:
+            return (f"No people yet: a person appears once the same face is in two photos. "
+                    f"{count(self.unassigned_count, 'face')} found so far {'is' if self.unassigned_count == 1 else 'are'}"
+                    " waiting on the right, under Unassigned faces.")
+        return "No faces found yet. Add a folder of photos, or Rescan."
 
     def _count_of(self, key) -> int:
         if key == UNASSIGNED:
@@ -554,6 +574,7 @@ class MainWindow(QMainWindow):
     def _on_job_finished(self, job: str, summary: str) -> None:
         self.job_running = False
         self._show_progress(False)
+        self.people_view.set_placeholder(self._people_placeholder())
         self.status_message.setText(summary)
         self._update_center()
         self._refresh_faces()
@@ -690,6 +711,7 @@ class MainWindow(QMainWindow):
             return
         self.scope = scope
         self._show_people()
+        self.people_view.set_placeholder(self._people_placeholder())
         item = self.scope_items[scope]
         self.sidebar.setCurrentItem(item)
 

@@ -142,6 +142,7 @@ class GridView(QListView):
         super().__init__(parent)
         self.thumb_size = thumb_size
         self.drop_row = -1
+        self.placeholder = ""
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
@@ -161,6 +162,19 @@ class GridView(QListView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.delegate = TileDelegate(self, with_text)
         self.setItemDelegate(self.delegate)
+
+    def set_placeholder(self, text: str) -> None:
+        """What an empty grid says."""
+        self.placeholder = text
+        self.viewport().update()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.placeholder and not self.model().rowCount():
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            rect = self.viewport().rect().adjusted(24, 24, -24, -24)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
 
     def setAcceptDrops(self, on: bool) -> None:
         # Drops land on the viewport, the widget under the cursor.
