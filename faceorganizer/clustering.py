@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 #: Default similarity (cosine, -1..1) of a strong edge: one is enough to join.
-DEFAULT_THRESHOLD = 0.45
+DEFAULT_THRESHOLD = 0.475
 #: Weak edges are at least threshold - WEAK_MARGIN similar ...
-WEAK_MARGIN = 0.025
+WEAK_MARGIN = 0.05
 #: ... and SUPPORT of them are needed to join two groups.
 SUPPORT = 2
 #: Neighbours per face in the similarity graph.

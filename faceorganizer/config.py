@@ -51,7 +51,7 @@ class Settings:
         default=None,
         metadata={"help": "how alike (cosine similarity, -1..1) two faces must be to count as one "
                           "person; slightly less alike faces need two such links. Unset: the "
-                          "library's last value, else 0.45"},
+                          "library's last value, else 0.475"},
     )
     min_faces: int = field(
         default=2,

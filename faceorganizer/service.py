@@ -312,9 +312,12 @@ def serve(connection, cancel_event) -> None:
     logging.basicConfig(level=logging.WARNING, format="faceorganizer: %(levelname)s: %(message)s")
 
     def poll():
-        if not connection.poll():
-            return None
-        call = connection.recv()
+        try:
+            if not connection.poll():
+                return None
+            call = connection.recv()
+        except (EOFError, OSError):  # the window is gone
+            call = None
         if call is None:
             service.quitting = True
             cancel_event.set()
