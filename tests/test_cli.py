@@ -160,3 +160,34 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_continues(tmp_path, sample_photos
     assert 0 < indexed < 24
     result = run("index", "--library", str(library), str(folder))
     assert f"24 photos seen, {24 - indexed} indexed, {indexed} unchanged" in result.stdout
+
+
+def test_people_commands(tmp_path, make_photos, capsys):
+    library = str(tmp_path / "lib")
+    folder = make_photos("shots", "t1", 3)[0].parent
+    assert main(["index", "--library", library, str(folder)]) == 0
+    assert main(["cluster", "--library", library]) == 0
+    assert "6 people, 0 faces unassigned" in capsys.readouterr().out
+
+    assert main(["people", "--library", library, "--json"]) == 0
+    people = json.loads(capsys.readouterr().out)
+    assert [set(p) for p in people] == [{"cluster_id", "name", "face_count", "hidden"}] * 6
+    first, second, third = (p["cluster_id"] for p in people[:3])
+
+    assert main(["rename", "--library", library, str(first), "Anna"]) == 0
+    assert main(["merge", "--library", library, str(first), str(second)]) == 0
+    assert main(["hide", "--library", library, str(third)]) == 0
+    capsys.readouterr()
+    assert main(["faces", "--library", library, "--person", str(first), "--json"]) == 0
+    anna = json.loads(capsys.readouterr().out)
+    assert len(anna) == 6 and {f["cluster_id"] for f in anna} == {first}
+
+    assert main(["split", "--library", library, str(first), anna[0]["face_id"]]) == 0
+    assert main(["reassign", "--library", library, anna[1]["face_id"], "new"]) == 0
+    assert main(["not-a-face", "--library", library, anna[2]["face_id"]]) == 0
+    capsys.readouterr()
+    assert main(["people", "--library", library, "--json", "--hidden"]) == 0
+    people = {p["cluster_id"]: p for p in json.loads(capsys.readouterr().out)}
+    assert people[first]["name"] == "Anna" and people[first]["face_count"] == 3
+    assert people[third]["hidden"] and second not in people
+    assert main(["merge", "--library", library, "9999", str(first)]) == 1

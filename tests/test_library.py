@@ -323,3 +323,18 @@ def test_a_library_keeps_to_one_recognizer(library, sample_photos):
     assert library.faces.metadata()["recognizer"] == "w600k_mbf.onnx"
     with pytest.raises(FaceOrganizerError, match="cannot be compared"):
         library._check_recognizer("w600k_r50.onnx")
+
+
+def test_folders_are_kept_and_removing_one_forgets_its_faces(library, photo_folder, tmp_path, sample_photos):
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(sample_photos["gdp"], other / "gdp.jpg")
+    assert library.add_folders([photo_folder, other, photo_folder]) == [str(photo_folder), str(other)]
+    for folder in library.folders():
+        library.index_directory(folder)
+    before = library.count()
+    forgotten = library.remove_folder(other)
+    assert forgotten > 0 and library.count() == before - forgotten
+    assert library.folders() == [str(photo_folder)]
+    assert set(_faces_by_photo(library)) == {"t1.jpg", "players.jpg"}
+    assert (other / "gdp.jpg").exists()
