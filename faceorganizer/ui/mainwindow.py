@@ -799,6 +799,11 @@ class MainWindow(QMainWindow):
         state = stored.value("window/splitter")
         if isinstance(state, QByteArray):
             self.splitter.restoreState(state)
+        for view, key in ((self.people_view, "window/people_zoom"), (self.faces_view, "window/faces_zoom")):
+            size = stored.value(key)
+            if size is not None:
+                view.set_thumb_size(int(size))
+            view.zoomed.connect(lambda value, key=key: QSettings().setValue(key, value))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         stored = QSettings()
