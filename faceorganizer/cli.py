@@ -254,6 +254,8 @@ def _print_summary(folder: Path, report, seconds: float) -> None:
         f"{report.unchanged:,} unchanged",
         f"{len(report.failed) + len(report.still_failing):,} failed",
     ]
+    if report.moved:
+        parts.append(f"{report.moved:,} moved or renamed")
     if report.removed:
         parts.append(f"{report.removed:,} removed (gone from disk)")
     out.write(f"{folder}: {', '.join(parts)}; {report.faces_found:,} faces found ({duration(seconds)})\n")

@@ -241,6 +241,12 @@ class _Groups:
         self.photos: list[set[int]] = [{int(p)} for p in constraints.photo]
         self.person = constraints.pinned.astype(np.int64).copy()
         self.forbidden: list[set[int]] = [set(constraints.rejected.get(i, ())) for i in range(n)]
+        # The photos of all the groups that belong to a pinned person: they
+        # become one group at the end, so a face joining one of them must
+        # not share a photo with any of them.
+        self.person_photos: dict[int, set[int]] = {}
+        for row in np.flatnonzero(self.person >= 0).tolist():
+            self.person_photos.setdefault(int(self.person[row]), set()).add(int(constraints.photo[row]))
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -252,11 +258,15 @@ class _Groups:
         return root
 
     def compatible(self, a: int, b: int) -> bool:
-        pa, pb = self.person[a], self.person[b]
-        if pa >= 0 and pb >= 0 and pa != pb:
-            return False
+        pa, pb = int(self.person[a]), int(self.person[b])
+        if pa >= 0 and pb >= 0:
+            return pa == pb  # two looks of one person: the user said so
         if pa in self.forbidden[b] or pb in self.forbidden[a]:
             return False
+        if pa >= 0:
+            return self.person_photos[pa].isdisjoint(self.photos[b])
+        if pb >= 0:
+            return self.person_photos[pb].isdisjoint(self.photos[a])
         small, large = sorted((self.photos[a], self.photos[b]), key=len)
         return small.isdisjoint(large)
 
@@ -269,6 +279,8 @@ class _Groups:
         self.photos[b] = set()
         if self.person[a] < 0:
             self.person[a] = self.person[b]
+        if self.person[a] >= 0:
+            self.person_photos[int(self.person[a])] |= self.photos[a]
         if self.forbidden[b]:
             self.forbidden[a] |= self.forbidden[b]
 

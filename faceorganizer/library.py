@@ -41,7 +41,7 @@ from faceorganizer.errors import (
 )
 from faceorganizer.faces import DetectedFace, FaceAnalyzer
 from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
-from faceorganizer.people import FaceCatalog
+from faceorganizer.people import FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
 from faceorganizer.store import FaceIndex, LibraryLock, PeopleTable, PhotoTable, open_client, stable_id
 from faceorganizer.thumbs import ThumbnailCache
@@ -49,6 +49,9 @@ from faceorganizer.thumbs import ThumbnailCache
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
+
+#: Two faces of one photo this alike (cosine) are the same face, found again.
+_SAME_FACE = 0.8
 
 #: Photos written to the store together; also written at least this often (s).
 _FLUSH_PHOTOS = 32
@@ -86,6 +89,7 @@ class IndexReport:
     seen: int = 0
     indexed: int = 0
     unchanged: int = 0
+    moved: int = 0
     removed: int = 0
     faces_found: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -261,7 +265,14 @@ class FaceLibrary(PeopleOperations):
             record["path"]: record
             for record in self.photos.get_by_filter("folders" if recursive else "folder", str(root))
         }
+        if known and not files:
+            # An unplugged drive leaves an empty mount point: forget nothing.
+            report.unreadable_folders.append(
+                (str(root), "no photos found; is the drive connected? (its faces are kept)")
+            )
+            return report
         todo: list[tuple[str, ImageInput]] = []
+        new_files = []
         for file_path, st in files:
             record = known.pop(file_path, None)
             version = _version(st)
@@ -271,11 +282,23 @@ class FaceLibrary(PeopleOperations):
                 else:
                     report.still_failing.append((file_path, record.get("error", "")))
                 continue
-            todo.append((file_path, file_path))
+            (todo if record else new_files).append((file_path, version))
         gone = [r for r in known.values() if not _under_unreadable(r["path"], report.unreadable_folders)]
+        # A photo moved or renamed keeps its size and modification time: it
+        # keeps its faces and the user's corrections too.
+        by_version = {_move_key(r.get("version") or {}): r for r in gone if r.get("status") == "done"}
+        for file_path, version in new_files:
+            record = by_version.pop(_move_key(version), None)
+            if record is None:
+                todo.append((file_path, version))
+            else:
+                self._move_photo(record, file_path)
+                gone.remove(record)
+                report.moved += 1
         if gone:
             self._forget_photos(gone)
             report.removed = len(gone)
+        todo = [(file_path, file_path) for file_path, _ in todo]
 
         def record(_i: int, outcome: PhotoOutcome) -> None:
             if outcome.error:
@@ -309,14 +332,13 @@ class FaceLibrary(PeopleOperations):
         last_flush = time.monotonic()
         done = 0
 
-        new_faces: list[str] = []
-
         def flush() -> None:
             self._write([analysis for _, analysis in pending])
+            # People form as the faces come, not at the end of the run: they
+            # show up while a first import runs, and survive a crash.
+            self._group_unassigned([fid for _, analysis in pending for fid, _ in analysis.faces])
             for i, analysis in pending:
-                outcome = _outcome(analysis)
-                new_faces.extend(outcome.face_ids)
-                on_outcome(i, outcome)
+                on_outcome(i, _outcome(analysis))
             pending.clear()
 
         workers = max(1, self.settings.workers)
@@ -333,7 +355,6 @@ class FaceLibrary(PeopleOperations):
                 if on_progress:
                     on_progress(done, total)
         flush()
-        self._group_unassigned(new_faces)
         return done == total
 
     def _analyze(self, path: str | None, image: ImageInput) -> _Analysis:
@@ -385,6 +406,7 @@ class FaceLibrary(PeopleOperations):
         now = _now()
         records = []
         stale: set[str] = set()
+        carried: dict[str, FaceState] = {}
         for a in analyses:
             old = previous.get(a.image_id, {})
             if a.error is not None:
@@ -398,7 +420,9 @@ class FaceLibrary(PeopleOperations):
             self.thumbnails.remove(dropped)
             a.faces = [(fid, face) for fid, face in a.faces if fid not in removed]
             kept = {fid for fid, _ in a.faces}
-            stale.update(fid for fid in old.get("face_ids", []) if fid not in kept)
+            replaced = [fid for fid in old.get("face_ids", []) if fid not in kept]
+            stale.update(replaced)
+            carried.update(self._carry_corrections(a, replaced))
             records.append(
                 {
                     **_photo_fields(a),
@@ -416,7 +440,7 @@ class FaceLibrary(PeopleOperations):
         self.photos.add(ids, records)
 
         good = [a for a in analyses if a.error is None]
-        people = self._people_of_new_faces(good)
+        people = self._people_of_new_faces(good, carried)
         face_ids, vectors, payloads = [], [], []
         for a in good:
             for face_id, face in a.faces:
@@ -430,6 +454,37 @@ class FaceLibrary(PeopleOperations):
             self._sync_people({p["cluster_id"] for p in people.values() if p["cluster_id"] is not None})
         if good:
             self.photos.update_payload([a.image_id for a in good], {"status": "done"})
+
+    def _carry_corrections(self, analysis: _Analysis, old_face_ids: list[str]) -> dict[str, FaceState]:
+        """A photo indexed again (edited, re-tagged, touched) gets new face ids;
+        each new face that is an old face again takes over its person and the
+        user's corrections."""
+        catalog = self.catalog
+        rows = [catalog.row[f] for f in old_face_ids if f in catalog.row]
+        if not rows or not analysis.faces:
+            return {}
+        sims = np.stack([face.embedding for _, face in analysis.faces]) @ catalog.vectors[rows].T
+        carried = {}
+        for flat in np.argsort(-sims, axis=None):
+            i, j = divmod(int(flat), len(rows))
+            if sims[i, j] < _SAME_FACE:
+                break
+            new_id, old_id = analysis.faces[i][0], catalog.ids[rows[j]]
+            if new_id not in carried and old_id not in carried.values():
+                carried[new_id] = old_id
+        return {new_id: catalog.state(old_id) for new_id, old_id in carried.items()}
+
+    def _move_photo(self, record: dict, path: str) -> None:
+        """A photo file moved: its record and faces follow it. Faces first, so
+        that a crash half-way leaves a move the next scan finds again."""
+        image_id = stable_id("path", path)
+        face_ids = record.get("face_ids", [])
+        self.faces.update_payload(face_ids, {"path": path, "image_id": image_id})
+        if self._catalog is not None:
+            self._catalog.move_to_photo(face_ids, image_id)
+        moved = {k: v for k, v in record.items() if k != "id"}
+        self.photos.add([image_id], [{**moved, **_photo_fields(_Analysis(image_id, path, moved["version"]))}])
+        self.photos.delete([record["id"]])
 
     def _forget_photos(self, records: Iterable[dict]) -> None:
         """Remove photo records and all their faces (the files are gone)."""
@@ -656,6 +711,10 @@ def _content_hash(image: ImageInput) -> str:
 
 def _version(st: os.stat_result) -> dict[str, int]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
+
+
+def _move_key(version: dict) -> tuple:
+    return (version.get("size"), version.get("mtime_ns"))
 
 
 def _same(record: dict, version: dict[str, int]) -> bool:

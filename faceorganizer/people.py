@@ -125,6 +125,7 @@ class FaceCatalog:
         self._alive = np.zeros(0, dtype=bool)
         self.rejected: dict[int, set[int]] = {}
         self.people: dict[int, PersonState] = {}
+        self.highest_id = 0  # the highest person id ever written to the store
         self._sums: dict[int, np.ndarray] = {}
         self._counts: dict[int, int] = {}
         self._photos: dict[int, Counter[str]] = {}
@@ -211,6 +212,15 @@ class FaceCatalog:
                 self._alive[row] = False
                 self._cluster[row] = -1
                 self.rejected.pop(row, None)
+
+    def move_to_photo(self, face_ids: Iterable[str], image_id: str) -> None:
+        """Faces whose photo file moved (and so changed id)."""
+        for face_id in face_ids:
+            row = self.row.get(face_id)
+            if row is not None:
+                self._leave_person(row)
+                self.image_ids[row] = image_id
+                self._join_person(row)
 
     def state(self, face_id: str) -> FaceState:
         row = self.row[face_id]
@@ -316,8 +326,10 @@ class FaceCatalog:
         return ((total - own) / others).astype(np.float32)
 
     def next_cluster_id(self) -> int:
-        used = set(self._counts) | set(self.people)
-        return max(used, default=0) + 1
+        """An id no person has had: above every id in use, refused by a face,
+        or ever written to the store (`highest_id`)."""
+        used = set(self._counts) | set(self.people) | {c for refused in self.rejected.values() for c in refused}
+        return max(max(used, default=0), self.highest_id) + 1
 
 
 def _grow(array: np.ndarray, capacity: int, fill=0) -> np.ndarray:

@@ -56,6 +56,7 @@ class PeopleOperations:
                 payloads.append(point)
             if ids:
                 catalog.add(ids, np.asarray(vectors, dtype=np.float32), payloads)
+            catalog.highest_id = int(self.people_store.metadata().get("highest_id", 0))
             for record in self.people_store.scroll_all():
                 catalog.people[int(record["id"])] = PersonState(
                     record.get("name"), bool(record.get("hidden")),
@@ -362,15 +363,18 @@ class PeopleOperations:
         confidence = np.where(np.isnan(confidence), None, np.round(confidence, 3))
         return clusters, confidence
 
-    def _people_of_new_faces(self, analyses) -> dict[str, dict]:
+    def _people_of_new_faces(self, analyses, carried: dict[str, FaceState] | None = None) -> dict[str, dict]:
         """The person of each new face, found before its first write: the
         person it resembles most by the rule of `group_faces` (one strong edge
         to its faces, or two weak ones); never a person already in the same
-        photo. Faces indexed again keep the person and corrections they had.
+        photo. Faces indexed again keep the person and corrections they had
+        (`carried`: those of the faces they replace).
         """
         catalog = self.catalog
         threshold = self.cluster_threshold
-        fresh = [(a, face_id, face) for a in analyses for face_id, face in a.faces if face_id not in catalog.row]
+        known = {**{f: catalog.state(f) for a in analyses for f, _ in a.faces if f in catalog.row},
+                 **(carried or {})}
+        fresh = [(a, face_id, face) for a in analyses for face_id, face in a.faces if face_id not in known]
         scores = _person_scores(catalog, np.stack([f.embedding for _, _, f in fresh]), threshold) if fresh else []
         options = {face_id: found for (_, face_id, _), found in zip(fresh, scores)}
         result: dict[str, dict] = {}
@@ -378,8 +382,8 @@ class PeopleOperations:
             taken = set()
             pairs = []
             for face_id, _ in a.faces:
-                if face_id in catalog.row:
-                    state = catalog.state(face_id)
+                if face_id in known:
+                    state = known[face_id]
                     result[face_id] = {**state.payload(), "cluster_confidence": None}
                     taken.add(state.cluster_id)
                     continue
@@ -401,7 +405,8 @@ class PeopleOperations:
         catalog = self.catalog
         threshold = self.cluster_threshold
         new = np.array(
-            [catalog.row[f] for f in face_ids if f in catalog.row and catalog.cluster[catalog.row[f]] < 0],
+            [row for f in face_ids
+             if (row := catalog.row.get(f)) is not None and catalog.cluster[row] < 0 and not catalog.not_a_face[row]],
             dtype=np.int64,
         )
         if not len(new):
@@ -463,7 +468,7 @@ class PeopleOperations:
         catalog = self.catalog
         ids = _clusters(before.values()) | _clusters(after.values()) | set(people)
         return {
-            cid: catalog.people.get(cid, PersonState()) if catalog.face_count(cid) else None
+            cid: catalog.people.get(cid, PersonState() if catalog.face_count(cid) else None)
             for cid in ids
         }
 
@@ -475,6 +480,13 @@ class PeopleOperations:
         for cid in cluster_ids:
             size = catalog.face_count(cid)
             if not size:
+                state = catalog.people.get(cid)
+                if state is not None and (state.confirmed or state.name or state.hidden):
+                    # What the user said of a person outlives its faces for a
+                    # while (their photos re-indexed, moved, or taken away).
+                    self.people_store.update_payload([cid], {"face_count": 0, "cover_face_id": None})
+                    states[cid] = catalog.people[cid] = replace(state, cover_face_id=None)
+                    continue
                 catalog.people.pop(cid, None)
                 gone.append(cid)
                 states[cid] = None
@@ -494,6 +506,11 @@ class PeopleOperations:
             )
         self.people_store.put(put)
         self.people_store.delete(gone)
+        highest = max(put, default=0)
+        if highest > catalog.highest_id:
+            # Ids are never handed out twice: an undo must find its person's id free.
+            catalog.highest_id = highest
+            self.people_store.set_metadata({"highest_id": highest})
         return states
 
     # -- helpers -------------------------------------------------------------------

@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 UNASSIGNED = "unassigned"
 
-#: Calls that wait while a job (indexing, re-clustering) runs.
-_AFTER_JOB = frozenset({"index", "recluster", "open", "close", "remove_folder"})
+#: Long jobs, and the calls that wait while one runs.
+_JOBS = frozenset({"index", "recluster", "remove_folder"})
+_AFTER_JOB = _JOBS | {"open", "close"}
 
 #: Progress and the people list go out at most this often while indexing (s).
 _PROGRESS_INTERVAL = 0.2
@@ -109,9 +110,13 @@ class LibraryService:
         """Run `do_<name>(*args)`; long jobs queue while another runs."""
         if self._busy and name in _AFTER_JOB:
             # Jobs wait for the running one; so do changes of library under it.
-            if name == "close":
+            if name in ("open", "close"):
+                # The library is being left: its running and waiting jobs stop.
                 self.cancel_event.set()
+                self._queue = [call for call in self._queue if call[0] not in _JOBS]
             self._queue.append((name, args))
+            return
+        if self.quitting and name in _JOBS:
             return
         try:
             getattr(self, f"do_{name}")(*args)
@@ -300,6 +305,9 @@ class LibraryService:
             self.dispatch(*call)
 
     def _next_job(self) -> None:
+        if self.cancel_event.is_set():
+            # Cancel stops what waits too.
+            self._queue = [call for call in self._queue if call[0] not in _JOBS]
         if self._queue:
             name, args = self._queue.pop(0)
             self.dispatch(name, args)

@@ -261,3 +261,106 @@ def test_bad_ids_are_refused(t1_library):
         t1_library.merge_clusters([1, 999])
     with pytest.raises(FaceNotFoundError):
         t1_library.reassign_faces(["00000000-0000-0000-0000-000000000000"], 1)
+
+
+def test_joining_a_pinned_person_respects_all_its_photos():
+    """A person the user merged from two looks ends as one group: an unpinned
+    face may not join one look when its photo is already in the other."""
+    import numpy as np
+
+    from faceorganizer.clustering import Constraints, group_faces
+
+    rng = np.random.default_rng(0)
+    looks = rng.normal(size=(2, 512))
+    looks /= np.linalg.norm(looks, axis=1, keepdims=True)
+
+    def near(look):
+        v = looks[look] + rng.normal(0, 0.02, 512)
+        return v / np.linalg.norm(v)
+
+    # Rows 0, 1: pinned to person 7, one per look; rows 2, 3: one face like
+    # each look, both in photo 9.
+    vectors = np.stack([near(0), near(1), near(0), near(1)]).astype(np.float32)
+    constraints = Constraints(np.array([1, 2, 9, 9]), np.array([7, 7, -1, -1]))
+    labels = group_faces(vectors, constraints, threshold=0.45)
+    assert labels[0] == labels[1]
+    assert not (labels[2] == labels[0] and labels[3] == labels[0])
+
+
+def _named_library(library, make_photos):
+    """Three shots of t1.jpg: names one person, hides another, drops one face."""
+    folder = make_photos("Trip", "t1", 3)[0].parent
+    library.add_folders([folder.parent])
+    library.index_directory(folder.parent)
+    first, second = (p.cluster_id for p in library.people()[:2])
+    library.rename(first, "Anna")
+    library.hide([second])
+    dropped = library.faces_of(first)[0]
+    library.not_a_face([dropped])
+    return folder, first, second, dropped
+
+
+def _corrections(library, first, second, dropped):
+    assert library.get_person(first).name == "Anna"
+    assert library.get_person(first).face_count == 2
+    assert library.get_person(second).hidden
+    assert library.get_face(dropped)["not_a_face"] is True
+
+
+def test_moving_or_renaming_photos_keeps_their_faces_and_corrections(library, make_photos):
+    folder, first, second, dropped = _named_library(library, make_photos)
+    folder.rename(folder.parent / "Trip 2023")
+    report = library.index_directory(folder.parent)
+    assert (report.moved, report.removed, report.indexed) == (3, 0, 0)
+    _corrections(library, first, second, dropped)
+    assert "Trip 2023" in library.get_face(dropped)["path"]
+    # And the next scan sees them as unchanged at their new place.
+    assert library.index_directory(folder.parent).unchanged == 3
+
+
+def test_an_empty_mount_point_forgets_nothing(library, make_photos):
+    folder, first, second, dropped = _named_library(library, make_photos)
+    for photo in folder.iterdir():
+        photo.rename(folder.parent.parent / photo.name)  # the drive is "unplugged"
+    report = library.index_directory(folder.parent)
+    assert report.removed == 0 and "is the drive connected" in report.unreadable_folders[0][1]
+    _corrections(library, first, second, dropped)
+
+
+def test_photos_touched_or_retagged_keep_their_corrections(library, make_photos):
+    import os
+
+    folder, first, second, dropped = _named_library(library, make_photos)
+    for photo in folder.iterdir():
+        stat = photo.stat()
+        os.utime(photo, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5 * 10**9))
+    report = library.index_directory(folder.parent)
+    assert report.indexed == 3
+    people = {p.cluster_id: p for p in library.people(include_hidden=True)}
+    assert people[first].name == "Anna" and people[first].face_count == 2
+    assert people[second].hidden
+    dropped_again = [f for f in library.iter_faces() if f["not_a_face"]]
+    assert len(dropped_again) == 1
+
+
+def test_a_person_id_is_never_handed_out_twice(library, make_photos):
+    library.index_directory(make_photos("t1", "t1", 3)[0].parent)
+    anna, ben = (p.cluster_id for p in library.people()[:2])
+    library.rename(ben, "Ben")
+    ben_faces = set(library.catalog.face_ids_of(ben))
+    merge = library.merge_clusters([anna, ben])
+    # New people arrive while Ben's id is free; none may take it.
+    library.index_directory(make_photos("gdp", "gdp", 2)[0].parent)
+    assert ben not in {p.cluster_id for p in library.people()}
+    library.apply(merge.inverse())
+    assert library.get_person(ben).name == "Ben"
+    assert set(library.catalog.face_ids_of(ben)) == ben_faces
+
+
+def test_a_face_dropped_as_not_a_face_stays_out_of_new_people(library, make_photos):
+    photos = make_photos("yao", "yaoming", 2)
+    [face] = library.index(photos[0])
+    library.not_a_face([face])
+    library.index(photos[1])
+    assert library.people() == []
+    assert library.get_face(face)["cluster_id"] is None

@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.faces_loaded = False
         self.viewer: PhotoViewer | None = None
         self._faces_refreshed = 0.0
+        self._follow = None  # the person a change led to (a merge's result)
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -268,7 +269,7 @@ class MainWindow(QMainWindow):
         self.faces_view.setAcceptDrops(False)
         self.faces_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.faces_view.addActions([self.not_person_action, self.not_face_action, self.new_person_action,
-                                    self.open_photo_action])
+                                    self.open_photo_action, self.rename_action])
         self.drop_bar = DropBar()
         self.drop_bar.hide()
         faces_page = self.faces_page = QWidget()
@@ -439,6 +440,13 @@ class MainWindow(QMainWindow):
         if not self.job_running and not self.status_message.text():
             self.status_message.setText(self._summary())
         self.people_view.set_placeholder(self._people_placeholder())
+        if isinstance(self.current_key, int) and self.people_model.row_of(self.current_key) < 0:
+            # The person shown was merged away (or emptied): follow the merge.
+            follow = self._follow if self.people_model.row_of(self._follow) >= 0 else None
+            self.current_key = None
+            self.faces_model.set_items([])
+            if follow is not None:
+                self.people_view.setCurrentIndex(self.people_model.index(self.people_model.row_of(follow)))
         if self.current_key is None and self.people_model.rowCount():
             self.people_view.setCurrentIndex(self.people_model.index(0))
         elif self.current_key is None and unassigned:
@@ -546,6 +554,7 @@ class MainWindow(QMainWindow):
             self.rename_button.show()
 
     def _on_changed(self, change: ChangeSet, is_new: bool) -> None:
+        self._follow = change.result if isinstance(change.result, int) else None
         if is_new:
             self.undo_stack.push(ChangeCommand(self.client, change))
             self.status_message.setText(change.description)
@@ -629,6 +638,9 @@ class MainWindow(QMainWindow):
         return [self.faces_model.item(r).face_id for r in rows]
 
     def rename_current(self) -> None:
+        if self.faces_view.hasFocus():
+            self.rename_shown_person()
+            return
         index = self.people_view.currentIndex()
         if index.isValid():
             self.people_view.setFocus()
