@@ -53,6 +53,9 @@ ProgressCallback = Callable[[int, int], None]
 #: Two faces of one photo this alike (cosine) are the same face, found again.
 _SAME_FACE = 0.8
 
+#: New faces form people at least this often during a run (s).
+_GROUPING_SECONDS = 20.0
+
 #: Photos written to the store together; also written at least this often (s).
 _FLUSH_PHOTOS = 32
 _FLUSH_SECONDS = 2.0
@@ -207,8 +210,7 @@ class FaceLibrary(PeopleOperations):
         analysis = self._analyze(_source_of(image), image)
         if analysis.error is not None:
             raise ImageLoadError(analysis.path or "<image>", analysis.error)
-        self._write([analysis])
-        self._group_unassigned([face_id for face_id, _ in analysis.faces])
+        self._write([analysis], group=[face_id for face_id, _ in analysis.faces])
         if analysis.found == 0:
             raise NoFaceDetectedError(f"no face found in {analysis.path or 'the image'}")
         if not analysis.faces:
@@ -332,11 +334,28 @@ class FaceLibrary(PeopleOperations):
         last_flush = time.monotonic()
         done = 0
 
-        def flush() -> None:
-            self._write([analysis for _, analysis in pending])
-            # People form as the faces come, not at the end of the run: they
-            # show up while a first import runs, and survive a crash.
-            self._group_unassigned([fid for _, analysis in pending for fid, _ in analysis.faces])
+        new_faces: list[str] = []  # of this run
+        waiting: list[str] = []  # new faces not grouped yet
+        formed: set[int] = set()  # people this run formed
+        last_grouping = time.monotonic()
+
+        def flush(final: bool = False) -> None:
+            nonlocal last_grouping
+            batch = [analysis for _, analysis in pending]
+            faces = [fid for analysis in batch for fid, _ in analysis.faces]
+            new_faces.extend(faces)
+            waiting.extend(faces)
+            # People form as the faces come (every so often: a first import
+            # shows people while it runs, and a crash leaves little ungrouped);
+            # at the end, the run's faces are grouped again all together.
+            if final:
+                self._write(batch, group=new_faces, regroup=formed)
+            elif time.monotonic() - last_grouping >= _GROUPING_SECONDS:
+                formed.update(self._write(batch, group=waiting))
+                waiting.clear()
+                last_grouping = time.monotonic()
+            else:
+                self._write(batch)
             for i, analysis in pending:
                 on_outcome(i, _outcome(analysis))
             pending.clear()
@@ -345,7 +364,7 @@ class FaceLibrary(PeopleOperations):
         with ThreadPoolExecutor(workers, thread_name_prefix="faceorganizer-analyze",
                                 initializer=lower_thread_priority, initargs=(10,)) as pool:
             for i, analysis in enumerate(
-                _bounded_map(pool, lambda s: self._analyze(*s), sources, 2 * workers, cancel)
+                _bounded_map(pool, lambda s: self._analyze(*s), sources, 4 * workers, cancel)
             ):
                 pending.append((i, analysis))
                 done += 1
@@ -354,7 +373,7 @@ class FaceLibrary(PeopleOperations):
                     last_flush = time.monotonic()
                 if on_progress:
                     on_progress(done, total)
-        flush()
+        flush(final=True)
         return done == total
 
     def _analyze(self, path: str | None, image: ImageInput) -> _Analysis:
@@ -397,10 +416,21 @@ class FaceLibrary(PeopleOperations):
             self.thumbnails.write(face_id, photo.pixels, _scaled(face.bbox, photo))
         return analysis
 
-    def _write(self, analyses: Sequence[_Analysis]) -> None:
-        """Store analysed photos; see the module docstring for the order."""
+    def _write(
+        self,
+        analyses: Sequence[_Analysis],
+        group: Sequence[str] | None = None,
+        regroup: Iterable[int] = (),
+    ) -> set[int]:
+        """Store analysed photos; see the module docstring for the order.
+
+        With `group` (face ids: the new ones of this batch and maybe earlier
+        ones), new unassigned faces also form people, before the faces are
+        written, so most are written once with their person. Returns the
+        people formed.
+        """
         if not analyses:
-            return
+            return self._group_unassigned(group, regroup)[0] if group else set()
         ids = [a.image_id for a in analyses]
         previous = self.photos.payloads(ids)
         now = _now()
@@ -447,13 +477,21 @@ class FaceLibrary(PeopleOperations):
                 face_ids.append(face_id)
                 vectors.append(face.embedding)
                 payloads.append({**_face_payload(face_id, a, face, now), **people[face_id]})
+        formed: set[int] = set()
         if face_ids:
             vectors = np.stack(vectors)
-            self.faces.add(face_ids, payloads, vectors)
             self.catalog.add(face_ids, vectors, payloads)
+            if group:
+                formed, grouped = self._group_unassigned(group, regroup, unwritten=set(face_ids))
+                for face_id, payload in zip(face_ids, payloads):
+                    payload.update(grouped.get(face_id, {}))
+            self.faces.add(face_ids, payloads, vectors)
             self._sync_people({p["cluster_id"] for p in people.values() if p["cluster_id"] is not None})
+        elif group:
+            formed = self._group_unassigned(group, regroup)[0]
         if good:
             self.photos.update_payload([a.image_id for a in good], {"status": "done"})
+        return formed
 
     def _carry_corrections(self, analysis: _Analysis, old_face_ids: list[str]) -> dict[str, FaceState]:
         """A photo indexed again (edited, re-tagged, touched) gets new face ids;

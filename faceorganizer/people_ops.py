@@ -300,12 +300,7 @@ class PeopleOperations:
             if moved:
                 faces_before[face_id] = state
                 faces_after[face_id] = replace(state, cluster_id=new_cluster)
-            # Write a face only when what it shows changed: a library
-            # clustered again without changes writes nothing.
-            old = stored[row]
-            if moved or (conf is None) != np.isnan(old) or (
-                conf is not None and abs(conf - old) >= _CONFIDENCE_STEP
-            ):
+            if moved or _confidence_moved(stored[row], conf):
                 updates[face_id] = {"cluster_id": new_cluster, "cluster_confidence": conf}
                 stored[row] = np.nan if conf is None else conf
         self.faces.update_payloads(updates)
@@ -398,37 +393,54 @@ class PeopleOperations:
                 taken.add(cluster)
         return result
 
-    def _group_unassigned(self, face_ids: Sequence[str]) -> None:
+    def _group_unassigned(
+        self, face_ids: Sequence[str], regroup: Iterable[int] = (), unwritten: set[str] = frozenset()
+    ) -> tuple[set[int], dict[str, dict]]:
         """Let new unassigned faces form people with the unassigned faces they
         resemble, once a group reaches the minimum size. Only the new faces'
-        neighbourhood is grouped, not the library."""
+        neighbourhood is grouped, not the library.
+
+        `regroup`: people formed earlier this way (during the same indexing
+        run) whose faces are grouped again with the rest, so that a run
+        grouped in steps ends as if grouped at once. `unwritten`: faces in the
+        catalog but not yet in the store; their person comes back in the
+        payload updates returned, for their first write.
+
+        Returns the people formed, and the payload updates of unwritten faces.
+        """
         catalog = self.catalog
         threshold = self.cluster_threshold
-        new = np.array(
-            [row for f in face_ids
-             if (row := catalog.row.get(f)) is not None and catalog.cluster[row] < 0 and not catalog.not_a_face[row]],
-            dtype=np.int64,
-        )
+        rows = [row for f in face_ids
+                if (row := catalog.row.get(f)) is not None and catalog.cluster[row] < 0 and not catalog.not_a_face[row]]
+        for cid in regroup:
+            state = catalog.people.get(cid)
+            if state is None or not state.confirmed:
+                rows.extend(catalog.rows_of(cid).tolist())
+        new = np.unique(np.asarray(rows, dtype=np.int64))
         if not len(new):
-            return
+            return set(), {}
         pool = catalog.unassigned_rows()
         candidates = np.union1d(new, _near(catalog.vectors, new, pool, threshold))
         candidates = np.union1d(candidates, _near(catalog.vectors, candidates, pool, threshold))
         labels = self._group(candidates, threshold)
         clusters, confidence = self._name_groups(candidates, labels)
-        faces_after = {}
-        updates = {}
+        faces_before, faces_after, updates = {}, {}, {}
         for row, cluster, conf in zip(candidates.tolist(), clusters.tolist(), confidence.tolist()):
-            if cluster >= 0:
-                face_id = catalog.ids[row]
-                faces_after[face_id] = replace(catalog.state(face_id), cluster_id=cluster)
-                updates[face_id] = {"cluster_id": cluster, "cluster_confidence": conf}
-        if updates:
-            self.faces.update_payloads(updates)
-            for face_id, state in faces_after.items():
-                catalog.set_state(face_id, state)
-                catalog.set_confidence(face_id, updates[face_id]["cluster_confidence"])
-            self._sync_people(_clusters(faces_after.values()))
+            face_id = catalog.ids[row]
+            state = catalog.state(face_id)
+            new_cluster = None if cluster < 0 else cluster
+            if new_cluster != state.cluster_id or _confidence_moved(catalog.confidence[row], conf):
+                faces_before[face_id] = state
+                faces_after[face_id] = replace(state, cluster_id=new_cluster)
+                updates[face_id] = {"cluster_id": new_cluster, "cluster_confidence": conf}
+        if not updates:
+            return set(), {}
+        self.faces.update_payloads({f: u for f, u in updates.items() if f not in unwritten})
+        for face_id, state in faces_after.items():
+            catalog.set_state(face_id, state)
+            catalog.set_confidence(face_id, updates[face_id]["cluster_confidence"])
+        self._sync_people(_clusters(faces_before.values()) | _clusters(faces_after.values()))
+        return _clusters(faces_after.values()), {f: u for f, u in updates.items() if f in unwritten}
 
     # -- writing -------------------------------------------------------------------
 
@@ -539,6 +551,14 @@ class PeopleOperations:
         if len(names) > 3:
             return f"{', '.join(names[:3])} and {len(names) - 3} more"
         return " and ".join(names) if len(names) <= 2 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _confidence_moved(stored: float, confidence: float | None) -> bool:
+    """Whether a face's confidence changed enough to be written again (a
+    library grouped again without changes writes nothing)."""
+    if confidence is None or np.isnan(stored):
+        return (confidence is None) != bool(np.isnan(stored))
+    return abs(confidence - stored) >= _CONFIDENCE_STEP
 
 
 def _clusters(states: Iterable[FaceState]) -> set[int]:
