@@ -8,6 +8,7 @@ comes back as a change-set, which goes on the undo stack.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from pathlib import Path
@@ -461,6 +462,7 @@ class MainWindow(QMainWindow):
             ):
                 self._refresh_faces()
         self.peopleShown.emit()
+        _settle_heap()
         if not self.people_model.rowCount() and not self.job_running:
             self.ready.emit()
 
@@ -534,6 +536,7 @@ class MainWindow(QMainWindow):
         if key != self.current_key:
             return
         self.faces_model.set_items(faces)
+        _settle_heap()
         self.faces_loaded = True
         self._update_faces_header()
         if not self.job_running:
@@ -826,3 +829,13 @@ class MainWindow(QMainWindow):
         self.client.shutdown()
         self.thumbnails.wait()
         super().closeEvent(event)
+
+
+def _settle_heap() -> None:
+    """Keep the data just shown out of Python's cyclic garbage collector.
+
+    A full collection scans every tracked object; with 10,000 faces listed it
+    paused the window for 100-140 ms. Frozen objects are still freed by
+    reference counting when dropped; only cycles made before a freeze are
+    never collected, and the window makes few."""
+    gc.freeze()
