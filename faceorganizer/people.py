@@ -90,10 +90,6 @@ class ChangeSet:
         )
 
     @property
-    def face_ids(self) -> set[str]:
-        return set(self.faces_after)
-
-    @property
     def cluster_ids(self) -> set[int]:
         """Every person this change touched (gained, lost or changed)."""
         ids = set(self.people_after) | set(self.people_before)
@@ -129,9 +125,6 @@ class FaceCatalog:
         self._sums: dict[int, np.ndarray] = {}
         self._counts: dict[int, int] = {}
         self._photos: dict[int, Counter[str]] = {}
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
     # -- arrays, trimmed to the rows in use -------------------------------------
 

@@ -116,13 +116,6 @@ class PeopleOperations:
         catalog = self.catalog
         return [catalog.ids[r] for r in catalog.unassigned_rows()]
 
-    def find_people_by_name(self, name: str) -> list[int]:
-        key = name.strip().casefold()
-        return [
-            cid for cid, state in self.catalog.people.items()
-            if state.name and state.name.casefold() == key and self.catalog.face_count(cid)
-        ]
-
     # -- corrections -------------------------------------------------------------
 
     def merge_clusters(self, cluster_ids: Sequence[int], target: int | None = None) -> ChangeSet:

@@ -20,8 +20,6 @@ from faceorganizer.ui.worker import FaceItem
 FACES_MIME = "application/x-faceorganizer-face-ids"
 PEOPLE_MIME = "application/x-faceorganizer-person-ids"
 
-ItemRole = Qt.ItemDataRole.UserRole + 1
-IdRole = Qt.ItemDataRole.UserRole + 2
 ThumbnailRole = Qt.ItemDataRole.UserRole + 3
 CountRole = Qt.ItemDataRole.UserRole + 4
 
@@ -159,10 +157,6 @@ class PeopleModel(_ItemListModel):
             return f"{person.name or 'Unnamed person'}{hidden}: {count(person.face_count, 'face')}"
         if role == ThumbnailRole:
             return self.thumbnail(index.row()) or QPixmap()
-        if role == ItemRole:
-            return person
-        if role == IdRole:
-            return person.cluster_id
         if role == CountRole:
             return person.face_count
         return None
@@ -246,10 +240,6 @@ class FacesModel(_ItemListModel):
             return tip
         if role == ThumbnailRole:
             return self.thumbnail(index.row()) or QPixmap()
-        if role == ItemRole:
-            return face
-        if role == IdRole:
-            return face.face_id
         return None
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
