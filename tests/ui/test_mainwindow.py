@@ -205,3 +205,17 @@ def test_screenshot_mode(tmp_path, indexed_library):
 
     image = QImage(str(shot))
     assert image.width() >= 1000 and image.height() >= 600
+
+
+def test_closing_the_window_while_indexing_stops_the_library_service(qtbot, open_window, tmp_path, make_photos):
+    import time
+
+    window = open_window(tmp_path / "lib")
+    many = make_photos("many", "players", 20)[0].parent
+    window.client.call("add_folders", [str(many)])
+    window.client.call("index", [str(many)])  # a second job, queued behind the first
+    qtbot.waitUntil(lambda: window.cancel_button.isVisible(), timeout=60_000)
+    started = time.monotonic()
+    window.close()
+    assert not window.client.is_running()
+    assert time.monotonic() - started < 20
