@@ -42,3 +42,12 @@ class PersonNotFoundError(FaceOrganizerError, KeyError):
 
     def __str__(self) -> str:
         return f"no person with id {self.args[0]!r} in the library"
+
+
+class CorrectionError(FaceOrganizerError, ValueError):
+    """A correction that makes no sense (a person merged into itself, a face
+    split off a person it is not in); nothing was changed."""
+
+
+class DuplicateNameError(CorrectionError):
+    """Another person already has this name."""

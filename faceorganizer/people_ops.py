@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from faceorganizer.clustering import DEFAULT_THRESHOLD, SUPPORT, WEAK_MARGIN, Constraints, group_faces
-from faceorganizer.errors import FaceNotFoundError, PersonNotFoundError
+from faceorganizer.errors import CorrectionError, DuplicateNameError, FaceNotFoundError, PersonNotFoundError
 from faceorganizer.humanize import count
 from faceorganizer.people import (
     NOT_A_FACE,
@@ -122,10 +122,12 @@ class PeopleOperations:
         """Merge people into `target` (the first id by default), which keeps
         its id and name (or takes the first source's name if it has none)."""
         ids = list(dict.fromkeys(int(c) for c in cluster_ids))
-        target = ids[0] if target is None else int(target)
-        for cid in {*ids, target}:
-            self.get_person(cid)
+        target = int(target) if target is not None else ids[0] if ids else None
         sources = [c for c in ids if c != target]
+        if target is None or not sources:
+            raise CorrectionError("A merge needs at least two different people.")
+        for cid in (target, *sources):
+            self.get_person(cid)
         catalog = self.catalog
         faces: dict[str, FaceState] = {}
         for cid in (target, *sources):
@@ -153,15 +155,17 @@ class PeopleOperations:
     def split_cluster(self, cluster_id: int, face_groups: Sequence[Sequence[str]]) -> ChangeSet:
         """Make each group of the person's faces a new person; result: the new ids."""
         self.get_person(cluster_id)
+        face_groups = [list(dict.fromkeys(group)) for group in face_groups]
+        if not any(face_groups):
+            raise CorrectionError("A split needs the faces to take off; no faces were given.")
+        for group in face_groups:
+            self._check_member(group, cluster_id)
         catalog = self.catalog
         faces = self._confirm(cluster_id)
         people: dict[int, PersonState | None] = {cluster_id: self._confirmed_state(cluster_id)}
         new_ids = []
         next_id = catalog.next_cluster_id()
-        for group in face_groups:
-            group = [f for f in group if self._state(f).cluster_id == cluster_id]
-            if not group:
-                continue
+        for group in filter(None, face_groups):
             new_id, next_id = next_id, next_id + 1
             new_ids.append(new_id)
             people[new_id] = PersonState(confirmed=True)
@@ -193,10 +197,12 @@ class PeopleOperations:
                 rejected.add(state.cluster_id)
             faces[face_id] = FaceState(target, True, tuple(sorted(rejected)))
         moved = len(faces)
-        for source in sources:
-            faces = {**self._confirm(source), **faces}
-            people[source] = self._confirmed_state(source)
         into = "a new person" if target_cluster_id is None else self._names([target])
+        # The moved faces belong with the target's faces: the target is
+        # confirmed as a whole, so no later grouping takes it apart.
+        for cid in sources | ({target} if target_cluster_id is not None else set()):
+            faces = {**self._confirm(cid), **faces}
+            people[cid] = self._confirmed_state(cid)
         description = f"Move {count(moved, 'face')} to {into}"
         return self._commit(description, faces, people, result=target)
 
@@ -229,13 +235,29 @@ class PeopleOperations:
             faces[face_id] = FaceState(None, False, state.rejected, True)
         return self._commit(f"Mark {count(len(faces), 'detection')} as not a face", faces, {})
 
-    def rename(self, cluster_id: int, name: str | None) -> ChangeSet:
-        """Name a person (None or "" removes the name). Naming confirms it."""
+    def rename(self, cluster_id: int, name: str | None, *, allow_duplicate: bool = False) -> ChangeSet:
+        """Name a person (None or "" removes the name). Naming confirms it.
+
+        A name another person has already is refused (DuplicateNameError: they
+        are likely one person, to merge) unless `allow_duplicate`."""
         person = self.get_person(cluster_id)
         name = (name or "").strip() or None
+        if name and not allow_duplicate:
+            taken = next((cid for cid, state in self.catalog.people.items()
+                          if cid != cluster_id and state.name and state.name.casefold() == name.casefold()), None)
+            if taken is not None:
+                raise DuplicateNameError(
+                    f"Another person is already named '{self.catalog.people[taken].name}' (person {taken}). "
+                    f"If they are one person, merge them (faceorganizer merge {taken} {cluster_id}); "
+                    "to give both the same name, allow the duplicate."
+                )
         state = replace(self._confirmed_state(cluster_id), name=name)
-        old = f"'{person.name}'" if person.name else "unnamed person"
-        description = f"Rename {old} to '{name}'" if name else f"Remove the name {old}"
+        if person.name:
+            description = f"Rename '{person.name}' to '{name}'" if name else f"Remove the name '{person.name}'"
+        elif name:
+            description = f"Name {self._names([cluster_id])} '{name}'"
+        else:
+            return ChangeSet("Nothing to change")
         return self._commit(description, self._confirm(cluster_id), {cluster_id: state})
 
     def hide(self, cluster_ids: Iterable[int], hidden: bool = True) -> ChangeSet:
@@ -253,8 +275,7 @@ class PeopleOperations:
     def set_cover(self, cluster_id: int, face_id: str) -> ChangeSet:
         """Choose the face that represents the person."""
         self.get_person(cluster_id)
-        if self._state(face_id).cluster_id != cluster_id:
-            raise ValueError(f"face {face_id} is not in person {cluster_id}")
+        self._check_member([face_id], cluster_id)
         state = replace(self.catalog.people.get(cluster_id, PersonState()), cover_face_id=face_id)
         return self._commit(f"Change the photo of {self._names([cluster_id])}", {}, {cluster_id: state})
 
@@ -525,6 +546,14 @@ class PeopleOperations:
             raise FaceNotFoundError(face_id)
         return self.catalog.state(face_id)
 
+    def _check_member(self, face_ids: Sequence[str], cluster_id: int) -> None:
+        strangers = [f for f in face_ids if self._state(f).cluster_id != cluster_id]
+        if strangers:
+            raise CorrectionError(
+                f"{count(len(strangers), 'face')} ({', '.join(strangers[:3])}{'...' * (len(strangers) > 3)}) "
+                f"{'is' if len(strangers) == 1 else 'are'} not a face of {self._names([cluster_id])}."
+            )
+
     def _confirm(self, cluster_id: int) -> dict[str, FaceState]:
         """Pin every face of the person."""
         catalog = self.catalog
@@ -537,10 +566,14 @@ class PeopleOperations:
         return replace(self.catalog.people.get(cluster_id, PersonState()), confirmed=True)
 
     def _names(self, cluster_ids: Sequence[int]) -> str:
+        """People as the user sees them: "'Anna'", "an unnamed person (5 faces)"."""
         names = []
         for cid in cluster_ids:
             state = self.catalog.people.get(cid)
-            names.append(f"'{state.name}'" if state and state.name else f"person {cid}")
+            if state and state.name:
+                names.append(f"'{state.name}'")
+            else:
+                names.append(f"an unnamed person ({count(self.catalog.face_count(cid), 'face')})")
         if len(names) > 3:
             return f"{', '.join(names[:3])} and {len(names) - 3} more"
         return " and ".join(names) if len(names) <= 2 else f"{', '.join(names[:-1])} and {names[-1]}"

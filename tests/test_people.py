@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from PIL import Image
 
-from faceorganizer.errors import FaceNotFoundError, PersonNotFoundError
+from faceorganizer.errors import CorrectionError, DuplicateNameError, FaceNotFoundError, PersonNotFoundError
 from faceorganizer.library import FaceLibrary
 
 
@@ -17,7 +17,8 @@ def snapshot(library) -> dict:
     """What a user sees: every person (name, hidden, faces) and the unassigned faces."""
     return {
         "people": sorted(
-            (p.cluster_id, p.name, p.hidden, tuple(sorted(library.catalog.face_ids_of(p.cluster_id))))
+            (p.cluster_id, p.name, p.hidden, p.cover_face_id,
+             tuple(sorted(library.catalog.face_ids_of(p.cluster_id))))
             for p in library.people(include_hidden=True)
         ),
         "unassigned": sorted(library.unassigned_faces()),
@@ -75,7 +76,9 @@ def test_two_faces_in_one_photo_are_never_one_person(library, sample_photos, tmp
     twice.save(folder / "twins.jpg", quality=92)
     library.index_directory(folder)
     for _ in range(2):
-        for person in library.people():
+        people = library.people()
+        assert len(people) >= 6  # the check below means nothing without people
+        for person in people:
             photos = Counter(library.get_face(f)["image_id"] for f in library.faces_of(person.cluster_id))
             assert max(photos.values()) == 1
         library.cluster_all()
@@ -140,7 +143,7 @@ def test_corrections_outlive_new_photos_and_reclustering(tmp_path, analyzer, mak
         for _ in range(2):
             library.cluster_all()
             people = {p.cluster_id: p for p in library.people()}
-            for cid, name, hidden, faces in expected["people"]:
+            for cid, name, hidden, _cover, faces in expected["people"]:
                 assert people[cid].name == name
                 assert set(faces) <= set(library.catalog.face_ids_of(cid))
             assert moved in library.catalog.face_ids_of(e)
@@ -150,7 +153,7 @@ def test_corrections_outlive_new_photos_and_reclustering(tmp_path, analyzer, mak
 
 
 def expected_faces(snapshot_, cluster_id):
-    return next(faces for cid, _, _, faces in snapshot_["people"] if cid == cluster_id)
+    return next(faces for cid, _, _, _, faces in snapshot_["people"] if cid == cluster_id)
 
 
 @pytest.mark.parametrize("operation", ["merge", "split", "reassign", "rename", "hide", "not_this_person",
@@ -169,13 +172,13 @@ def test_every_correction_undoes_and_redoes_exactly(t1_library, operation):
         "hide": lambda: library.hide([people[0], people[3]]),
         "not_this_person": lambda: library.not_this_person(faces[:2]),
         "not_a_face": lambda: library.not_a_face(faces[:1]),
-        "set_cover": lambda: library.set_cover(people[1], faces[-1]),
+        "set_cover": lambda: library.set_cover(people[1], faces[0]),
         "recluster": lambda: library.recluster(0.999),
     }[operation]
     change = run()
     assert change and change.description
     after = snapshot(library)
-    if operation not in ("set_cover", "recluster"):
+    if operation != "recluster":
         assert after != before
     library.apply(change.inverse())
     assert snapshot(library) == before
@@ -364,3 +367,61 @@ def test_a_face_dropped_as_not_a_face_stays_out_of_new_people(library, make_phot
     library.index(photos[1])
     assert library.people() == []
     assert library.get_face(face)["cluster_id"] is None
+
+
+def test_a_moved_face_stays_with_its_new_person_after_new_photos_and_regrouping(t1_library, make_photos):
+    """A reassign means "this face belongs with these faces": after new photos
+    and a re-clustering, the target person still holds its own faces and the
+    moved one, under its id."""
+    library = t1_library
+    source, target = [p.cluster_id for p in library.people()][:2]
+    target_faces = set(library.faces_of(target))
+    moved = library.faces_of(source)[0]
+    library.reassign_faces([moved], target)
+    library.index_directory(make_photos("more", "t1", 2, first_seed=20)[0].parent)
+    library.cluster_all()
+    assert set(library.faces_of(target)) >= target_faces | {moved}
+    assert moved not in library.faces_of(source)
+
+
+def test_descriptions_name_people_as_the_user_sees_them(t1_library):
+    """Undo texts and messages never show internal ids."""
+    library = t1_library
+    a, b, c = [p for p in library.people()][:3]
+    library.rename(a.cluster_id, "Anna")
+    merge = library.merge_clusters([a.cluster_id, b.cluster_id])
+    assert merge.description == f"Merge an unnamed person ({b.face_count} faces) into 'Anna'"
+    hide = library.hide([c.cluster_id])
+    assert hide.description == f"Hide an unnamed person ({c.face_count} faces)"
+    for change in (merge, hide):
+        assert str(c.cluster_id) not in change.description and str(b.cluster_id) not in change.description
+
+
+def test_corrections_that_make_no_sense_are_refused_and_change_nothing(t1_library):
+    library = t1_library
+    a, b = [p.cluster_id for p in library.people()][:2]
+    before = snapshot(library)
+    with pytest.raises(CorrectionError, match="two different people"):
+        library.merge_clusters([a, a])
+    with pytest.raises(CorrectionError, match="two different people"):
+        library.merge_clusters([a])
+    with pytest.raises(CorrectionError, match="not a face of"):
+        library.split_cluster(a, [library.faces_of(b)[:1]])
+    with pytest.raises(CorrectionError, match="no faces"):
+        library.split_cluster(a, [[]])
+    with pytest.raises(CorrectionError, match="not a face of"):
+        library.set_cover(a, library.faces_of(b)[0])
+    assert snapshot(library) == before
+
+
+def test_a_name_taken_by_another_person_is_refused_unless_allowed(t1_library):
+    library = t1_library
+    a, b = [p.cluster_id for p in library.people()][:2]
+    library.rename(a, "Leonard")
+    before = snapshot(library)
+    with pytest.raises(DuplicateNameError, match="already named 'Leonard'"):
+        library.rename(b, "leonard ")
+    assert snapshot(library) == before
+    library.rename(a, "Leonard")  # its own name again is fine
+    library.rename(b, "Leonard", allow_duplicate=True)
+    assert [p.name for p in library.people()].count("Leonard") == 2
