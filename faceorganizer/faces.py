@@ -16,9 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
-import onnxruntime
 
 from faceorganizer.errors import ModelLoadError
 from faceorganizer.images import Photo
@@ -103,6 +101,8 @@ def model_files(model_dir: str | os.PathLike | None = None) -> tuple[Path, Path]
 
 def available_providers() -> list[str]:
     """onnxruntime providers to use, best first; always ends with the CPU."""
+    import onnxruntime
+
     have = set(onnxruntime.get_available_providers())
     return [p for p in _PREFERRED_PROVIDERS if p in have] or ["CPUExecutionProvider"]
 
@@ -127,8 +127,10 @@ class FaceAnalyzer:
         det_thresh: float = 0.5,
         providers: list[str] | None = None,
     ):
-        # Imported here: insightface pulls in onnx, scikit-image and more,
-        # which a command that never looks at a photo should not pay for.
+        # Imported here: onnxruntime, OpenCV and insightface (which pulls in
+        # onnx, scikit-image and more) cost a command that never analyses a
+        # photo, a rescan of an unchanged folder say, a good part of its time.
+        import onnxruntime
         from insightface.model_zoo import get_model
 
         det_file, rec_file = model_files(model_dir)
@@ -190,6 +192,8 @@ class FaceAnalyzer:
         ratio = min(1.0, self.det_size / max(height, width))
         small = rgb
         if ratio < 1.0:
+            import cv2
+
             size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
             small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         small = np.ascontiguousarray(small[:, :, ::-1])  # InsightFace's models take BGR
@@ -210,6 +214,7 @@ def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = 112) -> np.
     The same similarity transform as InsightFace's `face_align.norm_crop`
     (Umeyama's least squares), computed here in numpy.
     """
+    import cv2
     from insightface.utils.face_align import arcface_dst
 
     ratio = size / 112.0 if size % 112 == 0 else size / 128.0

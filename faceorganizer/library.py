@@ -53,8 +53,9 @@ ProgressCallback = Callable[[int, int], None]
 #: Two faces of one photo this alike (cosine) are the same face, found again.
 _SAME_FACE = 0.8
 
-#: New faces form people at least this often during a run (s).
-_GROUPING_SECONDS = 20.0
+#: New faces form people at the first write of a run, then at least this
+#: often (s); the run's faces are grouped again together at its end.
+_GROUPING_SECONDS = 5.0
 
 #: Photos written to the store together; also written at least this often (s).
 _FLUSH_PHOTOS = 32
@@ -94,6 +95,7 @@ class IndexReport:
     unchanged: int = 0
     moved: int = 0
     removed: int = 0
+    duplicates: int = 0  # links to a photo file indexed under another path
     faces_found: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     still_failing: list[tuple[str, str]] = field(default_factory=list)
@@ -261,8 +263,8 @@ class FaceLibrary(PeopleOperations):
             reason = "no such folder" if not root.exists() else "not a folder"
             report.unreadable_folders.append((str(root), reason))
             return report
-        files, report.unreadable_folders = scan_folder(root, recursive, skip=self.folder)
-        report.seen = len(files)
+        files, report.unreadable_folders, report.duplicates = scan_folder(root, recursive, skip=self.folder)
+        report.seen = len(files) + report.duplicates
         known = {
             record["path"]: record
             for record in self.photos.get_by_filter("folders" if recursive else "folder", str(root))
@@ -285,6 +287,7 @@ class FaceLibrary(PeopleOperations):
                     report.still_failing.append((file_path, record.get("error", "")))
                 continue
             (todo if record else new_files).append((file_path, version))
+        new_files = self._drop_known_files(new_files, report)
         gone = [r for r in known.values() if not _under_unreadable(r["path"], report.unreadable_folders)]
         # A photo moved or renamed keeps its size and modification time: it
         # keeps its faces and the user's corrections too.
@@ -337,7 +340,7 @@ class FaceLibrary(PeopleOperations):
         new_faces: list[str] = []  # of this run
         waiting: list[str] = []  # new faces not grouped yet
         formed: set[int] = set()  # people this run formed
-        last_grouping = time.monotonic()
+        last_grouping = -_GROUPING_SECONDS  # the first faces group at once
 
         def flush(final: bool = False) -> None:
             nonlocal last_grouping
@@ -511,6 +514,24 @@ class FaceLibrary(PeopleOperations):
             if new_id not in carried and old_id not in carried.values():
                 carried[new_id] = old_id
         return {new_id: catalog.state(old_id) for new_id, old_id in carried.items()}
+
+    def _drop_known_files(self, new_files: list[tuple[str, dict]], report: IndexReport) -> list[tuple[str, dict]]:
+        """New paths that lead to a photo file already indexed under another
+        path (a hard link, a symlink, a folder reached twice) are left out."""
+        by_key = {version["file_key"]: (path, version) for path, version in new_files}
+        if not by_key:
+            return new_files
+        known = set()
+        for record in self.photos.get_by_filter("version.file_key", list(by_key)):
+            key = record["version"]["file_key"]
+            try:
+                still_there = _version(os.stat(record["path"]))["file_key"] == key
+            except OSError:
+                still_there = False
+            if still_there and record["path"] != by_key[key][0]:
+                known.add(key)
+        report.duplicates += len(known)
+        return [(path, version) for path, version in new_files if version["file_key"] not in known]
 
     def _move_photo(self, record: dict, path: str) -> None:
         """A photo file moved: its record and faces follow it. Faces first, so
@@ -688,11 +709,16 @@ def lower_thread_priority(niceness: int) -> None:
 
 def scan_folder(
     root: Path, recursive: bool = True, skip: Path | None = None
-) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, str]]]:
-    """The photo files under `root` with their stat, and the folders that could
-    not be read with the reason. Hidden files and folders are left out, and so
-    is `skip` (the library folder, should it lie inside)."""
+) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, str]], int]:
+    """The photo files under `root` with their stat, the folders that could
+    not be read with the reason, and how many paths were left out as links to
+    a file already listed. Hidden files and folders are left out, and so is
+    `skip` (the library folder, should it lie inside).
+
+    A file reached by several paths (symlinks, hard links) is listed once,
+    by a path that is not a symlink where there is one."""
     files: list[tuple[str, os.stat_result]] = []
+    symlinks: set[str] = set()
     errors: list[tuple[str, str]] = []
     skip_str = str(skip.resolve()) if skip else None
     stack = [str(root)]
@@ -712,10 +738,14 @@ def scan_folder(
                         stack.append(entry.path)
                 elif is_photo_path(entry.name) and entry.is_file():
                     files.append((entry.path, entry.stat()))
+                    if entry.is_symlink():
+                        symlinks.add(entry.path)
             except OSError as exc:
                 errors.append((entry.path, _os_reason(exc)))
-    files.sort()
-    return files, errors
+    by_file: dict[tuple[int, int], tuple[str, os.stat_result]] = {}
+    for path, st in sorted(files, key=lambda f: (f[0] in symlinks, f[0])):
+        by_file.setdefault((st.st_dev, st.st_ino), (path, st))
+    return sorted(by_file.values()), errors, len(files) - len(by_file)
 
 
 def _bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None):
@@ -747,8 +777,11 @@ def _content_hash(image: ImageInput) -> str:
     return hashlib.sha1(image.tobytes()).hexdigest()
 
 
-def _version(st: os.stat_result) -> dict[str, int]:
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
+def _version(st: os.stat_result) -> dict:
+    """What tells a file's content changed (size, times), and which file it
+    is whatever path leads to it (`file_key`: device and inode)."""
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns,
+            "file_key": f"{st.st_dev}:{st.st_ino}"}
 
 
 def _move_key(version: dict) -> tuple:

@@ -121,6 +121,62 @@ def test_second_index_of_unchanged_folder_decodes_nothing(library, photo_folder,
     assert library.count() == first.faces_found
 
 
+def test_a_rescan_of_an_unchanged_folder_never_loads_the_face_models(tmp_path, photo_folder):
+    """Nothing to analyse: neither the models nor the libraries that run them
+    (onnxruntime, OpenCV, insightface) are loaded."""
+    import subprocess
+    import sys
+
+    library_dir = tmp_path / "lib"
+    with FaceLibrary(library_dir) as lib:
+        lib.index_directory(photo_folder)
+    script = (
+        "import sys\n"
+        "from faceorganizer.library import FaceLibrary\n"
+        f"lib = FaceLibrary({str(library_dir)!r})\n"
+        f"report = lib.index_directory({str(photo_folder)!r})\n"
+        "assert (report.unchanged, report.indexed) == (2, 0), report\n"
+        "assert lib._analyzer is None\n"
+        "print(sorted(m for m in ('onnxruntime', 'cv2', 'insightface') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_each_photo_file_is_indexed_once_whatever_links_lead_to_it(library, tmp_path, sample_photos):
+    """A symlink or a hard link to a photo, or a folder reached twice, gives
+    the photo's faces once."""
+    folder = tmp_path / "photos"
+    (folder / "album").mkdir(parents=True)
+    shutil.copy(sample_photos["t1"], folder / "t1.jpg")
+    (folder / "album" / "t1-link.jpg").symlink_to(folder / "t1.jpg")
+    os.link(folder / "t1.jpg", folder / "album" / "t1-hardlink.jpg")
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    os.link(folder / "t1.jpg", other / "t1-copy-by-link.jpg")
+    (other / "t1-symlink.jpg").symlink_to(folder / "t1.jpg")
+
+    first = library.index_directory(folder)
+    second = library.index_directory(other)
+    assert library.count() == 6
+    assert (first.indexed, first.duplicates) == (1, 2)
+    assert (second.indexed, second.duplicates) == (0, 2)
+    [path] = {f["path"] for f in library.iter_faces()}
+    assert path.startswith(str(folder)) and not Path(path).is_symlink()
+    again = library.index_directory(folder)
+    assert (again.indexed, again.unchanged, again.duplicates, library.count()) == (0, 1, 2, 6)
+
+
+def test_people_form_during_a_first_import_not_only_at_its_end(library, make_photos, monkeypatch):
+    """The first faces written already belong to people: a user watching a
+    first import sees people within seconds."""
+    monkeypatch.setattr(library_module, "_FLUSH_PHOTOS", 4)
+    folder = make_photos("shots", "t1", 8)[0].parent
+    seen_during_run = []
+    library.index_directory(folder, on_photo=lambda _: seen_during_run.append(len(library.people())))
+    assert seen_during_run[0] == 6
+
+
 def test_touched_file_is_reindexed_alone_and_deleted_file_forgotten(library, photo_folder, monkeypatch):
     library.index_directory(photo_folder)
     before = _faces_by_photo(library)
