@@ -1,7 +1,8 @@
-"""The `faceorganizer` command: index folders, list and search faces.
+"""The `faceorganizer` command: index folders, list and search faces, correct people.
 
-Every command takes --library DIR (or $FACEORGANIZER_LIBRARY) and
---qdrant-url URL. Exit status: 0 on success, 1 on failure, 2 on bad usage.
+Every command takes --library DIR (or $FACEORGANIZER_LIBRARY), --qdrant-url URL,
+--models DIR and -v, before or after its name. Exit status: 0 on success, 1 on
+failure, 2 on bad usage. Errors are sentences; -v adds where they happened.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,36 +27,80 @@ from faceorganizer.humanize import duration
 log = logging.getLogger("faceorganizer")
 
 
-def _library_options() -> argparse.ArgumentParser:
+def _common_options(*, defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after the command's name.
+    After it they carry no defaults, so they override the same options given
+    before it rather than reset them."""
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("library")
-    group.add_argument(
-        "--library",
-        metavar="DIR",
-        type=Path,
-        help=f"the library folder (default: ${LIBRARY_ENV}, else {default_library_dir()})",
-    )
-    group.add_argument(
-        "--qdrant-url",
-        metavar="URL",
-        help="keep the faces on the Qdrant server at URL instead of in the library folder",
-    )
-    group.add_argument(
-        "--models",
-        metavar="DIR",
-        default=os.environ.get("FACEORGANIZER_MODELS"),
-        help="folder with InsightFace's larger buffalo_l models (det_10g.onnx, w600k_r50.onnx);"
-        " default: $FACEORGANIZER_MODELS, else the bundled buffalo_s models",
-    )
-    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    options = [
+        group.add_argument(
+            "--library",
+            metavar="DIR",
+            type=Path,
+            help=f"the library folder (default: ${LIBRARY_ENV}, else {default_library_dir()})",
+        ),
+        group.add_argument(
+            "--qdrant-url",
+            metavar="URL",
+            help="keep the faces on the Qdrant server at URL instead of in the library folder",
+        ),
+        group.add_argument(
+            "--models",
+            metavar="DIR",
+            default=os.environ.get("FACEORGANIZER_MODELS"),
+            help="folder with InsightFace's larger buffalo_l models (det_10g.onnx, w600k_r50.onnx);"
+            " default: $FACEORGANIZER_MODELS, else the bundled buffalo_s models",
+        ),
+        common.add_argument("-v", "--verbose", action="store_true",
+                            help="log what happens; show where an error happened"),
+    ]
+    if not defaults:
+        for option in options:
+            option.default = argparse.SUPPRESS
     return common
 
 
+def _similarity(text: str) -> float:
+    """A similarity threshold: a cosine similarity strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a similarity between 0 and 1 (like 0.45)")
+    return value
+
+
+class _Folders(argparse.Action):
+    """Folders named on the command line: each must be one (all that are not are named)."""
+
+    missing = "no such folder"
+
+    def __call__(self, parser, namespace, folders, option_string=None):
+        problems = [
+            f"{folder}: {'not a folder' if folder.exists() else self.missing}"
+            for folder in folders if not folder.is_dir()
+        ]
+        if problems:
+            parser.error("; ".join(problems))
+        setattr(namespace, self.dest, folders)
+
+
+class _WindowFolders(_Folders):
+    """The window's folders, which come first when no command is given: a
+    mistyped command arrives here."""
+
+    missing = "no such folder, and not a command"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = _library_options()
+    common = _common_options(defaults=False)
     parser = argparse.ArgumentParser(
         prog="faceorganizer",
-        description="Find the faces in your photos and group them into people.",
+        description="Find the faces in your photos and group them into people. "
+        "Without a COMMAND, the window opens (on the FOLDERs given, if any).",
+        parents=[_common_options(defaults=True)],
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -61,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "gui", parents=[common], help="open the window (the default command)",
         description="Open the window. FOLDERs are added to the library and indexed.",
     )
-    gui.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
+    gui.add_argument("folders", nargs="*", type=Path, action=_WindowFolders, metavar="FOLDER")
     gui.add_argument("--screenshot", metavar="FILE.png",
                      help="open, wait until the people and their thumbnails are shown, save the window"
                      " as FILE.png and exit")
@@ -71,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Index the photos in FOLDERs: new and changed photos are analysed, "
         "unchanged ones skipped, deleted ones forgotten.",
     )
-    index.add_argument("folders", nargs="+", type=Path, metavar="FOLDER")
+    index.add_argument("folders", nargs="+", type=Path, action=_Folders, metavar="FOLDER")
     index.add_argument("--no-recursive", dest="recursive", action="store_false",
                        help="only the photos directly in each folder")
 
@@ -86,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("image", metavar="IMAGE")
     search.add_argument("--top-k", type=int, default=10, metavar="K")
-    search.add_argument("--threshold", type=float, metavar="T",
-                        help="only faces at least this similar (cosine, -1..1)")
+    search.add_argument("--threshold", type=_similarity, metavar="T",
+                        help="only faces at least this similar (cosine similarity, 0..1)")
     search.add_argument("--json", action="store_true", help="print JSON")
 
     cluster = commands.add_parser(
@@ -95,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Group every face into people again. Corrections (merges, splits, moved "
         "faces, names, hidden people) are kept.",
     )
-    cluster.add_argument("--threshold", type=float, metavar="T",
+    cluster.add_argument("--threshold", type=_similarity, metavar="T",
                          help="how alike a face must be to a person's faces (mean cosine "
                          "similarity); kept for later indexing")
 
@@ -131,25 +178,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The command line as the user means it: without a command it is `gui`
+    (`faceorganizer ~/Pictures` opens the window)."""
     parser = build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
-        argv.insert(0, "gui")  # `faceorganizer ~/Pictures` opens the window
+    argv = list(argv)
+    if not any(arg in COMMANDS for arg in argv) and argv[:1] not in (["-h"], ["--help"]):
+        argv.insert(0, "gui")
     args = parser.parse_args(argv)
-    if args.command == "gui":
-        for folder in args.folders:
-            if not folder.is_dir():
-                parser.error(f"{folder}: no such folder, and not a command")
+    if args.command is None:  # a command's name was only an option's value: `--library people`
+        args = parser.parse_args(["gui", *argv])
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s: %(message)s",
     )
     try:
         return COMMANDS[args.command](args)
-    except FaceOrganizerError as exc:
-        print(f"faceorganizer: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("faceorganizer: interrupted", file=sys.stderr)
         return 130
@@ -157,6 +206,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader of our output went away (`faceorganizer faces | head`).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"faceorganizer: {_error_message(exc, args.verbose)}", file=sys.stderr)
+        return 1
+
+
+def _error_message(exc: Exception, verbose: bool) -> str:
+    if isinstance(exc, FaceOrganizerError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    where = "" if verbose else " (run it again with -v to see where)"
+    return f"unexpected error: {type(exc).__name__}: {exc}{where}"
 
 
 def _open(args):
@@ -226,7 +289,7 @@ def _cmd_index(args) -> int:
     signal.signal(signal.SIGINT, interrupt)
     with _open(args) as library:
         # The folders join the library: the window's Rescan covers them too.
-        library.add_folders(f for f in args.folders if f.is_dir())
+        library.add_folders(args.folders)
         for folder in args.folders:
             if cancel.is_set():
                 break

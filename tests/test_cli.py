@@ -13,16 +13,53 @@ from pathlib import Path
 
 import pytest
 
-from faceorganizer.cli import main
+from faceorganizer.cli import main, parse_args
 from faceorganizer.library import FaceLibrary
 
-from conftest import library_held_elsewhere, write_huge_png
+from conftest import library_held_elsewhere, photo_variant, write_huge_png
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "faceorganizer", *args], capture_output=True, text=True, timeout=300
     )
+
+
+def usage_error(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2, argv
+
+
+@pytest.fixture(scope="module")
+def six_people_library(tmp_path_factory, sample_photos, analyzer) -> Path:
+    """A library of three shots of the six people of t1.jpg, grouped."""
+    root = tmp_path_factory.mktemp("six-people")
+    folder = root / "photos"
+    folder.mkdir()
+    for seed in range(3):
+        photo_variant(sample_photos["t1"], folder / f"t1-{seed}.jpg", seed)
+    with FaceLibrary(root / "library", analyzer=analyzer) as library:
+        library.index_directory(folder)
+        assert library.cluster_all() == 6
+    return root / "library"
+
+
+@pytest.fixture
+def six_people(six_people_library, tmp_path) -> str:
+    """A copy of six_people_library for one test to change."""
+    shutil.copytree(six_people_library, tmp_path / "library")
+    return str(tmp_path / "library")
+
+
+def contents(library: str, capsys) -> tuple[list[dict], list[dict]]:
+    """The people and faces of a library, as `people --json` and `faces --json` print them."""
+    capsys.readouterr()
+    assert main(["people", "--library", library, "--hidden", "--json"]) == 0
+    people = json.loads(capsys.readouterr().out)
+    assert main(["faces", "--library", library, "--json"]) == 0
+    faces = json.loads(capsys.readouterr().out)
+    return people, faces
 
 
 def test_index_then_faces_json(tmp_path, photo_folder, capsys):
@@ -71,9 +108,26 @@ def test_bad_files_are_named_and_exit_is_zero(tmp_path, photo_folder, sample_pho
         assert reason in line
 
 
-def test_missing_folder_is_reported(tmp_path, capsys):
-    assert main(["index", "--library", str(tmp_path / "lib"), str(tmp_path / "nope")]) == 0
-    assert "cannot read folder" in capsys.readouterr().out
+def test_folders_that_are_not_there_are_refused_before_anything_is_done(tmp_path, photo_folder, capsys):
+    library = tmp_path / "lib"
+    (tmp_path / "photo.jpg").write_bytes(b"")
+    usage_error(["index", "--library", str(library), str(photo_folder), str(tmp_path / "nope"),
+                 str(tmp_path / "photo.jpg")])
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'nope'}: no such folder" in err
+    assert f"{tmp_path / 'photo.jpg'}: not a folder" in err
+    assert str(photo_folder) not in err
+    assert not library.exists()
+
+
+def test_cluster_threshold_out_of_range_is_refused(six_people, capsys):
+    before = contents(six_people, capsys)
+    for threshold in ("7", "1", "0", "-0.5", "nan", "inf", "high"):
+        usage_error(["cluster", "--library", six_people, "--threshold", threshold])
+        assert "--threshold" in capsys.readouterr().err
+    assert contents(six_people, capsys) == before
+    assert main(["cluster", "--library", six_people, "--threshold", "0.5"]) == 0
+    assert "6 people" in capsys.readouterr().out
 
 
 def test_usage_errors_exit_2(capsys):
@@ -191,3 +245,29 @@ def test_people_commands(tmp_path, make_photos, capsys):
     assert people[first]["name"] == "Anna" and people[first]["face_count"] == 3
     assert people[third]["hidden"] and second not in people
     assert main(["merge", "--library", library, "9999", str(first)]) == 1
+
+
+def test_options_before_the_command(tmp_path, sample_photos, six_people, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(sample_photos["t1"], folder)
+    library = str(tmp_path / "new")
+    assert main(["-v", f"--library={library}", "index", str(folder)]) == 0
+    assert "1 photos seen, 1 indexed" in capsys.readouterr().out
+    assert main(["--library", six_people, "people", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 6
+    # After the command, the same option wins.
+    assert main(["--library", library, "people", "--library", six_people, "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 6
+
+
+def test_no_command_opens_the_window(tmp_path, capsys):
+    assert parse_args([]).command == "gui"
+    for argv in ([str(tmp_path)], ["-v", "--library", "lib", str(tmp_path)],
+                 [str(tmp_path), "--library", "lib", "-v"]):
+        args = parse_args(argv)
+        assert args.command == "gui" and args.folders == [tmp_path], argv
+    assert parse_args(["--library", "lib"]).library == Path("lib")
+    assert parse_args(["--library", "people"]).command == "gui"
+    usage_error(["-v", "idnex"])
+    assert "idnex: no such folder, and not a command" in capsys.readouterr().err
