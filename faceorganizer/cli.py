@@ -123,8 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="only the photos directly in each folder")
 
     faces = commands.add_parser("faces", parents=[common], help="list the faces in the library")
-    faces.add_argument("--person", type=int, metavar="ID", help="only the faces of this person")
-    faces.add_argument("--unassigned", action="store_true", help="only faces of no person")
+    which = faces.add_mutually_exclusive_group()
+    which.add_argument("--person", type=int, metavar="ID", help="only the faces of this person")
+    which.add_argument("--unassigned", action="store_true", help="only faces of no person")
     faces.add_argument("--json", action="store_true", help="print JSON")
 
     search = commands.add_parser(
@@ -226,7 +227,14 @@ def _open(args):
     from faceorganizer.config import Settings
     from faceorganizer.library import FaceLibrary
 
-    return FaceLibrary(args.library, qdrant_url=args.qdrant_url, settings=Settings(model_dir=args.models))
+    folder = args.library or default_library_dir()
+    if folder.exists() and not folder.is_dir():
+        raise FaceOrganizerError(f"The library {folder} is a file, not a folder: choose a folder with --library.")
+    try:
+        return FaceLibrary(folder, qdrant_url=args.qdrant_url, settings=Settings(model_dir=args.models))
+    except OSError as exc:
+        reason = exc.strerror if exc.filename in (None, str(folder)) else _error_message(exc, args.verbose)
+        raise FaceOrganizerError(f"Cannot open the library {folder}: {reason or exc}") from exc
 
 
 # -- index ---------------------------------------------------------------------
@@ -353,6 +361,8 @@ def _face_json(face: dict) -> dict:
 
 def _cmd_faces(args) -> int:
     with _open(args) as library:
+        if args.person is not None:
+            library.get_person(args.person)
         faces = [
             _face_json(f)
             for f in library.iter_faces(args.person, unassigned=args.unassigned)

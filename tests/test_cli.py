@@ -271,3 +271,28 @@ def test_no_command_opens_the_window(tmp_path, capsys):
     assert parse_args(["--library", "people"]).command == "gui"
     usage_error(["-v", "idnex"])
     assert "idnex: no such folder, and not a command" in capsys.readouterr().err
+
+
+def test_a_library_that_cannot_be_opened_is_named_without_a_traceback(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a library")
+    result = run("people", "--library", str(notes))
+    assert result.returncode == 1
+    assert f"The library {notes} is a file, not a folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run("people", "--library", str(notes / "library"))
+    assert result.returncode == 1
+    assert f"Cannot open the library {notes / 'library'}: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert notes.read_text() == "not a library"
+    # -v shows where the error happened.
+    result = run("-v", "people", "--library", str(notes))
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "is a file, not a folder" in result.stderr
+
+
+def test_faces_of_an_unknown_person_is_an_error(six_people, capsys):
+    assert main(["faces", "--library", six_people, "--person", "999999"]) == 1
+    captured = capsys.readouterr()
+    assert "no person with id 999999" in captured.err and captured.out == ""
+    usage_error(["faces", "--library", six_people, "--person", "1", "--unassigned"])
