@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from faceorganizer.config import LIBRARY_ENV, default_library_dir
-from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.errors import DuplicateNameError, FaceOrganizerError
 from faceorganizer.humanize import duration
 
 log = logging.getLogger("faceorganizer")
@@ -85,6 +86,15 @@ class _Folders(argparse.Action):
         if problems:
             parser.error("; ".join(problems))
         setattr(namespace, self.dest, folders)
+
+
+class _DifferentPeople(argparse.Action):
+    """The people of a merge: at least two different ones."""
+
+    def __call__(self, parser, namespace, ids, option_string=None):
+        if len(set(ids)) < 2:
+            parser.error("a merge needs at least two different people")
+        setattr(namespace, self.dest, ids)
 
 
 class _WindowFolders(_Folders):
@@ -152,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     people.add_argument("--json", action="store_true", help="print JSON")
 
     merge = commands.add_parser("merge", parents=[common], help="merge people into the first")
-    merge.add_argument("ids", nargs="+", type=int, metavar="ID")
+    merge.add_argument("ids", nargs="+", type=int, action=_DifferentPeople, metavar="ID")
 
     split = commands.add_parser("split", parents=[common], help="make some faces of a person a new person")
     split.add_argument("id", type=int, metavar="ID")
@@ -165,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     rename = commands.add_parser("rename", parents=[common], help="name a person")
     rename.add_argument("id", type=int, metavar="ID")
     rename.add_argument("name", metavar="NAME", help="the name ('' removes it)")
+    rename.add_argument("--allow-duplicate", action="store_true",
+                        help="give the name even if another person has it")
 
     hide = commands.add_parser("hide", parents=[common], help="hide people from the people list")
     hide.add_argument("ids", nargs="+", type=int, metavar="ID")
@@ -439,6 +451,15 @@ def _change(args, operation) -> int:
     return 0
 
 
+def _rename(library, args):
+    try:
+        return library.rename(args.id, args.name, allow_duplicate=args.allow_duplicate)
+    except DuplicateNameError as exc:
+        raise DuplicateNameError(
+            f"{exc} That is: faceorganizer rename {args.id} {shlex.quote(args.name)} --allow-duplicate"
+        ) from exc
+
+
 def _cmd_gui(args) -> int:
     from faceorganizer.ui.app import run
 
@@ -458,7 +479,7 @@ COMMANDS = {
     "reassign": lambda a: _change(
         a, lambda lib: lib.reassign_faces(a.face_ids, None if a.id == "new" else _person_id(a.id))
     ),
-    "rename": lambda a: _change(a, lambda lib: lib.rename(a.id, a.name)),
+    "rename": lambda a: _change(a, lambda lib: _rename(lib, a)),
     "hide": lambda a: _change(a, lambda lib: lib.hide(a.ids, hidden=not a.show)),
     "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
     "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),

@@ -296,3 +296,37 @@ def test_faces_of_an_unknown_person_is_an_error(six_people, capsys):
     captured = capsys.readouterr()
     assert "no person with id 999999" in captured.err and captured.out == ""
     usage_error(["faces", "--library", six_people, "--person", "1", "--unassigned"])
+
+
+def test_corrections_that_make_no_sense_change_nothing(six_people, capsys):
+    before = contents(six_people, capsys)
+    people, faces = before
+    first, second = people[0]["cluster_id"], people[1]["cluster_id"]
+    usage_error(["merge", "--library", six_people, str(first)])
+    assert "two different people" in capsys.readouterr().err
+    usage_error(["merge", "--library", six_people, str(first), str(first)])
+    assert "two different people" in capsys.readouterr().err
+    stranger = next(f["face_id"] for f in faces if f["cluster_id"] == second)
+    assert main(["split", "--library", six_people, str(first), stranger]) == 1
+    captured = capsys.readouterr()
+    assert f"{stranger}) is not a face of" in captured.err and captured.out == ""
+    assert contents(six_people, capsys) == before
+
+
+def test_a_name_another_person_has_is_refused_unless_allowed(six_people, capsys):
+    people, _ = contents(six_people, capsys)
+    first, second = people[0]["cluster_id"], people[1]["cluster_id"]
+    assert main(["rename", "--library", six_people, str(first), "Leonard"]) == 0
+    capsys.readouterr()
+    assert main(["rename", "--library", six_people, str(second), "leonard"]) == 1
+    err = capsys.readouterr().err
+    assert "already named 'Leonard'" in err
+    assert f"faceorganizer merge {first} {second}" in err
+    assert f"faceorganizer rename {second} leonard --allow-duplicate" in err
+
+    def names():
+        return {p["cluster_id"]: p["name"] for p in contents(six_people, capsys)[0]}
+
+    assert names()[second] is None
+    assert main(["rename", "--library", six_people, str(second), "Leonard", "--allow-duplicate"]) == 0
+    assert [names()[first], names()[second]] == ["Leonard", "Leonard"]
