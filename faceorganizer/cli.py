@@ -23,7 +23,7 @@ from pathlib import Path
 
 from faceorganizer.config import LIBRARY_ENV, default_library_dir
 from faceorganizer.errors import DuplicateNameError, FaceOrganizerError
-from faceorganizer.humanize import duration
+from faceorganizer.humanize import count, duration
 
 log = logging.getLogger("faceorganizer")
 
@@ -145,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("image", metavar="IMAGE")
     search.add_argument("--top-k", type=int, default=10, metavar="K")
     search.add_argument("--threshold", type=_similarity, metavar="T",
-                        help="only faces at least this similar (cosine similarity, 0..1)")
+                        help="only faces at least this similar (cosine similarity, 0..1); default: "
+                        "as similar as faces the grouping may join into one person")
     search.add_argument("--json", action="store_true", help="print JSON")
 
     cluster = commands.add_parser(
@@ -387,16 +388,21 @@ def _cmd_faces(args) -> int:
             person = "-" if f["cluster_id"] is None else f["cluster_id"]
             box = ",".join(f"{v:.0f}" for v in f["bbox"])
             print(f"{f['face_id']}  person {person:>5}  {f['det_score']:.2f}  [{box}]  {f['path']}")
-        print(f"{len(faces):,} faces", file=sys.stderr)
+        print(count(len(faces), "face"), file=sys.stderr)
     return 0
 
 
 def _cmd_search(args) -> int:
+    from faceorganizer.clustering import WEAK_MARGIN
+
     query = args.image
     if os.path.exists(query):
         query = str(Path(query).resolve())
     with _open(args) as library:
-        results = library.search(query, top_k=args.top_k, threshold=args.threshold)
+        # By default only faces as alike as the grouping joins (weakly) into one person.
+        threshold = library.cluster_threshold - WEAK_MARGIN if args.threshold is None else args.threshold
+        results = library.search(query, top_k=args.top_k, threshold=threshold)
+        names = {p.cluster_id: p.name for p in library.people(include_hidden=True)}
     rows = [
         {
             "face_id": r.face_id,
@@ -404,6 +410,7 @@ def _cmd_search(args) -> int:
             "path": r.path,
             "bbox": list(r.bbox) if r.bbox else None,
             "cluster_id": r.cluster_id,
+            "person_name": names.get(r.cluster_id),
         }
         for r in results
     ]
@@ -411,8 +418,20 @@ def _cmd_search(args) -> int:
         _print_json(rows)
     else:
         for r in rows:
-            print(f"{r['score']:.3f}  {r['face_id']}  {r['path']}")
+            print(f"{r['score']:.3f}  {r['face_id']}  {_person_label(r)}  {r['path']}")
+    if rows:
+        print(f"{count(len(rows), 'face')} at least {threshold:.3f} similar", file=sys.stderr)
+    else:
+        print(f"No one like this in the library: no face is at least {threshold:.3f} similar "
+              "(--threshold T to look further).", file=sys.stderr)
     return 0
+
+
+def _person_label(row: dict) -> str:
+    if row["cluster_id"] is None:
+        return "no person"
+    name = f"'{row['person_name']}'" if row["person_name"] else "(unnamed)"
+    return f"person {row['cluster_id']} {name}"
 
 
 # -- people --------------------------------------------------------------------
@@ -421,9 +440,9 @@ def _cmd_search(args) -> int:
 def _cmd_cluster(args) -> int:
     with _open(args) as library:
         started = time.monotonic()
-        count = library.cluster_all(args.threshold)
+        people = library.cluster_all(args.threshold)
         unassigned = len(library.unassigned_faces())
-    print(f"{count:,} people, {unassigned:,} faces unassigned ({duration(time.monotonic() - started)})")
+    print(f"{people:,} people, {unassigned:,} faces unassigned ({duration(time.monotonic() - started)})")
     return 0
 
 

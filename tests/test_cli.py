@@ -86,11 +86,42 @@ def test_search_json(tmp_path, photo_folder, sample_photos, capsys, monkeypatch)
     monkeypatch.setenv("FACEORGANIZER_LIBRARY", str(tmp_path / "lib"))
     assert main(["index", str(photo_folder)]) == 0
     capsys.readouterr()
-    assert main(["search", str(sample_photos["yaoming"]), "--top-k", "3", "--json"]) == 0
+    # Yao Ming is one of the players.
+    assert main(["search", str(sample_photos["yaoming"]), "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert len(results) == 1 and results[0]["path"].endswith("players.jpg")
+    assert set(results[0]) == {"face_id", "score", "path", "bbox", "cluster_id", "person_name"}
+    assert main(["search", str(sample_photos["yaoming"]), "--top-k", "3", "--threshold", "0.01", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)
     assert len(results) == 3
     assert results[0]["score"] >= results[1]["score"] >= results[2]["score"]
-    assert {"face_id", "score", "path", "bbox", "cluster_id"} <= set(results[0])
+
+
+def test_search_lists_only_faces_like_the_query_with_their_person(six_people, sample_photos, tmp_path, capsys):
+    query = str(photo_variant(sample_photos["t1"], tmp_path / "another-shot.jpg", 7))
+    assert main(["search", "--library", six_people, query, "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert len(found) == 3 and len({f["cluster_id"] for f in found}) == 1
+    person = found[0]["cluster_id"]
+    assert main(["rename", "--library", six_people, str(person), "Anna"]) == 0
+    capsys.readouterr()
+    assert main(["search", "--library", six_people, query]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 3 and all(f"person {person} 'Anna'" in line for line in lines)
+    assert "3 faces" in captured.err
+
+
+def test_search_for_someone_not_in_the_library_says_so(six_people, sample_photos, capsys):
+    yaoming = str(sample_photos["yaoming"])
+    assert main(["search", "--library", six_people, yaoming]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "No one like this in the library" in captured.err
+    assert main(["search", "--library", six_people, yaoming, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    # Looking further is the user's choice.
+    assert main(["search", "--library", six_people, yaoming, "--threshold", "0.05", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)
 
 
 def test_bad_files_are_named_and_exit_is_zero(tmp_path, photo_folder, sample_photos, capsys):
