@@ -641,19 +641,25 @@ class MainWindow(QMainWindow):
         return [self.faces_model.item(r).face_id for r in rows]
 
     def rename_current(self) -> None:
+        """F2: name the person whose faces have the focus, or the current tile."""
         if self.faces_view.hasFocus():
             self.rename_shown_person()
-            return
-        index = self.people_view.currentIndex()
-        if index.isValid():
-            self.people_view.setFocus()
-            self.people_view.edit(index)
+        else:
+            self._edit_name(self.people_view.currentIndex())
 
     def rename_shown_person(self) -> None:
+        """Name the person whose faces are shown on the right."""
         row = self.people_model.row_of(self.current_key)
         if row >= 0:
-            self.people_view.setCurrentIndex(self.people_model.index(row))
-            self.rename_current()
+            self._edit_name(self.people_model.index(row))
+
+    def _edit_name(self, index: QModelIndex) -> None:
+        """Open the name editor on a person's tile."""
+        if index.isValid():
+            self.people_view.setCurrentIndex(index)
+            self.people_view.scrollTo(index)
+            self.people_view.setFocus()
+            self.people_view.edit(index)
 
     def merge_selected(self) -> None:
         ids = self.selected_people()

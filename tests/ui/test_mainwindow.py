@@ -7,7 +7,7 @@ import sys
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from faceorganizer.ui.models import FACES_MIME, PEOPLE_MIME, ThumbnailRole, _mime
@@ -15,49 +15,7 @@ from faceorganizer.ui.worker import UNASSIGNED
 
 from conftest import library_held_elsewhere
 
-
-def people_state(window) -> list:
-    return sorted((p.cluster_id, p.name, p.face_count, p.hidden) for p in window.people)
-
-
-def drop(view, mime, row: int) -> None:
-    """Drag `mime` over the tile at `row` of `view` and drop it, as Qt's drag
-    and drop delivers it."""
-    position = QPointF(view.visualRect(view.model().index(row, 0)).center())
-    actions = Qt.DropAction.MoveAction
-    target = view.viewport()
-    for event in (
-        QDragEnterEvent(position.toPoint(), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
-        QDragMoveEvent(position.toPoint(), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
-        QDropEvent(position, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
-    ):
-        event.setDropAction(Qt.DropAction.MoveAction)  # the user's choice (the platform's, offscreen)
-        event.ignore()  # as Qt delivers them: a view accepts what it can take
-        QApplication.sendEvent(target, event)
-
-
-def wait_change(qtbot, window, action, shown=lambda: True):
-    """Run `action`, wait for its change-set, then until the people grid has
-    changed and `shown()` holds."""
-    before = people_state(window)
-    done = window.undo_stack.count() + 1
-    action()
-    # (Worker signals are waited for through what the window did with them:
-    # qtbot.waitSignal would run its callback on the worker thread.)
-    qtbot.waitUntil(lambda: window.undo_stack.count() == done, timeout=20_000)
-    qtbot.waitUntil(lambda: people_state(window) != before and shown(), timeout=20_000)
-
-
-def shown_faces(window) -> list[str]:
-    return [f.face_id for f in window.faces_model.items()]
-
-
-def select_person(qtbot, window, row: int) -> int:
-    person = window.people_model.item(row)
-    window.people_view.setCurrentIndex(window.people_model.index(row))
-    qtbot.waitUntil(lambda: window.current_key == person.cluster_id
-                    and window.faces_model.rowCount() == person.face_count, timeout=10_000)
-    return person.cluster_id
+from .gestures import drop, people_state, select_person, shown_faces, wait_change
 
 
 def test_models_pass_the_model_tester(qtmodeltester, open_window, indexed_library):

@@ -1,0 +1,54 @@
+"""Naming a person from the keyboard, the menu and the pencil button."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit
+
+from .gestures import activate, click_tile, select_person
+
+
+def type_name(qtbot, window, name: str) -> None:
+    """Type `name` in the name editor that opened on a people tile, then Return."""
+    view = window.people_view
+    qtbot.waitUntil(lambda: view.state() == QAbstractItemView.State.EditingState, timeout=5_000)
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit) and view.isAncestorOf(editor)
+    qtbot.keyClicks(editor, name)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+
+
+def name_of(window, cluster_id: int) -> str | None:
+    return next(p.name for p in window.people if p.cluster_id == cluster_id)
+
+
+def test_f2_in_the_faces_pane_names_the_person_shown(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    activate(qtbot, window)
+    person = select_person(qtbot, window, 1)
+    click_tile(qtbot, window.faces_view, 0)
+    assert window.faces_view.hasFocus()
+    qtbot.keyClick(window.faces_view, Qt.Key.Key_F2)
+    type_name(qtbot, window, "Anna")
+    qtbot.waitUntil(lambda: name_of(window, person) == "Anna", timeout=20_000)
+    assert window.faces_title.text() == "Anna"
+
+
+def test_the_pencil_button_names_the_person_shown(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    activate(qtbot, window)
+    person = select_person(qtbot, window, 2)
+    click_tile(qtbot, window.faces_view, 0)
+    qtbot.mouseClick(window.rename_button, Qt.MouseButton.LeftButton)
+    type_name(qtbot, window, "Ben")
+    qtbot.waitUntil(lambda: name_of(window, person) == "Ben", timeout=20_000)
+
+
+def test_edit_rename_with_a_face_selected_names_the_person_shown(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    activate(qtbot, window)
+    person = select_person(qtbot, window, 0)
+    click_tile(qtbot, window.faces_view, 1)
+    window.rename_action.trigger()
+    type_name(qtbot, window, "Carla")
+    qtbot.waitUntil(lambda: name_of(window, person) == "Carla", timeout=20_000)
