@@ -52,14 +52,21 @@ _FACES_REFRESH_INTERVAL = 5.0
 #: Sidebar entries that choose what the people grid shows.
 ALL, NAMED, HIDDEN = "all", "named", "hidden"
 
+#: Links after a status bar message, and their text.
+UNDO, REDO = "undo", "redo"
+_LINK_TEXTS = {UNDO: "Undo", REDO: "Redo"}
+
 
 class ChangeCommand(QUndoCommand):
-    """A correction on the undo stack. It is already done when pushed."""
+    """A correction on the undo stack. It is already done when pushed.
 
-    def __init__(self, client: LibraryClient, change: ChangeSet):
+    `say(message, link)` reports an undo or a redo in the status bar."""
+
+    def __init__(self, client: LibraryClient, change: ChangeSet, say):
         super().__init__(change.description)
         self.client = client
         self.change = change
+        self.say = say
         self._done = True
 
     def redo(self) -> None:
@@ -67,9 +74,11 @@ class ChangeCommand(QUndoCommand):
             self._done = False
             return
         self.client.call("apply", self.change)
+        self.say(f"Redone: {self.text()}", UNDO)
 
     def undo(self) -> None:
         self.client.call("apply", self.change.inverse())
+        self.say(f"Undone: {self.text()}", REDO)
 
 
 class MainWindow(QMainWindow):
@@ -103,6 +112,7 @@ class MainWindow(QMainWindow):
         self.viewer: PhotoViewer | None = None
         self._faces_refreshed = 0.0
         self._follow = None  # the person a change led to (a merge's result)
+        self._undo_index_at_job_start = 0
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -145,7 +155,7 @@ class MainWindow(QMainWindow):
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.undo_action.setIcon(resources.icon("undo", self.palette()))
         self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
         self.redo_action.setIcon(resources.icon("redo", self.palette()))
         self.settings_action = self._action("Settings…", self.open_settings, QKeySequence.StandardKey.Preferences,
                                             "settings", "Similarity threshold, face sizes, library location")
@@ -333,9 +343,10 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         self.status_message = QLabel("")
         self.status_message.setObjectName("statusMessage")
-        self.undo_link = QLabel('<a href="undo">Undo</a>')
-        self.undo_link.linkActivated.connect(lambda _: self.undo_stack.undo())
-        self.undo_link.hide()
+        self.status_link = QLabel("")
+        self.status_link.setObjectName("statusLink")
+        self.status_link.linkActivated.connect(self._follow_status_link)
+        self.status_link.hide()
         self.progress_label = QLabel("")
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(False)
@@ -345,7 +356,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.setAccessibleName("Cancel")
         self.cancel_button.clicked.connect(self.cancel_job)
         status.addWidget(self.status_message)
-        status.addWidget(self.undo_link)
+        status.addWidget(self.status_link)
         status.addPermanentWidget(self.progress_label)
         status.addPermanentWidget(self.progress_bar)
         status.addPermanentWidget(self.cancel_button)
@@ -378,7 +389,6 @@ class MainWindow(QMainWindow):
         self.sidebar.itemClicked.connect(self._on_sidebar)
         self.sidebar.customContextMenuRequested.connect(self._sidebar_menu)
         self.search.textChanged.connect(lambda _: self._show_people())
-        self.undo_stack.canUndoChanged.connect(self.undo_link.setVisible)
 
     # -- library events ---------------------------------------------------------------
 
@@ -400,7 +410,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def _on_error(self, message: str) -> None:
-        self.status_message.setText(f"⚠ {message}")
+        self.say(f"⚠ {message}")
 
     def _set_folders(self, folders: list[str]) -> None:
         self.library_section.takeChildren()
@@ -439,7 +449,7 @@ class MainWindow(QMainWindow):
         self.people_loaded = True
         self._update_center()
         if not self.job_running and not self.status_message.text():
-            self.status_message.setText(self._summary())
+            self.say(self._summary())
         self.people_view.set_placeholder(self._people_placeholder())
         if isinstance(self.current_key, int) and self.people_model.row_of(self.current_key) < 0:
             # The person shown was merged away (or emptied): follow the merge.
@@ -559,14 +569,16 @@ class MainWindow(QMainWindow):
     def _on_changed(self, change: ChangeSet, is_new: bool) -> None:
         self._follow = change.result if isinstance(change.result, int) else None
         if is_new:
-            self.undo_stack.push(ChangeCommand(self.client, change))
-            self.status_message.setText(change.description)
+            self.undo_stack.push(ChangeCommand(self.client, change, self.say))
+            self.say(change.description, UNDO)
         if self.current_key == UNASSIGNED or self.current_key in change.cluster_ids:
             self._refresh_faces()
         if self.viewer is not None and self.viewer.isVisible():
             self.client.call("photo", self.viewer.info.face_id, self.viewer.key)
 
     def _on_progress(self, progress: Progress) -> None:
+        if not self.job_running:
+            self._undo_index_at_job_start = self.undo_stack.index()
         self.job_running = True
         self._show_progress(True)
         if progress.total:
@@ -587,11 +599,25 @@ class MainWindow(QMainWindow):
         self.job_running = False
         self._show_progress(False)
         self.people_view.set_placeholder(self._people_placeholder())
-        self.status_message.setText(summary)
+        # A re-cluster is undoable (the only change-set pushed while it ran).
+        regrouped = job == "recluster" and self.undo_stack.index() > self._undo_index_at_job_start
+        self.say(summary, UNDO if regrouped else None)
         self._update_center()
         self._refresh_faces()
         if not self.faces_loaded and not self.people:
             self.ready.emit()
+
+    def say(self, message: str, link: str | None = None) -> None:
+        """Show `message` in the status bar, with a link (UNDO or REDO) to act on it."""
+        self.status_message.setText(message)
+        self.status_link.setText(f'<a href="{link}">{_LINK_TEXTS[link]}</a>' if link else "")
+        self.status_link.setVisible(link is not None)
+
+    def _follow_status_link(self, link: str) -> None:
+        if link == UNDO:
+            self.undo_stack.undo()
+        elif link == REDO:
+            self.undo_stack.redo()
 
     def _show_progress(self, visible: bool) -> None:
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
