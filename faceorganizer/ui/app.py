@@ -52,7 +52,7 @@ def apply_palette(app: QApplication) -> None:
             QPalette.ColorRole.Window: "#202124", QPalette.ColorRole.WindowText: "#e8eaed",
             QPalette.ColorRole.Base: "#18191b", QPalette.ColorRole.AlternateBase: "#2a2b2e",
             QPalette.ColorRole.Text: "#e8eaed", QPalette.ColorRole.Button: "#2d2e31",
-            QPalette.ColorRole.ButtonText: "#e8eaed", QPalette.ColorRole.Highlight: "#5b8def",
+            QPalette.ColorRole.ButtonText: "#e8eaed", QPalette.ColorRole.Highlight: "#3a6bd0",
             QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#2d2e31",
             QPalette.ColorRole.ToolTipText: "#e8eaed", QPalette.ColorRole.PlaceholderText: "#9aa0a6",
             QPalette.ColorRole.Mid: "#3c3d40", QPalette.ColorRole.Link: "#7aa7ff",
@@ -60,7 +60,7 @@ def apply_palette(app: QApplication) -> None:
     else:
         colours = {
             QPalette.ColorRole.Window: "#f6f7f9", QPalette.ColorRole.Base: "#ffffff",
-            QPalette.ColorRole.AlternateBase: "#eef2fb", QPalette.ColorRole.Highlight: "#3d7bf0",
+            QPalette.ColorRole.AlternateBase: "#eef2fb", QPalette.ColorRole.Highlight: "#2b66d9",
             QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.PlaceholderText: "#6b7280",
             QPalette.ColorRole.Mid: "#dfe3ea", QPalette.ColorRole.Link: "#2f6ae0",
             QPalette.ColorRole.Text: "#1f2328", QPalette.ColorRole.WindowText: "#1f2328",

@@ -26,18 +26,22 @@ def app_icon() -> QIcon:
 
 
 def icon(name: str, palette: QPalette) -> QIcon:
-    return _line_icon(name, palette.color(QPalette.ColorRole.WindowText).name())
+    """A line icon in the text colour, and in the highlighted text colour when selected."""
+    return _line_icon(name, palette.color(QPalette.ColorRole.WindowText).name(),
+                      palette.color(QPalette.ColorRole.HighlightedText).name())
 
 
 @lru_cache(maxsize=None)
-def _line_icon(name: str, colour: str) -> QIcon:
+def _line_icon(name: str, colour: str, selected_colour: str) -> QIcon:
     svg = files("faceorganizer.resources.icons").joinpath(f"{name}.svg").read_text()
-    return _render(svg.replace("#STROKE", colour).encode(), (16, 20, 24, 32, 48))
+    sizes = (16, 20, 24, 32, 48)
+    result = _render(svg.replace("#STROKE", colour).encode(), sizes)
+    return _render(svg.replace("#STROKE", selected_colour).encode(), sizes, result, QIcon.Mode.Selected)
 
 
-def _render(svg: bytes, sizes) -> QIcon:
+def _render(svg: bytes, sizes, result: QIcon | None = None, mode: QIcon.Mode = QIcon.Mode.Normal) -> QIcon:
     renderer = QSvgRenderer(QByteArray(svg))
-    result = QIcon()
+    result = QIcon() if result is None else result
     for size in sizes:
         pixmap = QPixmap(size, size)
         pixmap.fill(Qt.GlobalColor.transparent)
@@ -45,5 +49,5 @@ def _render(svg: bytes, sizes) -> QIcon:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         renderer.render(painter, QRectF(0, 0, size, size))
         painter.end()
-        result.addPixmap(pixmap)
+        result.addPixmap(pixmap, mode)
     return result
