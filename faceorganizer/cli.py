@@ -73,6 +73,17 @@ def _similarity(text: str) -> float:
     return value
 
 
+def _count(text: str) -> int:
+    """A number of things to show: 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of 1 or more")
+    return value
+
+
 class _Folders(argparse.Action):
     """Folders named on the command line: each must be one (all that are not are named)."""
 
@@ -88,6 +99,13 @@ class _Folders(argparse.Action):
         setattr(namespace, self.dest, folders)
 
 
+class _WindowFolders(_Folders):
+    """The window's folders, which come first when no command is given: a
+    mistyped command arrives here."""
+
+    missing = "no such folder, and not a command"
+
+
 class _DifferentPeople(argparse.Action):
     """The people of a merge: at least two different ones."""
 
@@ -95,13 +113,6 @@ class _DifferentPeople(argparse.Action):
         if len(set(ids)) < 2:
             parser.error("a merge needs at least two different people")
         setattr(namespace, self.dest, ids)
-
-
-class _WindowFolders(_Folders):
-    """The window's folders, which come first when no command is given: a
-    mistyped command arrives here."""
-
-    missing = "no such folder, and not a command"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="IMAGE is a photo (its largest face is used) or a face id.",
     )
     search.add_argument("image", metavar="IMAGE")
-    search.add_argument("--top-k", type=int, default=10, metavar="K")
+    search.add_argument("--top-k", type=_count, default=10, metavar="K", help="at most K faces (default: 10)")
     search.add_argument("--threshold", type=_similarity, metavar="T",
                         help="only faces at least this similar (cosine similarity, 0..1); default: "
                         "as similar as faces the grouping may join into one person")
@@ -230,10 +241,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _error_message(exc: Exception, verbose: bool) -> str:
     if isinstance(exc, FaceOrganizerError):
         return str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    if isinstance(exc, OSError):
+        return _os_error(exc)
     where = "" if verbose else " (run it again with -v to see where)"
     return f"unexpected error: {type(exc).__name__}: {exc}{where}"
+
+
+def _os_error(exc: OSError) -> str:
+    if not exc.strerror:
+        return str(exc)
+    return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
 
 
 def _open(args):
@@ -246,8 +263,8 @@ def _open(args):
     try:
         return FaceLibrary(folder, qdrant_url=args.qdrant_url, settings=Settings(model_dir=args.models))
     except OSError as exc:
-        reason = exc.strerror if exc.filename in (None, str(folder)) else _error_message(exc, args.verbose)
-        raise FaceOrganizerError(f"Cannot open the library {folder}: {reason or exc}") from exc
+        reason = exc.strerror if exc.strerror and exc.filename == str(folder) else _os_error(exc)
+        raise FaceOrganizerError(f"Cannot open the library {folder}: {reason}") from exc
 
 
 # -- index ---------------------------------------------------------------------
@@ -475,7 +492,7 @@ def _rename(library, args):
         return library.rename(args.id, args.name, allow_duplicate=args.allow_duplicate)
     except DuplicateNameError as exc:
         raise DuplicateNameError(
-            f"{exc} That is: faceorganizer rename {args.id} {shlex.quote(args.name)} --allow-duplicate"
+            f"{exc} To allow it: faceorganizer rename {args.id} {shlex.quote(args.name)} --allow-duplicate"
         ) from exc
 
 

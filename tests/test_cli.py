@@ -122,6 +122,8 @@ def test_search_for_someone_not_in_the_library_says_so(six_people, sample_photos
     # Looking further is the user's choice.
     assert main(["search", "--library", six_people, yaoming, "--threshold", "0.05", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)
+    for top_k in ("0", "-1", "many"):
+        usage_error(["search", "--library", six_people, yaoming, "--top-k", top_k])
 
 
 def test_bad_files_are_named_and_exit_is_zero(tmp_path, photo_folder, sample_photos, capsys):
