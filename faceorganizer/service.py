@@ -81,6 +81,7 @@ class LibraryInfo:
     folder: Path
     thumbnails: Path
     folders: list[str] = field(default_factory=list)
+    threshold: float | None = None  # the grouping threshold the library uses
 
 
 class LibraryService:
@@ -142,7 +143,7 @@ class LibraryService:
             self.emit("openFailed", f"The library could not be opened: {exc}")
             return
         lib = self.library
-        self.emit("opened", LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders()))
+        self.emit("opened", LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.cluster_threshold))
         self._emit_people()
 
     def do_close(self, emit: bool = True) -> None:

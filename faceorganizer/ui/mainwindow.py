@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, QSize, Qt, QTimer, Signal
@@ -96,10 +97,8 @@ class MainWindow(QMainWindow):
         self.failed = False
         self.settings = load_settings()
         # --library and --qdrant-url choose the library for this run only.
-        if library_dir:
-            self.settings.library_dir = str(library_dir)
-        if qdrant_url:
-            self.settings.qdrant_url = qdrant_url
+        self.library = (str(library_dir) if library_dir else self.settings.library_dir,
+                        qdrant_url or self.settings.qdrant_url)
         self.initial_folders = [str(Path(f).expanduser().resolve()) for f in initial_folders or []]
         self.info: LibraryInfo | None = None
         self.people: list[Person] = []
@@ -128,7 +127,7 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._connect()
         self._restore_layout()
-        self.client.call("open", self.settings.library_dir, self.settings.qdrant_url, self.settings.core)
+        self.client.call("open", *self.library, self.settings.core)
 
     # -- building -------------------------------------------------------------------
 
@@ -820,19 +819,24 @@ class MainWindow(QMainWindow):
         menu.exec(self.faces_view.viewport().mapToGlobal(position))
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self)
-        if dialog.exec():
-            old = self.settings
-            self.settings = dialog.result_settings()
-            self.settings.save()
-            if (old.library_dir, old.qdrant_url) != (self.settings.library_dir, self.settings.qdrant_url):
-                self.undo_stack.clear()
-                self.people_model.set_items([])
-                self.faces_model.set_items([])
-                self.current_key = None
-                self.client.call("open", self.settings.library_dir, self.settings.qdrant_url, self.settings.core)
-            else:
-                self.client.call("settings", self.settings.core)
+        threshold = self.settings.core.cluster_threshold or (self.info.threshold if self.info else None)
+        shown = replace(self.settings, library_dir=self.library[0], qdrant_url=self.library[1],
+                        core=replace(self.settings.core, cluster_threshold=threshold))
+        dialog = SettingsDialog(self.settings, shown, self)
+        if not dialog.exec() or dialog.result_settings() == self.settings:
+            return
+        old = self.settings
+        self.settings = dialog.result_settings()
+        self.settings.save()
+        if (old.library_dir, old.qdrant_url) != (self.settings.library_dir, self.settings.qdrant_url):
+            self.library = (self.settings.library_dir, self.settings.qdrant_url)
+            self.undo_stack.clear()
+            self.people_model.set_items([])
+            self.faces_model.set_items([])
+            self.current_key = None
+            self.client.call("open", *self.library, self.settings.core)
+        else:
+            self.client.call("settings", self.settings.core)
 
     # -- window -------------------------------------------------------------------------
 

@@ -57,18 +57,23 @@ def load_settings() -> AppSettings:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: AppSettings, parent: QWidget | None = None):
+    """Shows the values in use (`shown`: this run's library, the library's
+    threshold) and changes only what the user edits: `result_settings()` is
+    `settings` with the edited values."""
+
+    def __init__(self, settings: AppSettings, shown: AppSettings, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
+        self.shown = shown
         help_ = Settings.describe()
         form = QFormLayout(self)
 
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.20, 0.90)
-        self.threshold.setSingleStep(0.01)
-        self.threshold.setDecimals(2)
-        self.threshold.setValue(settings.core.cluster_threshold or DEFAULT_THRESHOLD)
+        self.threshold.setSingleStep(0.005)
+        self.threshold.setDecimals(3)
+        self.threshold.setValue(shown.core.cluster_threshold or DEFAULT_THRESHOLD)
         self.threshold.setToolTip(help_["cluster_threshold"])
         form.addRow("Similarity threshold:", self.threshold)
         form.addRow("", _note("Higher: fewer wrong merges, more people to merge by hand. "
@@ -76,18 +81,18 @@ class SettingsDialog(QDialog):
 
         self.min_faces = QSpinBox()
         self.min_faces.setRange(1, 50)
-        self.min_faces.setValue(settings.core.min_faces)
+        self.min_faces.setValue(shown.core.min_faces)
         self.min_faces.setToolTip(help_["min_faces"])
         form.addRow("Minimum faces per person:", self.min_faces)
 
         self.min_size = QSpinBox()
         self.min_size.setRange(8, 400)
         self.min_size.setSuffix(" px")
-        self.min_size.setValue(settings.core.min_face_size)
+        self.min_size.setValue(shown.core.min_face_size)
         self.min_size.setToolTip(help_["min_face_size"])
         form.addRow("Minimum face size:", self.min_size)
 
-        self.library = QLineEdit(settings.library_dir)
+        self.library = QLineEdit(shown.library_dir)
         self.library.setPlaceholderText(str(default_library_dir()))
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._browse)
@@ -96,10 +101,11 @@ class SettingsDialog(QDialog):
         row.addWidget(browse)
         form.addRow("Library folder:", row)
 
-        self.qdrant_url = QLineEdit(settings.qdrant_url)
+        self.qdrant_url = QLineEdit(shown.qdrant_url)
         self.qdrant_url.setPlaceholderText("none: faces are kept in the library folder")
         form.addRow("Qdrant server URL:", self.qdrant_url)
 
+        self._initial = self._values()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -110,14 +116,19 @@ class SettingsDialog(QDialog):
         if folder:
             self.library.setText(folder)
 
+    def _values(self) -> dict:
+        return {
+            "cluster_threshold": round(self.threshold.value(), 3),
+            "min_faces": self.min_faces.value(),
+            "min_face_size": self.min_size.value(),
+            "library_dir": self.library.text().strip(),
+            "qdrant_url": self.qdrant_url.text().strip(),
+        }
+
     def result_settings(self) -> AppSettings:
-        core = replace(
-            self.settings.core,
-            cluster_threshold=round(self.threshold.value(), 3),
-            min_faces=self.min_faces.value(),
-            min_face_size=self.min_size.value(),
-        )
-        return AppSettings(core, self.library.text().strip(), self.qdrant_url.text().strip())
+        edited = {name: value for name, value in self._values().items() if value != self._initial[name]}
+        core = replace(self.settings.core, **{k: v for k, v in edited.items() if hasattr(self.settings.core, k)})
+        return replace(self.settings, core=core, **{k: v for k, v in edited.items() if hasattr(self.settings, k)})
 
 
 def _note(text: str) -> QLabel:
