@@ -19,6 +19,7 @@ _SCREENSHOT_TIMEOUT = 180_000
 
 
 def application() -> QApplication:
+    _ignore_the_qt_of_opencv()
     # The GUI thread's Python waits for the GIL each time it comes back from
     # Qt; while the worker threads run Python (the embedded store is pure
     # Python) each wait may last the whole switch interval, 5 ms by default.
@@ -33,6 +34,15 @@ def application() -> QApplication:
     apply_palette(app)
     QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: apply_palette(app))
     return app
+
+
+def _ignore_the_qt_of_opencv() -> None:
+    """Importing cv2 (insightface does, in the library service) points Qt at
+    OpenCV's own Qt 5 plugins and fonts; a process started from one that did
+    inherits that. This one runs PySide6's Qt."""
+    for name in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR"):
+        if "cv2" in Path(os.environ.get(name, "")).parts:
+            del os.environ[name]
 
 
 def dark_mode() -> bool:
