@@ -7,11 +7,16 @@ calling thread, the only one that touches the store, writes the results in
 batches. Every photo file has a record in the store with its size and
 modification time, so indexing a folder again skips what has not changed.
 
-A batch is written so that a crash (or kill -9) at any point loses nothing and
-stores nothing twice: photo records marked "pending" first, listing the face
-ids about to be written, then the faces, then the records marked "done". The
-next scan treats a pending photo as changed and replaces its faces. Face ids
-are derived from the photo and its version, so writing one again overwrites it.
+Photos analysed elsewhere enter through `add_analysed_photo(path, size,
+faces)`, each face a dict with `bbox` (x1, y1, x2, y2 in pixels of the upright
+photo), `det_score`, `embedding` (512 floats) and optionally `landmarks`; they
+are stored and grouped into people exactly as indexing does it.
+
+Everything the library keeps is in its store (`faceorganizer.store`), and
+every write is one batch made whole by the journal: an indexing flush (photo
+records, faces, the people they join) or a correction lands entirely or not
+at all, whenever the process is killed. Face ids are derived from the photo
+and its version, so writing one again overwrites it.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from faceorganizer.config import Settings, default_library_dir
+from faceorganizer.corrections import CorrectionsLog
 from faceorganizer.errors import (
     FaceNotFoundError,
     FaceOrganizerError,
@@ -43,7 +49,8 @@ from faceorganizer.faces import DetectedFace, FaceAnalyzer
 from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
 from faceorganizer.people import FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
-from faceorganizer.store import FaceIndex, LibraryLock, PeopleTable, PhotoTable, open_client, stable_id
+from faceorganizer.lock import LibraryLock
+from faceorganizer.store import JOURNAL, Batch, Journal, open_store, stable_id
 from faceorganizer.thumbs import ThumbnailCache
 
 log = logging.getLogger(__name__)
@@ -125,6 +132,8 @@ class FaceLibrary(PeopleOperations):
         library_dir: the library folder (store, thumbnails, lock); the per-user
             data folder by default.
         qdrant_url: use the Qdrant server at this URL instead of the embedded store.
+        engine: the embedded engine of a new library ("edge" or "local"; see
+            faceorganizer.store); an existing library keeps its own.
         settings: detection and filtering settings.
         analyzer: a FaceAnalyzer to share; loaded on first use otherwise.
 
@@ -137,6 +146,7 @@ class FaceLibrary(PeopleOperations):
         library_dir: str | os.PathLike | None = None,
         *,
         qdrant_url: str | None = None,
+        engine: str | None = None,
         settings: Settings | None = None,
         analyzer: FaceAnalyzer | None = None,
     ):
@@ -145,13 +155,14 @@ class FaceLibrary(PeopleOperations):
         self.settings = settings or Settings()
         self._lock = LibraryLock(self.folder)
         try:
-            self.client = open_client(self.folder, qdrant_url)
-            self.faces = FaceIndex(self.client)
-            self.photos = PhotoTable(self.client)
-            self.people_store = PeopleTable(self.client)
+            self.store = open_store(self.folder, engine=engine, url=qdrant_url)
         except BaseException:
             self._lock.release()
             raise
+        self.journal = Journal(self.store, self.folder / JOURNAL)
+        self.journal.recover()
+        self._meta = self.store.meta()
+        self.corrections = CorrectionsLog(self.store)
         self.thumbnails = ThumbnailCache(self.folder / "thumbnails")
         self._analyzer = analyzer
         self._analyzer_lock = threading.Lock()
@@ -165,7 +176,7 @@ class FaceLibrary(PeopleOperations):
         if self._lock is None:
             return
         try:
-            self.client.close()
+            self.store.close()
         finally:
             self._lock.release()
             self._lock = None
@@ -191,15 +202,15 @@ class FaceLibrary(PeopleOperations):
 
     def _check_recognizer(self, name: str) -> None:
         """Vectors of two recognisers cannot be compared: a library keeps one."""
-        used = self.faces.metadata().get("recognizer")
+        used = self._meta.get("recognizer")
         if used == name:
             return
-        if used is not None and self.faces.size:
+        if used is not None and self.store.count_faces():
             raise FaceOrganizerError(
                 f"The faces in {self.folder} were found with the model {used}, not {name}: "
                 "their vectors cannot be compared. Use the same models, or another library."
             )
-        self.faces.set_metadata({"recognizer": name})
+        self._store(Batch(meta={"recognizer": name}))
 
     # -- indexing --------------------------------------------------------------
 
@@ -221,6 +232,42 @@ class FaceLibrary(PeopleOperations):
                 f" {self.settings.min_face_size} px or less sure than {self.settings.min_det_score}"
             )
         return [face_id for face_id, _ in analysis.faces]
+
+    def add_analysed_photo(self, path: str | os.PathLike, size: tuple[int, int], faces: Sequence[dict]) -> list[str]:
+        """Store a photo analysed elsewhere, as indexing stores its own, and
+        let its faces join or form people; returns their face ids.
+
+        `size` is (width, height) of the upright photo; each face is a dict
+        with `bbox` (x1, y1, x2, y2 in its pixels), `det_score`, `embedding`
+        (512 floats) and optionally `landmarks` (5 x 2). No thumbnail is made.
+        """
+        return self.add_analysed_photos([(path, size, faces)])[0]
+
+    def add_analysed_photos(self, photos: Sequence[tuple[str | os.PathLike, tuple[int, int], Sequence[dict]]]
+                            ) -> list[list[str]]:
+        """`add_analysed_photo` for many photos, written as one batch (tools
+        and benchmarks build large libraries this way)."""
+        analyses = []
+        for path, (width, height), faces in photos:
+            path = str(Path(path).expanduser().resolve())
+            try:
+                version = _version(os.stat(path))
+            except OSError:
+                version = {}
+            image_id = stable_id("path", path)
+            analysis = _Analysis(image_id, path, version, width, height, found=len(faces))
+            for i, face in enumerate(faces):
+                vector = np.asarray(face["embedding"], dtype=np.float32)
+                norm = float(np.linalg.norm(vector))
+                landmarks = np.asarray(face.get("landmarks", np.zeros((5, 2))), dtype=np.float32).reshape(5, 2)
+                analysis.faces.append((
+                    stable_id(image_id, _version_key(version), i),
+                    DetectedFace(tuple(map(float, face["bbox"])), float(face["det_score"]), landmarks,
+                                 vector / max(norm, 1e-12), norm),
+                ))
+            analyses.append(analysis)
+        self._write(analyses, group=[face_id for a in analyses for face_id, _ in a.faces])
+        return [[face_id for face_id, _ in a.faces] for a in analyses]
 
     def index_batch(
         self,
@@ -267,7 +314,8 @@ class FaceLibrary(PeopleOperations):
         report.seen = len(files) + report.duplicates
         known = {
             record["path"]: record
-            for record in self.photos.get_by_filter("folders" if recursive else "folder", str(root))
+            for record in (self.store.iter_photos(under=str(root)) if recursive
+                           else self.store.iter_photos(folder=str(root)))
         }
         if known and not files:
             # An unplugged drive leaves an empty mount point: forget nothing.
@@ -292,17 +340,19 @@ class FaceLibrary(PeopleOperations):
         # A photo moved or renamed keeps its size and modification time: it
         # keeps its faces and the user's corrections too.
         by_version = {_move_key(r.get("version") or {}): r for r in gone if r.get("status") == "done"}
+        batch = Batch()
         for file_path, version in new_files:
             record = by_version.pop(_move_key(version), None)
             if record is None:
                 todo.append((file_path, version))
             else:
-                self._move_photo(record, file_path)
+                self._move_photo(record, file_path, batch)
                 gone.remove(record)
                 report.moved += 1
         if gone:
-            self._forget_photos(gone)
+            self._forget_photos(gone, batch)
             report.removed = len(gone)
+        self._store(batch)
         todo = [(file_path, file_path) for file_path, _ in todo]
 
         def record(_i: int, outcome: PhotoOutcome) -> None:
@@ -388,11 +438,10 @@ class FaceLibrary(PeopleOperations):
             except OSError as exc:
                 return _Analysis(stable_id("path", path), path, {}, error=_os_reason(exc))
             image_id = stable_id("path", path)
-            version_key = f"{version['size']}:{version['mtime_ns']}"
         else:
             version = {}
             image_id = stable_id("content", _content_hash(image))
-            version_key = ""
+        version_key = _version_key(version)
         analysis = _Analysis(image_id, path, version)
         try:
             photo = load_photo(image, max_side=self.settings.decode_size)
@@ -425,30 +474,37 @@ class FaceLibrary(PeopleOperations):
         group: Sequence[str] | None = None,
         regroup: Iterable[int] = (),
     ) -> set[int]:
-        """Store analysed photos; see the module docstring for the order.
+        """Store analysed photos, their faces and the people they join, as one
+        batch (all or nothing).
 
         With `group` (face ids: the new ones of this batch and maybe earlier
         ones), new unassigned faces also form people, before the faces are
-        written, so most are written once with their person. Returns the
+        written, so they are written once with their person. Returns the
         people formed.
         """
-        if not analyses:
-            return self._group_unassigned(group, regroup)[0] if group else set()
-        ids = [a.image_id for a in analyses]
-        previous = self.photos.payloads(ids)
+        batch = Batch()
+        formed: set[int] = set()
+        if analyses:
+            self._add_analyses(analyses, batch)
+        if group:
+            formed = self._group_unassigned(group, batch, regroup)
+        self._store(batch)
+        return formed
+
+    def _add_analyses(self, analyses: Sequence[_Analysis], batch: Batch) -> None:
+        previous = {r["id"]: r for r in self.store.get_photos([a.image_id for a in analyses])}
         now = _now()
-        records = []
         stale: set[str] = set()
         carried: dict[str, FaceState] = {}
         for a in analyses:
-            old = previous.get(a.image_id, {})
+            old = {k: v for k, v in previous.get(a.image_id, {}).items() if k != "id"}
             if a.error is not None:
                 # A photo that cannot be read now keeps the faces it had.
-                records.append({**old, **_photo_fields(a), "status": "failed", "error": a.error})
+                batch.photos[a.image_id] = {**old, **_photo_fields(a), "status": "failed", "error": a.error}
                 continue
             # Face ids derive from the file's version: faces the user removed
             # stay removed until the file itself changes.
-            removed = old.get("removed_face_ids", []) if old.get("version") == a.version else []
+            removed = old.get("removed_face_ids", []) if _same_content(old.get("version"), a.version) else []
             dropped = [fid for fid, _ in a.faces if fid in removed]
             self.thumbnails.remove(dropped)
             a.faces = [(fid, face) for fid, face in a.faces if fid not in removed]
@@ -456,22 +512,18 @@ class FaceLibrary(PeopleOperations):
             replaced = [fid for fid in old.get("face_ids", []) if fid not in kept]
             stale.update(replaced)
             carried.update(self._carry_corrections(a, replaced))
-            records.append(
-                {
-                    **_photo_fields(a),
-                    "status": "pending",
-                    "error": None,
-                    "face_ids": sorted(kept),
-                    "faces_found": a.found,
-                    "width": a.width,
-                    "height": a.height,
-                    "removed_face_ids": removed,
-                    "indexed_at": now,
-                }
-            )
-        self._delete_faces(stale)
-        self.photos.add(ids, records)
-
+            batch.photos[a.image_id] = {
+                **_photo_fields(a),
+                "status": "done",
+                "error": None,
+                "face_ids": sorted(kept),
+                "faces_found": a.found,
+                "width": a.width,
+                "height": a.height,
+                "removed_face_ids": removed,
+                "indexed_at": now,
+            }
+        self._delete_faces(stale, batch)
         good = [a for a in analyses if a.error is None]
         people = self._people_of_new_faces(good, carried)
         face_ids, vectors, payloads = [], [], []
@@ -480,21 +532,25 @@ class FaceLibrary(PeopleOperations):
                 face_ids.append(face_id)
                 vectors.append(face.embedding)
                 payloads.append({**_face_payload(face_id, a, face, now), **people[face_id]})
-        formed: set[int] = set()
         if face_ids:
             vectors = np.stack(vectors)
             self.catalog.add(face_ids, vectors, payloads)
-            if group:
-                formed, grouped = self._group_unassigned(group, regroup, unwritten=set(face_ids))
-                for face_id, payload in zip(face_ids, payloads):
-                    payload.update(grouped.get(face_id, {}))
-            self.faces.add(face_ids, payloads, vectors)
-            self._sync_people({p["cluster_id"] for p in people.values() if p["cluster_id"] is not None})
-        elif group:
-            formed = self._group_unassigned(group, regroup)[0]
-        if good:
-            self.photos.update_payload([a.image_id for a in good], {"status": "done"})
-        return formed
+            batch.faces.update(zip(face_ids, zip(vectors, payloads)))
+            self._sync_people({p["cluster_id"] for p in people.values() if p["cluster_id"] is not None}, batch)
+
+    def _store(self, batch: Batch) -> None:
+        """Write a batch through the journal. Should it fail (a full disk),
+        what is in memory is read again from the store, which holds either
+        the whole batch or none of it once the journal is recovered."""
+        try:
+            self.journal.write(batch)
+        except BaseException:
+            self._catalog = None
+            self.corrections.forget()
+            raise
+        self._meta.update(batch.meta)
+        if batch.faces_deleted:
+            self.thumbnails.remove(batch.faces_deleted)
 
     def _carry_corrections(self, analysis: _Analysis, old_face_ids: list[str]) -> dict[str, FaceState]:
         """A photo indexed again (edited, re-tagged, touched) gets new face ids;
@@ -522,7 +578,7 @@ class FaceLibrary(PeopleOperations):
         if not by_key:
             return new_files
         known = set()
-        for record in self.photos.get_by_filter("version.file_key", list(by_key)):
+        for record in self.store.iter_photos(file_keys=list(by_key)):
             key = record["version"]["file_key"]
             try:
                 still_there = _version(os.stat(record["path"]))["file_key"] == key
@@ -533,36 +589,34 @@ class FaceLibrary(PeopleOperations):
         report.duplicates += len(known)
         return [(path, version) for path, version in new_files if version["file_key"] not in known]
 
-    def _move_photo(self, record: dict, path: str) -> None:
-        """A photo file moved: its record and faces follow it. Faces first, so
-        that a crash half-way leaves a move the next scan finds again."""
+    def _move_photo(self, record: dict, path: str, batch: Batch) -> None:
+        """A photo file moved: its record and faces follow it."""
         image_id = stable_id("path", path)
         face_ids = record.get("face_ids", [])
-        self.faces.update_payload(face_ids, {"path": path, "image_id": image_id})
+        batch.set_face_fields(face_ids, {"path": path, "image_id": image_id})
         if self._catalog is not None:
             self._catalog.move_to_photo(face_ids, image_id)
         moved = {k: v for k, v in record.items() if k != "id"}
-        self.photos.add([image_id], [{**moved, **_photo_fields(_Analysis(image_id, path, moved["version"]))}])
-        self.photos.delete([record["id"]])
+        batch.photos[image_id] = {**moved, **_photo_fields(_Analysis(image_id, path, moved["version"]))}
+        batch.photos_deleted.add(record["id"])
 
-    def _forget_photos(self, records: Iterable[dict]) -> None:
+    def _forget_photos(self, records: Iterable[dict], batch: Batch) -> None:
         """Remove photo records and all their faces (the files are gone)."""
         records = list(records)
-        self._delete_faces([fid for r in records for fid in r.get("face_ids", [])])
-        self.photos.delete([r["id"] for r in records])
+        self._delete_faces([fid for r in records for fid in r.get("face_ids", [])], batch)
+        batch.photos_deleted.update(r["id"] for r in records)
 
-    def _delete_faces(self, face_ids: Iterable[str]) -> None:
-        """Delete faces from the store, the thumbnails and the people they were in."""
+    def _delete_faces(self, face_ids: Iterable[str], batch: Batch) -> None:
+        """Delete faces, from the people they were in too (their thumbnails
+        go once the batch is written)."""
         face_ids = list(face_ids)
         if not face_ids:
             return
-        self.faces.delete(face_ids)
-        self.thumbnails.remove(face_ids)
-        if self._catalog is not None:
-            catalog = self._catalog
-            people = {catalog.state(f).cluster_id for f in face_ids if f in catalog.row}
-            catalog.remove(face_ids)
-            self._sync_people(people - {None})
+        batch.delete_faces(face_ids)
+        catalog = self.catalog
+        people = {catalog.state(f).cluster_id for f in face_ids if f in catalog.row}
+        catalog.remove(face_ids)
+        self._sync_people(people - {None}, batch)
 
     # -- queries ---------------------------------------------------------------
 
@@ -579,10 +633,10 @@ class FaceLibrary(PeopleOperations):
         """
         exclude = None
         if isinstance(image_or_face_id, str) and _looks_like_id(image_or_face_id):
-            records = self.faces.get([image_or_face_id], with_vectors=True)
+            records = self.store.get_faces([image_or_face_id], vectors=True)
             if not records:
                 raise FaceNotFoundError(image_or_face_id)
-            vector = np.asarray(records[0].vector, dtype=np.float32)
+            vector = records[0]["vector"]
             exclude = image_or_face_id
         else:
             photo = load_photo(image_or_face_id, max_side=self.settings.decode_size)
@@ -590,7 +644,7 @@ class FaceLibrary(PeopleOperations):
             if not detected:
                 raise NoFaceDetectedError("no face found in the query image")
             vector = max(detected, key=lambda f: f.size).embedding
-        hits = self.faces.search(vector, top_k + (exclude is not None), threshold)
+        hits = self.store.search_faces(vector, top_k + (exclude is not None), threshold)
         results = [
             SearchResult(
                 face_id=hit["id"],
@@ -608,31 +662,31 @@ class FaceLibrary(PeopleOperations):
 
     def get_face(self, face_id: str) -> dict:
         """The face's payload, with its `id`."""
-        records = self.faces.get([face_id]) if _looks_like_id(face_id) else []
+        records = self.store.get_faces([face_id]) if _looks_like_id(face_id) else []
         if not records:
             raise FaceNotFoundError(face_id)
-        return _face_dict(dict(records[0].payload, id=str(records[0].id)))
+        return _face_dict(records[0])
 
     def iter_faces(self, cluster_id: int | None = None, *, unassigned: bool = False) -> Iterator[dict]:
         """Every face's payload (of one person, or the unassigned ones)."""
+        faces = self.store.iter_faces(cluster_id=cluster_id, unassigned=unassigned)
         if unassigned:
-            faces = self.faces.get_by_filter("cluster_id", None)
             faces = (f for f in faces if not f.get("not_a_face"))
-        elif cluster_id is not None:
-            faces = self.faces.get_by_filter("cluster_id", cluster_id)
-        else:
-            faces = self.faces.scroll_all()
         return map(_face_dict, faces)
+
+    def faces_in_photo(self, image_id: str) -> list[dict]:
+        """Every face of one photo."""
+        return [_face_dict(f) for f in self.store.iter_faces(image_id=image_id)]
 
     def paths_of(self, face_ids: Sequence[str]) -> dict[str, str | None]:
         """The photo path of each face."""
-        return {str(r.id): (r.payload or {}).get("path") for r in self.faces.get(face_ids, fields=["path"])}
+        return {r["id"]: r.get("path") for r in self.store.get_faces(face_ids, fields=["path"])}
 
     # -- folders -----------------------------------------------------------------
 
     def folders(self) -> list[str]:
         """The folders the user added to the library (indexed by a rescan)."""
-        return list(self.photos.metadata().get("folders", []))
+        return list(self._meta.get("folders", []))
 
     def add_folders(self, folders: Iterable[str | os.PathLike]) -> list[str]:
         current = self.folders()
@@ -640,25 +694,25 @@ class FaceLibrary(PeopleOperations):
             path = str(Path(folder).expanduser().resolve())
             if path not in current:
                 current.append(path)
-        self.photos.set_metadata({"folders": current})
+        self._store(Batch(meta={"folders": current}))
         return current
 
     def remove_folder(self, folder: str | os.PathLike) -> int:
         """Stop indexing a folder and forget its photos' faces (the photos
         stay untouched); returns how many faces were forgotten."""
         path = str(Path(folder).expanduser().resolve())
-        self.photos.set_metadata({"folders": [f for f in self.folders() if f != path]})
-        records = self.photos.get_by_filter("folders", path)
-        forgotten = sum(len(r.get("face_ids", [])) for r in records)
-        self._forget_photos(records)
-        return forgotten
+        batch = Batch(meta={"folders": [f for f in self.folders() if f != path]})
+        records = list(self.store.iter_photos(under=path))
+        self._forget_photos(records, batch)
+        self._store(batch)
+        return sum(len(r.get("face_ids", [])) for r in records)
 
     def thumbnail_path(self, face_id: str) -> Path:
         return self.thumbnails.path(face_id)
 
     def count(self) -> int:
         """The number of faces in the library."""
-        return self.faces.size
+        return self.store.count_faces()
 
     # -- removal ---------------------------------------------------------------
 
@@ -666,29 +720,25 @@ class FaceLibrary(PeopleOperations):
         """Remove one face. It stays removed when its photo is indexed again,
         unless the photo file changes."""
         face = self.get_face(face_id)
-        self._delete_faces([face_id])
-        photos = self.photos.get([face["image_id"]])
-        if photos:
-            record = photos[0].payload
-            self.photos.update_payload(
-                [face["image_id"]],
-                {
-                    "face_ids": [f for f in record.get("face_ids", []) if f != face_id],
-                    "removed_face_ids": record.get("removed_face_ids", []) + [face_id],
-                },
-            )
+        batch = Batch()
+        self._delete_faces([face_id], batch)
+        for record in self.store.get_photos([face["image_id"]]):
+            batch.photo_fields[record["id"]] = {
+                "face_ids": [f for f in record.get("face_ids", []) if f != face_id],
+                "removed_face_ids": record.get("removed_face_ids", []) + [face_id],
+            }
+        self._store(batch)
 
     def remove_image(self, image_id: str) -> None:
         """Remove a photo and all its faces from the library (the file stays)."""
-        records = [dict(r.payload, id=str(r.id)) for r in self.photos.get([image_id])]
-        self._delete_faces(f["id"] for f in self.faces.get_by_filter("image_id", image_id))
-        self._forget_photos(records)
+        batch = Batch()
+        self._delete_faces([f["id"] for f in self.store.iter_faces(image_id=image_id, fields=[])], batch)
+        self._forget_photos(self.store.get_photos([image_id]), batch)
+        self._store(batch)
 
     def clear(self) -> None:
         """Remove every face and photo record, and the thumbnails."""
-        self.faces.clear()
-        self.photos.clear()
-        self.people_store.clear()
+        self.store.clear()
         self.thumbnails.clear()
         self._catalog = None
 
@@ -784,8 +834,18 @@ def _version(st: os.stat_result) -> dict:
             "file_key": f"{st.st_dev}:{st.st_ino}"}
 
 
+def _version_key(version: dict) -> str:
+    """The part of a face id that changes when its photo file changes."""
+    return f"{version['size']}:{version['mtime_ns']}" if version else ""
+
+
 def _move_key(version: dict) -> tuple:
     return (version.get("size"), version.get("mtime_ns"))
+
+
+def _same_content(old: dict | None, new: dict) -> bool:
+    """Whether two versions of a file have the same content (size and mtime)."""
+    return old is not None and _move_key(old) == _move_key(new)
 
 
 def _same(record: dict, version: dict[str, int]) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -99,6 +99,34 @@ class ChangeSet:
 
     def __bool__(self) -> bool:
         return bool(self.faces_after or self.people_after)
+
+    def to_json(self) -> dict:
+        """A JSON-able form, for the corrections log (`result` is left out)."""
+        return {
+            "description": self.description,
+            "faces_before": {f: _face_json(s) for f, s in self.faces_before.items()},
+            "faces_after": {f: _face_json(s) for f, s in self.faces_after.items()},
+            "people_before": {str(c): _person_json(s) for c, s in self.people_before.items()},
+            "people_after": {str(c): _person_json(s) for c, s in self.people_after.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> ChangeSet:
+        return cls(
+            data["description"],
+            {f: FaceState(s[0], s[1], tuple(s[2]), s[3]) for f, s in data["faces_before"].items()},
+            {f: FaceState(s[0], s[1], tuple(s[2]), s[3]) for f, s in data["faces_after"].items()},
+            {int(c): None if s is None else PersonState(**s) for c, s in data["people_before"].items()},
+            {int(c): None if s is None else PersonState(**s) for c, s in data["people_after"].items()},
+        )
+
+
+def _face_json(state: FaceState) -> list:
+    return [state.cluster_id, state.pinned, list(state.rejected), state.not_a_face]
+
+
+def _person_json(state: PersonState | None) -> dict | None:
+    return None if state is None else asdict(state)
 
 
 class FaceCatalog:

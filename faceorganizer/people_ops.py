@@ -32,6 +32,7 @@ from faceorganizer.people import (
     PersonState,
     with_rejected,
 )
+from faceorganizer.store import Batch
 
 _CATALOG_FIELDS = ["image_id", "cluster_id", "cluster_confidence", PINNED, REJECTED, NOT_A_FACE]
 #: A stored confidence is rewritten only when it moved by at least this much.
@@ -39,8 +40,8 @@ _CONFIDENCE_STEP = 0.02
 
 
 class PeopleOperations:
-    """Mixed into FaceLibrary, which provides `faces`, `people_store`,
-    `settings` and `_catalog`."""
+    """Mixed into FaceLibrary, which provides `store`, `_store(batch)`,
+    `_meta`, `settings` and `_catalog`."""
 
     # -- state -----------------------------------------------------------------
 
@@ -48,16 +49,16 @@ class PeopleOperations:
     def catalog(self) -> FaceCatalog:
         """Every face's vector and person, loaded from the store on first use."""
         if self._catalog is None:
-            catalog = FaceCatalog(self.faces.dim)
+            catalog = FaceCatalog(self.store.dim)
             ids, vectors, payloads = [], [], []
-            for point in self.faces.scroll_all(with_vectors=True, fields=_CATALOG_FIELDS):
-                ids.append(point["id"])
+            for point in self.store.iter_faces(vectors=True, fields=_CATALOG_FIELDS):
+                ids.append(point.pop("id"))
                 vectors.append(point.pop("vector"))
                 payloads.append(point)
             if ids:
-                catalog.add(ids, np.asarray(vectors, dtype=np.float32), payloads)
-            catalog.highest_id = int(self.people_store.metadata().get("highest_id", 0))
-            for record in self.people_store.scroll_all():
+                catalog.add(ids, np.stack(vectors), payloads)
+            catalog.highest_id = int(self._meta.get("highest_id", 0))
+            for record in self.store.iter_people():
                 catalog.people[int(record["id"])] = PersonState(
                     record.get("name"), bool(record.get("hidden")),
                     record.get("cover_face_id"), bool(record.get("confirmed")),
@@ -71,7 +72,7 @@ class PeopleOperations:
         library was last clustered with, else the default."""
         if self.settings.cluster_threshold is not None:
             return self.settings.cluster_threshold
-        return float(self.faces.metadata().get("cluster_threshold", DEFAULT_THRESHOLD))
+        return float(self._meta.get("cluster_threshold", DEFAULT_THRESHOLD))
 
     # -- reading people ----------------------------------------------------------
 
@@ -101,7 +102,7 @@ class PeopleOperations:
     def get_cluster(self, cluster_id: int) -> dict:
         """{"cluster_id", "name", "face_count", "faces": [payloads]} (the seed's contract)."""
         person = self.get_person(cluster_id)
-        faces = [dict(r.payload, id=str(r.id)) for r in self.faces.get(self.catalog.face_ids_of(cluster_id))]
+        faces = self.store.get_faces(self.catalog.face_ids_of(cluster_id))
         return {"cluster_id": cluster_id, "name": person.name, "face_count": len(faces), "faces": faces}
 
     def faces_of(self, cluster_id: int) -> list[str]:
@@ -279,11 +280,41 @@ class PeopleOperations:
         state = replace(self.catalog.people.get(cluster_id, PersonState()), cover_face_id=face_id)
         return self._commit(f"Change the photo of {self._names([cluster_id])}", {}, {cluster_id: state})
 
-    def apply(self, change_set: ChangeSet) -> ChangeSet:
+    def apply(self, change_set: ChangeSet, *, batch: Batch | None = None) -> ChangeSet:
         """Bring faces and people to the change-set's after-states (undo with
-        `apply(cs.inverse())`, redo with `apply(cs)`)."""
+        `apply(cs.inverse())`, redo with `apply(cs)`). Not recorded in the
+        corrections log: `undo` and `redo` are the log's own."""
         return self._commit(change_set.description, change_set.faces_after, change_set.people_after,
-                            result=change_set.result)
+                            result=change_set.result, batch=batch, record=False)
+
+    def undo(self) -> ChangeSet | None:
+        """Undo the newest correction not undone yet (None: nothing to undo)."""
+        found = self.corrections.next_undo()
+        if found is None:
+            return None
+        seq, change = found
+        batch = Batch()
+        self.corrections.mark(seq, change, True, batch)
+        undone = self.apply(change.inverse(), batch=batch)
+        undone.description = f"Undo {_lower_first(change.description)}"
+        return undone
+
+    def redo(self) -> ChangeSet | None:
+        """Redo the oldest correction undone (None: nothing to redo)."""
+        found = self.corrections.next_redo()
+        if found is None:
+            return None
+        seq, change = found
+        batch = Batch()
+        self.corrections.mark(seq, change, False, batch)
+        redone = self.apply(change, batch=batch)
+        redone.description = f"Redo {_lower_first(change.description)}"
+        return redone
+
+    def history(self) -> list[dict]:
+        """The corrections log, newest first: `seq`, `time` (ISO 8601, UTC),
+        `description`, and whether it is `undone`."""
+        return self.corrections.history()
 
     # -- clustering ----------------------------------------------------------------
 
@@ -295,8 +326,9 @@ class PeopleOperations:
 
     def recluster(self, threshold: float | None = None) -> ChangeSet:
         """`cluster_all`, returning the change-set (so it can be undone)."""
+        batch = Batch()
         if threshold is not None:
-            self.faces.set_metadata({"cluster_threshold": float(threshold)})
+            batch.meta["cluster_threshold"] = float(threshold)
         threshold = self.cluster_threshold if threshold is None else threshold
         catalog = self.catalog
         rows = catalog.usable_rows()
@@ -317,11 +349,12 @@ class PeopleOperations:
             if moved or _confidence_moved(stored[row], conf):
                 updates[face_id] = {"cluster_id": new_cluster, "cluster_confidence": conf}
                 stored[row] = np.nan if conf is None else conf
-        self.faces.update_payloads(updates)
+        batch.face_fields.update(updates)
         before_people = self._people_snapshot(faces_before, faces_after)
         for face_id, state in faces_after.items():
             catalog.set_state(face_id, state)
-        after_people = self._sync_people(set(before_people) | _clusters(faces_after.values()))
+        after_people = self._sync_people(set(before_people) | _clusters(faces_after.values()), batch)
+        self._store(batch)
         return ChangeSet("Re-cluster", faces_before, faces_after, before_people, after_people)
 
     def _group(self, rows: np.ndarray, threshold: float) -> np.ndarray:
@@ -407,20 +440,17 @@ class PeopleOperations:
                 taken.add(cluster)
         return result
 
-    def _group_unassigned(
-        self, face_ids: Sequence[str], regroup: Iterable[int] = (), unwritten: set[str] = frozenset()
-    ) -> tuple[set[int], dict[str, dict]]:
+    def _group_unassigned(self, face_ids: Sequence[str], batch: Batch, regroup: Iterable[int] = ()) -> set[int]:
         """Let new unassigned faces form people with the unassigned faces they
         resemble, once a group reaches the minimum size. Only the new faces'
         neighbourhood is grouped, not the library.
 
         `regroup`: people formed earlier this way (during the same indexing
         run) whose faces are grouped again with the rest, so that a run
-        grouped in steps ends as if grouped at once. `unwritten`: faces in the
-        catalog but not yet in the store; their person comes back in the
-        payload updates returned, for their first write.
+        grouped in steps ends as if grouped at once. The writes go to `batch`
+        (faces not written yet are written with their person).
 
-        Returns the people formed, and the payload updates of unwritten faces.
+        Returns the people formed.
         """
         catalog = self.catalog
         threshold = self.cluster_threshold
@@ -432,7 +462,7 @@ class PeopleOperations:
                 rows.extend(catalog.rows_of(cid).tolist())
         new = np.unique(np.asarray(rows, dtype=np.int64))
         if not len(new):
-            return set(), {}
+            return set()
         pool = catalog.unassigned_rows()
         candidates = np.union1d(new, _near(catalog.vectors, new, pool, threshold))
         candidates = np.union1d(candidates, _near(catalog.vectors, candidates, pool, threshold))
@@ -448,13 +478,14 @@ class PeopleOperations:
                 faces_after[face_id] = replace(state, cluster_id=new_cluster)
                 updates[face_id] = {"cluster_id": new_cluster, "cluster_confidence": conf}
         if not updates:
-            return set(), {}
-        self.faces.update_payloads({f: u for f, u in updates.items() if f not in unwritten})
+            return set()
+        for face_id, values in updates.items():
+            batch.set_face_fields([face_id], values)
         for face_id, state in faces_after.items():
             catalog.set_state(face_id, state)
             catalog.set_confidence(face_id, updates[face_id]["cluster_confidence"])
-        self._sync_people(_clusters(faces_before.values()) | _clusters(faces_after.values()))
-        return _clusters(faces_after.values()), {f: u for f, u in updates.items() if f in unwritten}
+        self._sync_people(_clusters(faces_before.values()) | _clusters(faces_after.values()), batch)
+        return _clusters(faces_after.values())
 
     # -- writing -------------------------------------------------------------------
 
@@ -464,29 +495,35 @@ class PeopleOperations:
         faces: dict[str, FaceState],
         people: dict[int, PersonState | None],
         result: object = None,
+        *,
+        batch: Batch | None = None,
+        record: bool = True,
     ) -> ChangeSet:
-        """Write face and person states; return what changed."""
+        """Write face and person states as one batch (with `batch`'s other
+        writes), and the change in the corrections log when `record`; return
+        what changed."""
         catalog = self.catalog
+        batch = batch or Batch()
         before = {f: catalog.state(f) for f in faces if f in catalog.row}
         faces = {f: s for f, s in faces.items() if f in before and before[f] != s}
         before = {f: before[f] for f in faces}
         people_before = self._people_snapshot(before, faces, people)
-        by_state: dict[FaceState, list[str]] = {}
         for face_id, state in faces.items():
-            by_state.setdefault(state, []).append(face_id)
-        for state, ids in by_state.items():
             confidence = 1.0 if state.pinned and state.cluster_id is not None else None
-            self.faces.update_payload(ids, {**state.payload(), "cluster_confidence": confidence})
-            for face_id in ids:
-                catalog.set_state(face_id, state)
-                catalog.set_confidence(face_id, confidence)
+            batch.face_fields[face_id] = {**state.payload(), "cluster_confidence": confidence}
+            catalog.set_state(face_id, state)
+            catalog.set_confidence(face_id, confidence)
         for cid, state in people.items():
             if state is None:
                 catalog.people.pop(cid, None)
             else:
                 catalog.people[cid] = state
-        people_after = self._sync_people(set(people_before))
-        return ChangeSet(description, before, faces, people_before, people_after, result)
+        people_after = self._sync_people(set(people_before), batch)
+        change = ChangeSet(description, before, faces, people_before, people_after, result)
+        if record and change:
+            self.corrections.record(change, batch)
+        self._store(batch)
+        return change
 
     def _people_snapshot(self, before, after, people=()) -> dict[int, PersonState | None]:
         """The current state of every person these face changes and person
@@ -498,9 +535,9 @@ class PeopleOperations:
             for cid in ids
         }
 
-    def _sync_people(self, cluster_ids: Iterable[int]) -> dict[int, PersonState | None]:
-        """Write the people collection for these people (mean vector, face
-        count, cover face; deleted when they have no faces left)."""
+    def _sync_people(self, cluster_ids: Iterable[int], batch: Batch) -> dict[int, PersonState | None]:
+        """Write these people's records to `batch` (mean vector, face count,
+        cover face; deleted when they have no faces left)."""
         catalog = self.catalog
         put, gone, states = {}, [], {}
         for cid in cluster_ids:
@@ -510,7 +547,7 @@ class PeopleOperations:
                 if state is not None and (state.confirmed or state.name or state.hidden):
                     # What the user said of a person outlives its faces for a
                     # while (their photos re-indexed, moved, or taken away).
-                    self.people_store.update_payload([cid], {"face_count": 0, "cover_face_id": None})
+                    batch.people_fields[cid] = {"face_count": 0, "cover_face_id": None}
                     states[cid] = catalog.people[cid] = replace(state, cover_face_id=None)
                     continue
                 catalog.people.pop(cid, None)
@@ -530,13 +567,13 @@ class PeopleOperations:
                 {"name": state.name, "hidden": state.hidden, "cover_face_id": state.cover_face_id,
                  "confirmed": state.confirmed, "face_count": size},
             )
-        self.people_store.put(put)
-        self.people_store.delete(gone)
+        batch.people.update(put)
+        batch.people_deleted.update(gone)
         highest = max(put, default=0)
         if highest > catalog.highest_id:
             # Ids are never handed out twice: an undo must find its person's id free.
             catalog.highest_id = highest
-            self.people_store.set_metadata({"highest_id": highest})
+            batch.meta["highest_id"] = highest
         return states
 
     # -- helpers -------------------------------------------------------------------
@@ -577,6 +614,10 @@ class PeopleOperations:
         if len(names) > 3:
             return f"{', '.join(names[:3])} and {len(names) - 3} more"
         return " and ".join(names) if len(names) <= 2 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _confidence_moved(stored: float, confidence: float | None) -> bool:

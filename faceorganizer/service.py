@@ -192,7 +192,7 @@ class LibraryService:
         lib = self.library
         face = lib.get_face(face_id)
         faces = []
-        for other in lib.faces.get_by_filter("image_id", face["image_id"]):
+        for other in lib.faces_in_photo(face["image_id"]):
             if other.get("not_a_face"):
                 continue
             cid = other.get("cluster_id")

@@ -17,6 +17,31 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+#: The embedded engines; modules marked `engines` run every test on each.
+ENGINES = ("edge", "local")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "engines: run each test on every embedded store engine")
+
+
+def pytest_generate_tests(metafunc):
+    if "engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("engines"):
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def engine(request, monkeypatch) -> str:
+    """The engine new libraries use in this test (and in the processes it
+    starts): each one in turn in modules marked `engines`, else the default."""
+    from faceorganizer.store import ENGINE_ENV, default_engine
+
+    chosen = getattr(request, "param", None)
+    if chosen:
+        monkeypatch.setenv(ENGINE_ENV, chosen)
+    return chosen or default_engine()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_profile(tmp_path_factory, monkeypatch):
     """No test reads or writes the real per-user library or settings."""

@@ -24,6 +24,8 @@ from faceorganizer.library import FaceLibrary
 
 from conftest import write_huge_png
 
+pytestmark = pytest.mark.engines
+
 
 def _faces_by_photo(library) -> dict[str, list[dict]]:
     result: dict[str, list[dict]] = {}
@@ -376,7 +378,7 @@ def test_unreadable_file_is_reported(analyzer, sample_photos):
 
 def test_a_library_keeps_to_one_recognizer(library, sample_photos):
     library.index(sample_photos["yaoming"])
-    assert library.faces.metadata()["recognizer"] == "w600k_mbf.onnx"
+    assert library.store.meta()["recognizer"] == "w600k_mbf.onnx"
     with pytest.raises(FaceOrganizerError, match="cannot be compared"):
         library._check_recognizer("w600k_r50.onnx")
 
@@ -394,3 +396,21 @@ def test_folders_are_kept_and_removing_one_forgets_its_faces(library, photo_fold
     assert library.folders() == [str(photo_folder)]
     assert set(_faces_by_photo(library)) == {"t1.jpg", "players.jpg"}
     assert (other / "gdp.jpg").exists()
+
+
+def test_photos_analysed_elsewhere_join_the_library_as_indexed_ones(library, photo_folder, analyzer):
+    """add_analysed_photo stores the faces with their boxes and groups them
+    into people just as indexing would."""
+    from faceorganizer.images import load_photo
+
+    t1 = photo_folder / "t1.jpg"
+    photo = load_photo(t1, max_side=1280)
+    faces = [{"bbox": f.bbox, "det_score": f.det_score, "landmarks": f.landmarks, "embedding": f.embedding}
+             for f in analyzer.analyze(photo)]
+    first = library.add_analysed_photo(t1, (photo.width, photo.height), faces)
+    again = library.add_analysed_photo(photo_folder / "players.jpg", (10, 10), faces)  # the same six people
+    assert len(first) == len(again) == 6 and library.count() == 12
+    assert len(library.people()) == 6 and all(p.face_count == 2 for p in library.people())
+    stored = library.get_face(first[0])
+    assert stored["path"] == str(t1) and stored["bbox"] == pytest.approx(list(faces[0]["bbox"]), abs=0.1)
+    assert library.index_directory(photo_folder).unchanged == 2  # their files are known as indexed

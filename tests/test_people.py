@@ -12,6 +12,8 @@ from PIL import Image
 from faceorganizer.errors import CorrectionError, DuplicateNameError, FaceNotFoundError, PersonNotFoundError
 from faceorganizer.library import FaceLibrary
 
+pytestmark = pytest.mark.engines
+
 
 def snapshot(library) -> dict:
     """What a user sees: every person (name, hidden, faces) and the unassigned faces."""

@@ -1,0 +1,69 @@
+"""Where a library keeps everything: one interface (`base.Store`), three
+engines behind it, and the journal that makes each write all or nothing.
+
+- "edge": Qdrant Edge, Qdrant's engine embedded in the process; the default
+  for new libraries, fast at any size.
+- "local": qdrant-client's local mode, pure Python; libraries made before the
+  embedded engine, and platforms without its wheel. Slow past ~20,000 faces.
+- "server": a Qdrant server (or cluster) by URL, for libraries beyond one machine.
+
+Only this package imports an engine.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.store.base import Batch, Store, stable_id
+from faceorganizer.store.journal import JOURNAL, Journal
+
+__all__ = ["ENGINES", "Batch", "Journal", "JOURNAL", "Store", "default_engine", "engine_of", "open_store", "stable_id"]
+
+#: Engines a library folder can hold, by the sub-folder each keeps its files in.
+ENGINES = {"edge": "edge", "local": "qdrant"}
+#: Environment variable choosing the engine of new libraries.
+ENGINE_ENV = "FACEORGANIZER_ENGINE"
+
+
+def default_engine() -> str:
+    """The engine for a new library: $FACEORGANIZER_ENGINE, else Qdrant Edge
+    where its wheel installs, else local mode."""
+    chosen = os.environ.get(ENGINE_ENV)
+    if chosen:
+        if chosen not in ENGINES:
+            raise FaceOrganizerError(f"{ENGINE_ENV}={chosen}: the engine is one of {', '.join(ENGINES)}")
+        return chosen
+    return "edge" if importlib.util.find_spec("qdrant_edge") else "local"
+
+
+def engine_of(folder: Path) -> str | None:
+    """The engine whose files are in the library folder, if any."""
+    return next((engine for engine, sub in ENGINES.items() if (folder / sub).is_dir()), None)
+
+
+def open_store(folder: Path, *, engine: str | None = None, url: str | None = None, dim: int = 512) -> Store:
+    """The store of the library at `folder`: its own engine for an existing
+    library, `engine` (or the default) for a new one, or the server at `url`."""
+    if url:
+        from faceorganizer.store.local import QdrantClientStore
+
+        return QdrantClientStore(url=url, dim=dim)
+    existing = engine_of(folder)
+    if engine is not None and existing is not None and engine != existing:
+        raise FaceOrganizerError(
+            f"The library {folder} keeps its faces in the {existing} engine, not {engine}; "
+            "Open it without choosing an engine."
+        )
+    engine = existing or engine or default_engine()
+    if engine == "edge":
+        from faceorganizer.store.edge import EdgeStore
+
+        return EdgeStore(folder / ENGINES["edge"], dim)
+    if engine == "local":
+        from faceorganizer.store.local import QdrantClientStore
+
+        return QdrantClientStore(folder / ENGINES["local"], dim=dim)
+    raise FaceOrganizerError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
