@@ -152,6 +152,15 @@ def make_photos(tmp_path, sample_photos):
     return make
 
 
+def copy_library(source: Path, target: Path) -> None:
+    """Copy a library folder. Qdrant Edge's files are sparse (a new library
+    is 1 MB on disk in 640 MB of files): copy them sparse where cp can."""
+    if sys.platform.startswith("linux") and shutil.which("cp"):
+        subprocess.run(["cp", "-a", "--sparse=always", str(source), str(target)], check=True)
+    else:
+        shutil.copytree(source, target)
+
+
 @contextlib.contextmanager
 def library_held_elsewhere(folder: Path):
     """Another process that has the library at `folder` open; yields its pid."""

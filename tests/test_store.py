@@ -4,16 +4,16 @@ write of a correction."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 from faceorganizer.library import FaceLibrary
 from faceorganizer.store import Batch, Journal, open_store, stable_id
+
+from conftest import copy_library
 
 pytestmark = pytest.mark.engines
 
@@ -152,7 +152,7 @@ def test_a_kill_at_any_write_leaves_a_correction_whole_or_absent(tmp_path, analy
 
     # The writes the correction makes when nothing stops it, and what it leaves.
     copy = tmp_path / "complete"
-    shutil.copytree(original, copy)
+    copy_library(original, copy)
     done = subprocess.run([sys.executable, "-c", script, str(copy), "0"], capture_output=True, text=True, check=True)
     writes = int(done.stdout.split()[-1])
     assert writes >= 3
@@ -162,7 +162,7 @@ def test_a_kill_at_any_write_leaves_a_correction_whole_or_absent(tmp_path, analy
 
     for kill_at in range(1, writes + 1):
         trial = tmp_path / f"kill-{kill_at}"
-        shutil.copytree(original, trial)
+        copy_library(original, trial)
         killed = subprocess.run([sys.executable, "-c", script, str(trial), str(kill_at)], capture_output=True, text=True)
         assert killed.returncode == -9, killed.stderr
         with FaceLibrary(trial, analyzer=analyzer) as library:
