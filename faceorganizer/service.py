@@ -251,7 +251,7 @@ class LibraryService:
             for folder in folders:
                 if self.cancel_event.is_set():
                     break
-                progress.label = f"Indexing {_short(folder)}"
+                progress.label = f"Indexing {Path(folder).name or folder}"
                 folder_started = time.monotonic()
 
                 def on_photo(outcome):
@@ -354,7 +354,3 @@ def serve(connection, cancel_event) -> None:
         service.do_close(emit=False)
         connection.close()
 
-
-def _short(folder: str) -> str:
-    home = str(Path.home())
-    return "~" + folder[len(home):] if folder.startswith(home + "/") else folder

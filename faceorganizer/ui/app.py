@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -16,6 +16,7 @@ from faceorganizer.ui.worker import LibraryClient
 
 #: The screenshot is taken at the latest this long after the start (ms).
 _SCREENSHOT_TIMEOUT = 180_000
+_SCREENSHOT_SIZE = QSize(1360, 860)
 
 
 def application() -> QApplication:
@@ -91,6 +92,7 @@ class Screenshot:
 
     def __init__(self, app: QApplication, window: MainWindow, path: Path):
         self.app, self.window, self.path = app, window, path
+        window.resize(_SCREENSHOT_SIZE)  # whatever the screen
         self.settled = 0
         self.timer = QTimer()
         self.timer.setInterval(250)

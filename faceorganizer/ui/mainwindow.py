@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QToolBar,
     QToolButton,
     QTreeWidget,
@@ -44,8 +45,14 @@ from faceorganizer.ui.models import FacesModel, PeopleModel
 from faceorganizer.ui.settings import SettingsDialog, load_settings
 from faceorganizer.ui.thumbnails import ThumbnailLoader
 from faceorganizer.ui.viewer import PhotoViewer
-from faceorganizer.ui.views import DropBar, GridView
+from faceorganizer.ui.views import DropBar, ElidedLabel, GridView
 from faceorganizer.ui.worker import UNASSIGNED, LibraryClient, LibraryInfo, PhotoInfo, Progress
+
+#: The window's size at its first start, if the screen has room.
+_DEFAULT_SIZE = QSize(1360, 860)
+
+#: Room for the window frame (title bar, borders) before the window is shown.
+_FRAME_ALLOWANCE = QSize(16, 48)
 
 #: While indexing, the faces pane takes new faces of its person at most this often (s).
 _FACES_REFRESH_INTERVAL = 5.0
@@ -151,9 +158,11 @@ class MainWindow(QMainWindow):
         self.recluster_action = self._action("Re-cluster", self.recluster, "Ctrl+R", "recluster",
                                              "Group all faces into people again (your corrections are kept)")
         self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setIconText("Undo")  # the toolbar's text; the menu says what
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.undo_action.setIcon(resources.icon("undo", self.palette()))
         self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setIconText("Redo")
         self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
         self.redo_action.setIcon(resources.icon("redo", self.palette()))
         self.settings_action = self._action("Settings…", self.open_settings, QKeySequence.StandardKey.Preferences,
@@ -224,12 +233,15 @@ class MainWindow(QMainWindow):
         self.people_view.setAccessibleName("People")
         self.people_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.people_view.addActions([self.rename_action, self.merge_action, self.hide_action])
-        self.people_title = QLabel("People")
+        self.people_title = ElidedLabel("People")
         self.people_title.setObjectName("paneHeader")
+        people_subtitle = ElidedLabel("Named first, then by number of faces")
+        people_subtitle.setObjectName("paneSubtitle")
         people_page = QWidget()
         layout = QVBoxLayout(people_page)
         layout.setContentsMargins(12, 10, 4, 0)
         layout.addWidget(self.people_title)
+        layout.addWidget(people_subtitle)
         layout.addWidget(self.people_view)
 
         empty = QWidget()
@@ -243,6 +255,7 @@ class MainWindow(QMainWindow):
         text = QLabel("Add a folder of photos: faceorganizer finds every face and groups them into people.\n"
                       "Everything stays on this computer: photos are never changed, uploaded or shared.")
         text.setObjectName("emptyText")
+        text.setWordWrap(True)
         self.empty_button = QPushButton("Add a folder of photos")
         self.empty_button.setObjectName("addFolderButton")
         self.empty_button.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -258,9 +271,9 @@ class MainWindow(QMainWindow):
         self.center.addWidget(people_page)
 
         # Faces of the selected person, with the drop zones.
-        self.faces_title = QLabel("")
+        self.faces_title = ElidedLabel("")
         self.faces_title.setObjectName("paneHeader")
-        self.faces_subtitle = QLabel("")
+        self.faces_subtitle = ElidedLabel("")
         self.faces_subtitle.setObjectName("paneSubtitle")
         self.rename_button = QToolButton()
         self.rename_button.setText("✎")
@@ -272,7 +285,6 @@ class MainWindow(QMainWindow):
         header.addWidget(self.faces_title)
         header.addWidget(self.rename_button)
         header.addStretch(1)
-        header.addWidget(self.faces_subtitle)
         self.faces_view = GridView(88, with_text=False)
         self.faces_view.setModel(self.faces_model)
         self.faces_view.setAccessibleName("Faces")
@@ -286,6 +298,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(faces_page)
         layout.setContentsMargins(12, 10, 8, 0)
         layout.addLayout(header)
+        layout.addWidget(self.faces_subtitle)
         layout.addWidget(self.faces_view)
         layout.addWidget(self.drop_bar)
 
@@ -340,13 +353,13 @@ class MainWindow(QMainWindow):
 
     def _build_status(self) -> None:
         status = self.statusBar()
-        self.status_message = QLabel("")
+        self.status_message = ElidedLabel("")
         self.status_message.setObjectName("statusMessage")
         self.status_link = QLabel("")
         self.status_link.setObjectName("statusLink")
         self.status_link.linkActivated.connect(self._follow_status_link)
         self.status_link.hide()
-        self.progress_label = QLabel("")
+        self.progress_label = ElidedLabel("")
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(False)
         self.cancel_button = QToolButton()
@@ -426,6 +439,14 @@ class MainWindow(QMainWindow):
             self.info.folders = list(folders)
         self._update_center()
 
+    def _fit_sidebar(self) -> None:
+        """The sidebar never gets narrower than its entries (folder names may be shortened)."""
+        sidebar = self.sidebar
+        widest = max(sidebar.sizeHintForIndex(sidebar.indexFromItem(item)).width()
+                     for item in self.scope_items.values())
+        scroll_bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        sidebar.setMinimumWidth(sidebar.indentation() + widest + scroll_bar + 2 * sidebar.frameWidth())
+
     def sidebar_folders(self) -> list[str]:
         """The folders listed in the sidebar."""
         items = (self.library_section.child(i) for i in range(self.library_section.childCount()))
@@ -444,6 +465,7 @@ class MainWindow(QMainWindow):
         labels = {ALL: "All people", NAMED: "Named", HIDDEN: "Hidden", UNASSIGNED: "Unassigned faces"}
         for key, item in self.scope_items.items():
             item.setText(0, f"{labels[key]}  ·  {counts[key]:,}")
+        self._fit_sidebar()
         self._show_people()
         self.people_loaded = True
         self._update_center()
@@ -843,10 +865,11 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         stored = QSettings()
         geometry = stored.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
+            self.resize(_DEFAULT_SIZE)
+            self._fit_to_screen(center=True)
         else:
-            self.resize(1360, 860)
+            self._fit_to_screen(center=False)
         state = stored.value("window/splitter")
         if isinstance(state, QByteArray):
             self.splitter.restoreState(state)
@@ -855,6 +878,21 @@ class MainWindow(QMainWindow):
             if size is not None:
                 view.set_thumb_size(int(size))
             view.zoomed.connect(lambda value, key=key: QSettings().setValue(key, value))
+
+    def _fit_to_screen(self, center: bool) -> None:
+        """Keep the window, with its frame, within the screen's free area."""
+        available = self.screen().availableGeometry()
+        frame = self.frameGeometry().size() - self.size()
+        if frame.isEmpty():  # not shown yet: what window frames usually take
+            frame = _FRAME_ALLOWANCE
+        size = self.size().boundedTo(available.size() - frame).expandedTo(self.minimumSizeHint())
+        self.resize(size)
+        outer = QRect(self.pos(), size + frame)
+        if center:
+            outer.moveCenter(available.center())
+        outer.moveLeft(max(available.left(), min(outer.left(), available.right() + 1 - outer.width())))
+        outer.moveTop(max(available.top(), min(outer.top(), available.bottom() + 1 - outer.height())))
+        self.move(outer.topLeft())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         stored = QSettings()

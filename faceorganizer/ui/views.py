@@ -224,6 +224,21 @@ class GridView(QListView):
             self.viewport().update()
 
 
+class ElidedLabel(QLabel):
+    """One line of text that ends in "…" when its pane is too narrow for it,
+    rather than widen the pane (and the window)."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance("…") * 3, super().minimumSizeHint().height())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        self.style().drawItemText(painter, rect, self.alignment(), self.palette(), self.isEnabled(), text,
+                                  self.foregroundRole())
+
+
 class DropZone(QLabel):
     """A target for dragged faces ("New person", "Not this person", "Not a face")."""
 

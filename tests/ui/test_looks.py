@@ -1,14 +1,17 @@
-"""What the window looks like: readable text in the light and the dark palette."""
+"""What the window looks like: readable text in the light and the dark palette,
+and everything in sight on a small screen."""
 
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QToolBar
 
 from faceorganizer.ui.app import apply_palette, application
 from faceorganizer.ui.worker import UNASSIGNED
 
-from .gestures import shown_people
+from .gestures import select_person, shown_people
 
 
 def luminance(colour: QColor) -> float:
@@ -65,3 +68,74 @@ def test_the_selected_sidebar_entry_keeps_its_text_readable(qtbot, open_window, 
     finally:
         monkeypatch.delenv("FACEORGANIZER_THEME")
         apply_palette(application())
+
+
+def fully_shown(widget) -> bool:
+    """The widget is visible and as wide and tall as its text needs."""
+    return widget.isVisible() and widget.width() >= widget.sizeHint().width() \
+        and widget.height() >= widget.minimumSizeHint().height()
+
+
+def assert_usable(qtbot, window) -> None:
+    """What must be readable and reachable at the window's size."""
+    qtbot.waitUntil(lambda: window.size() == window.size().expandedTo(window.minimumSizeHint()), timeout=2_000)
+    sidebar = window.sidebar
+    items = [window.library_section, window.people_section, window.faces_section, *window.scope_items.values()]
+    for item in items:
+        assert sidebar.viewport().rect().contains(sidebar.visualItemRect(item)), f"{item.text(0)} is out of sight"
+        indent = sidebar.indentation() if item.parent() else 0
+        needed = indent + sidebar.sizeHintForIndex(sidebar.indexFromItem(item)).width()
+        assert needed <= sidebar.viewport().width(), f"{item.text(0)} is cut"
+    folders = [window.library_section.child(i) for i in range(window.library_section.childCount())]
+    assert all(item.toolTip(0) in window.sidebar_folders() for item in folders)  # the name may be shortened
+    toolbar = window.findChild(QToolBar)
+    for action in toolbar.actions():
+        if not action.isSeparator():
+            assert toolbar.widgetForAction(action).isVisible(), f"{action.iconText()} is hidden in the toolbar"
+    for view in (window.people_view, window.faces_view):
+        first, second = (view.visualRect(view.model().index(row)) for row in (0, 1))
+        assert first.top() == second.top() and view.viewport().rect().contains(second), \
+            f"{view.accessibleName()}: fewer than two tiles a row"
+    labels = [window.people_title, window.faces_title, window.faces_subtitle, window.status_message]
+    if window.job_running:
+        labels.append(window.progress_label)
+        assert window.progress_bar.isVisible()
+    try:  # (the status bar lays out a new message later)
+        qtbot.waitUntil(lambda: all(map(fully_shown, labels)), timeout=2_000)
+    except qtbot.TimeoutError:
+        pass
+    for label in labels:
+        assert fully_shown(label), f"{label.text()!r}: {label.width()} px wide, needs {label.sizeHint().width()}"
+
+
+def test_the_window_opens_on_the_screen_and_works_at_1024_by_640(qtbot, open_window, indexed_library,
+                                                                 make_photos):
+    window = open_window(indexed_library)
+    available = window.screen().availableGeometry()
+    assert available.contains(window.frameGeometry()), (available, window.frameGeometry())
+
+    window.resize(1024, 640)
+    assert window.size() == QSize(1024, 640)
+    window.splitter.setSizes([1, 10_000, 10_000])  # the sidebar as narrow as it goes
+    select_person(qtbot, window, 0)
+    window.rename(window.current_key, "Maximilian Alexander")
+    qtbot.waitUntil(lambda: window.faces_title.text() == "Maximilian Alexander", timeout=20_000)
+    assert_usable(qtbot, window)
+
+    # While photos are indexed, with a long progress line.
+    many = make_photos("Holidays in Portugal 2019", "players", 8)[0].parent
+    window.client.call("add_folders", [str(many)])
+    qtbot.waitUntil(lambda: window.progress_bar.value() > 0, timeout=60_000)
+    window.resize(1024, 640)
+    assert_usable(qtbot, window)
+    window.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.job_running, timeout=60_000)
+
+
+def test_a_window_saved_on_a_bigger_screen_opens_within_this_one(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    window.resize(2400, 1500)
+    window.move(1500, 900)
+    window.close()
+    window = open_window(indexed_library)
+    assert window.screen().availableGeometry().contains(window.frameGeometry())
