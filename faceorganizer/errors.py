@@ -51,3 +51,8 @@ class CorrectionError(FaceOrganizerError, ValueError):
 
 class DuplicateNameError(CorrectionError):
     """Another person already has this name."""
+
+
+class DiskFullError(FaceOrganizerError):
+    """The disk holding the library has too little free space to write safely;
+    nothing was written, and what was written before is kept."""

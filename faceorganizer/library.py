@@ -159,9 +159,14 @@ class FaceLibrary(PeopleOperations):
         except BaseException:
             self._lock.release()
             raise
-        self.journal = Journal(self.store, self.folder / JOURNAL)
-        self.journal.recover()
-        self._meta = self.store.meta()
+        try:
+            self.journal = Journal(self.store, self.folder / JOURNAL, self.store.reserve)
+            self.journal.recover()
+            self._meta = self.store.meta()
+        except BaseException:
+            self.store.close()
+            self._lock.release()
+            raise
         self.corrections = CorrectionsLog(self.store)
         self.thumbnails = ThumbnailCache(self.folder / "thumbnails")
         self._analyzer = analyzer

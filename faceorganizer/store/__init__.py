@@ -18,7 +18,7 @@ from pathlib import Path
 
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.store.base import Batch, Store, stable_id
-from faceorganizer.store.journal import JOURNAL, Journal
+from faceorganizer.store.journal import JOURNAL, Journal, ensure_free
 
 __all__ = ["ENGINES", "Batch", "Journal", "JOURNAL", "Store", "default_engine", "engine_of", "open_store", "stable_id"]
 
@@ -51,6 +51,7 @@ def open_store(folder: Path, *, engine: str | None = None, url: str | None = Non
         from faceorganizer.store.local import QdrantClientStore
 
         return QdrantClientStore(url=url, dim=dim)
+    folder.mkdir(parents=True, exist_ok=True)
     existing = engine_of(folder)
     if engine is not None and existing is not None and engine != existing:
         raise FaceOrganizerError(
@@ -61,9 +62,11 @@ def open_store(folder: Path, *, engine: str | None = None, url: str | None = Non
     if engine == "edge":
         from faceorganizer.store.edge import EdgeStore
 
+        ensure_free(folder, EdgeStore.reserve)
         return EdgeStore(folder / ENGINES["edge"], dim)
     if engine == "local":
         from faceorganizer.store.local import QdrantClientStore
 
+        ensure_free(folder, QdrantClientStore.reserve)
         return QdrantClientStore(folder / ENGINES["local"], dim=dim)
     raise FaceOrganizerError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")

@@ -119,6 +119,8 @@ class Store(Protocol):
     dim: int
     #: Where the engine keeps its files (None for a server).
     path: Path | None
+    #: Free disk space (bytes) the engine needs to write safely.
+    reserve: int
 
     def meta(self) -> dict[str, Any]:
         """The library's settings and facts."""

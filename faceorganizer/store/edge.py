@@ -1,12 +1,14 @@
 """The embedded engine for libraries of any size: Qdrant Edge (`qdrant-edge-py`),
 Qdrant's own engine in process, with on-disk segments and a write-ahead log.
 
-Measured at 100,000 faces (benchmarks/store_engines.py): it opens in a third
-of a second where local mode takes 15-19 s, and a correction's writes take
-milliseconds. One shard per kind of record, in `<library>/edge/`: faces
-(512-d cosine), people (their mean face), photos and the corrections log
-(no vectors; Edge wants a vector config, so theirs is a 1-d dummy never
-filled), and `meta`, one record holding the library's settings and facts.
+It opens a library of 100,000 faces in a fraction of a second, where local
+mode reads every point into Python, and writes a correction in milliseconds
+(benchmarks/library_scale.py). In `<library>/edge/`: the `faces` shard
+(512-d cosine vectors and their fields), the `records` shard (photos, people
+and the corrections log, told apart by `kind`; Edge wants a vector config,
+so theirs is a 1-d dummy never filled), and `meta.json`, the library's
+settings and facts, replaced atomically. Two shards, not one per kind: each
+shard grows its files in steps of 32 MB.
 
 One handle per shard and process: a second open fails at once, which the
 library's own lock keeps from happening.
@@ -14,6 +16,8 @@ library's own lock keeps from happening.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -23,56 +27,62 @@ import numpy as np
 import qdrant_edge as qe
 
 from faceorganizer.errors import LibraryLockedError
-from faceorganizer.store.base import FACE_INDEXED, PHOTO_INDEXED, Batch, as_record, group_by_values
+from faceorganizer.store.base import FACE_INDEXED, PHOTO_INDEXED, Batch, as_record, group_by_values, stable_id
 
-_SHARDS = ("faces", "people", "photos", "log", "meta")
 _PAGE = 10_000
 _WRITE_BATCH = 1_000
-_META_ID = 0
 _SCHEMA = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer}
+#: How records of each kind keep their own id in the records shard.
+_KEY = {"person": "person_id", "log": "seq"}
 
 
 class EdgeStore:
     """The library in Qdrant Edge shards under `path`."""
 
     engine = "edge"
+    #: Free disk space below which nothing is written (see the journal): Edge
+    #: grows a shard's files 32 MB at a time, and a page it cannot write on a
+    #: full disk kills the process (SIGBUS) instead of raising an error.
+    reserve = 256 * 2**20
 
     def __init__(self, path: Path, dim: int = 512):
         self.path = path
         self.dim = dim
-        self._shards: dict[str, qe.EdgeShard] = {}
+        self._meta_path = path / "meta.json"
+        self._shards: list[qe.EdgeShard] = []
         try:
-            for name in _SHARDS:
-                self._shards[name] = self._open(name)
+            self.faces = self._open("faces", dim, qe.Distance.Cosine, FACE_INDEXED)
+            self.records = self._open("records", 1, qe.Distance.Dot, {**PHOTO_INDEXED, "kind": "keyword"})
         except BaseException:
             self.close()
             raise
-        self.faces, self.people, self.photos = self._shards["faces"], self._shards["people"], self._shards["photos"]
-        self.log, self._meta = self._shards["log"], self._shards["meta"]
 
-    def _open(self, name: str) -> qe.EdgeShard:
+    def _open(self, name: str, size: int, distance, indexed: dict[str, str]) -> qe.EdgeShard:
         folder = self.path / name
         try:
             if (folder / "segments").exists():
-                return qe.EdgeShard.load(str(folder))
-            shutil.rmtree(folder, ignore_errors=True)  # a creation that never finished
-            size, distance = (self.dim, qe.Distance.Cosine) if name in ("faces", "people") else (1, qe.Distance.Dot)
-            shard = qe.EdgeShard.create(str(folder), qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=size, distance=distance)))
+                shard = qe.EdgeShard.load(str(folder))
+            else:
+                shutil.rmtree(folder, ignore_errors=True)  # a creation that never finished
+                config = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=size, distance=distance))
+                shard = qe.EdgeShard.create(str(folder), config)
+                for key, kind in indexed.items():
+                    shard.update(qe.UpdateOperation.create_field_index(key, _SCHEMA[kind]))
+                shard.flush()
         except RuntimeError as exc:
             if "WouldBlock" in str(exc):
                 raise LibraryLockedError(f"The face store in {self.path} is already open") from None
             raise
-        indexed = FACE_INDEXED if name == "faces" else PHOTO_INDEXED if name == "photos" else {}
-        for key, kind in indexed.items():
-            shard.update(qe.UpdateOperation.create_field_index(key, _SCHEMA[kind]))
-        shard.flush()
+        self._shards.append(shard)
         return shard
 
     # -- reading ---------------------------------------------------------------
 
     def meta(self) -> dict[str, Any]:
-        records = self._meta.retrieve([_META_ID], with_payload=True, with_vector=False)
-        return dict(records[0].payload or {}) if records else {}
+        try:
+            return json.loads(self._meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
 
     def count_faces(self) -> int:
         return self.faces.count(qe.CountRequest(exact=True))
@@ -99,26 +109,34 @@ class EdgeStore:
         return [dict(as_record(hit.id, hit.payload, hit.vector), score=hit.score) for hit in hits]
 
     def get_photos(self, ids) -> list[dict]:
-        return self._get(self.photos, ids, False, None)
+        return [_without_kind(r) for r in self._get(self.records, ids, False, None)]
 
     def iter_photos(self, *, under=None, folder=None, file_keys=None) -> Iterator[dict]:
-        conditions = []
+        conditions = [_match("kind", "photo")]
         if under is not None:
             conditions.append(_match("folders", under))
         if folder is not None:
             conditions.append(_match("folder", folder))
         if file_keys is not None:
             conditions.append(_match("version.file_key", list(file_keys)))
-        return self._scroll(self.photos, conditions, False, None)
+        return map(_without_kind, self._scroll(self.records, conditions, False, None))
 
     def iter_people(self) -> Iterator[dict]:
-        return self._scroll(self.people, [], False, None)
+        return self._own_ids("person", self._scroll(self.records, [_match("kind", "person")], False, None))
 
     def iter_log(self, fields=None) -> Iterator[dict]:
-        return self._scroll(self.log, [], False, fields)
+        fields = None if fields is None else [*fields, "seq"]
+        return self._own_ids("log", self._scroll(self.records, [_match("kind", "log")], False, fields))
 
     def get_log(self, ids) -> list[dict]:
-        return self._get(self.log, ids, False, None)
+        return list(self._own_ids("log", self._get(self.records, [_record_id("log", i) for i in ids], False, None)))
+
+    @staticmethod
+    def _own_ids(kind: str, records) -> Iterator[dict]:
+        """Records of a kind with their own (integer) ids."""
+        for record in records:
+            record["id"] = record.pop(_KEY[kind])
+            yield _without_kind(record)
 
     @staticmethod
     def _get(shard, ids: Sequence, vectors: bool, fields) -> list[dict]:
@@ -151,17 +169,24 @@ class EdgeStore:
         self._put(self.faces, {k: v for k, (v, _) in batch.faces.items()}, {k: p for k, (_, p) in batch.faces.items()})
         self._set_fields(self.faces, batch.face_fields)
         self._delete(self.faces, batch.faces_deleted)
-        self._put(self.photos, None, batch.photos)
-        self._set_fields(self.photos, batch.photo_fields)
-        self._delete(self.photos, batch.photos_deleted)
-        self._put(self.people, {k: v for k, (v, _) in batch.people.items()},
-                  {k: p for k, (_, p) in batch.people.items()})
-        self._set_fields(self.people, batch.people_fields)
-        self._delete(self.people, batch.people_deleted)
-        self._put(self.log, None, batch.log)
-        self._delete(self.log, batch.log_deleted)
+        records = {k: {**p, "kind": "photo"} for k, p in batch.photos.items()}
+        # A person's mean face travels in its fields: people are few, and
+        # are compared in memory, never searched in the store.
+        records.update((_record_id("person", k), {**p, "kind": "person", "person_id": k, "centroid": v.tolist()})
+                       for k, (v, p) in batch.people.items())
+        records.update((_record_id("log", k), {**e, "kind": "log", "seq": k}) for k, e in batch.log.items())
+        self._put(self.records, None, records)
+        self._set_fields(self.records, {**batch.photo_fields,
+                                        **{_record_id("person", k): p for k, p in batch.people_fields.items()}})
+        self._delete(self.records, [*batch.photos_deleted, *(_record_id("person", k) for k in batch.people_deleted),
+                                    *(_record_id("log", k) for k in batch.log_deleted)])
         if batch.meta:
-            self._put(self._meta, None, {_META_ID: {**self.meta(), **batch.meta}})
+            tmp = self._meta_path.with_name("meta.json.tmp")
+            with open(tmp, "w", encoding="utf-8") as out:
+                json.dump({**self.meta(), **batch.meta}, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self._meta_path)
 
     @staticmethod
     def _put(shard, vectors: dict | None, payloads: dict) -> None:
@@ -189,18 +214,16 @@ class EdgeStore:
             shard.update(qe.UpdateOperation.delete_points(ids[start:start + _WRITE_BATCH]))
 
     def flush(self) -> None:
-        for shard in self._shards.values():
+        for shard in self._shards:
             shard.flush()
 
     def clear(self) -> None:
-        for name in ("faces", "people", "photos", "log"):
-            shard = self._shards[name]
-            ids = [r["id"] for r in self._scroll(shard, [], False, [])]
-            self._delete(shard, ids)
+        for shard in self._shards:
+            self._delete(shard, [r["id"] for r in self._scroll(shard, [], False, [])])
         self.flush()
 
     def close(self) -> None:
-        for shard in self._shards.values():
+        for shard in self._shards:
             shard.close()
         self._shards.clear()
 
@@ -212,6 +235,16 @@ def _point_id(value) -> int | str:
 def _json_safe(payload: dict) -> dict:
     """Edge takes JSON values only: numpy numbers become Python's."""
     return {k: v.item() if isinstance(v, np.generic) else v for k, v in payload.items()}
+
+
+def _record_id(kind: str, key: int) -> str:
+    return stable_id(kind, key)
+
+
+def _without_kind(record: dict) -> dict:
+    record.pop("kind", None)
+    record.pop("centroid", None)
+    return record
 
 
 def _match(key: str, value):

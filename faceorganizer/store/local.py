@@ -43,6 +43,10 @@ _SCHEMA = {"keyword": models.PayloadSchemaType.KEYWORD, "integer": models.Payloa
 class QdrantClientStore:
     """The library on qdrant-client: embedded at `path`, or the server at `url`."""
 
+    #: Free disk space below which nothing is written (SQLite reports a full
+    #: disk as an error, so a small margin is enough).
+    reserve = 16 * 2**20
+
     def __init__(self, path: Path | None = None, url: str | None = None, dim: int = 512,
                  api_key: str | None = None):
         if url:
