@@ -227,8 +227,7 @@ class EvalSet:
 
 def read_set(name: str, lib: FaceLibrary, specs: list[PhotoSpec]) -> EvalSet:
     """The library's faces, in a stable order (by photo, then left to right), labelled."""
-    ids, vectors = lib.faces.vectors()
-    row = {face_id: i for i, face_id in enumerate(ids)}
+    vector_of = {f["id"]: f["vector"] for f in lib.store.iter_faces(vectors=True, fields=[])}
     by_path: dict[str, list[dict]] = {}
     for face in lib.iter_faces():
         by_path.setdefault(face["path"], []).append(face)
@@ -245,7 +244,7 @@ def read_set(name: str, lib: FaceLibrary, specs: list[PhotoSpec]) -> EvalSet:
     return EvalSet(
         name,
         order,
-        vectors[[row[i] for i in order]],
+        np.stack([vector_of[i] for i in order]),
         np.asarray(image_ids),
         np.asarray(labels, dtype=np.int64),
         list(classes),

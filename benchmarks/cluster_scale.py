@@ -1,8 +1,8 @@
-"""People at scale: the cost of clustering and assigning 100,000 faces, with
-and without the local-mode Qdrant store.
+"""People at scale: the cost of clustering and assigning 100,000 faces, the
+computation alone (no store; benchmarks/library_scale.py times the library
+with its store, on each engine).
 
-    python benchmarks/cluster_scale.py [--faces 100000] [--store-faces N] [--seed S]
-                                       [--exact-baseline] [--profile]
+    python benchmarks/cluster_scale.py [--faces 100000] [--seed S] [--exact-baseline] [--profile]
 
 The faces are synthetic 512-d unit vectors with the identity structure of a
 personal library: a few hundred people of heavy-tailed sizes (a few with
@@ -15,7 +15,7 @@ of the people (and some strangers) have a look-alike whose faces score up to
 about 0.4 with theirs. The measured percentiles are printed first: check them
 against the recogniser's before trusting the rest.
 
-1. Computation only (no store), at --faces:
+At --faces:
    a. `clustering.knn` (the inverted file above EXACT_LIMIT faces) and its
       recall against exact neighbours on a sample of rows: the fraction of the
       exact top-k neighbours at similarity >= threshold - WEAK_MARGIN that it
@@ -25,20 +25,14 @@ against the recogniser's before trusting the rest.
       --exact-baseline also on the exact neighbour graph, to see whether the
       inverted file's misses hurt;
    c. `recluster` as `cluster_all` runs it (grouping, naming, the per-face
-      loop, the catalog, people sums) with a store that only counts writes:
-      this is the figure the goal is about;
+      loop, the catalog, people sums) on a library that only counts what it
+      would write: this is the figure the goal is about;
    d. one new face's incremental assignment (`people_ops._person_scores`, per
       face; median and p95) and how often it picks the right person, or a
       person at all for a new stranger;
    e. merging the two biggest people: `FaceCatalog.set_state` for 10,000 of
       their faces (what a merge does in memory), then `merge_clusters`;
    f. `_people_of_new_faces` for a batch of 32 new photos (one flush).
-2. The store, at --store-faces (default: --faces; 0 skips it): a real
-   FaceLibrary in a temporary folder. Each operation is timed with local-mode
-   Qdrant and again on the same catalog with a store that only counts writes;
-   the difference is what the store adds. When --store-faces is below
-   --faces, the store's share is extrapolated linearly to --faces (local mode
-   scans and pickles every point, so its costs grow linearly).
 
 Times are wall-clock seconds on this machine (numpy uses every core). Memory
 is the process' resident set (Linux VmHWM, reset before each step through
@@ -53,23 +47,23 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import tempfile
 import time
 import uuid
 from collections import Counter, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from faceorganizer import clustering
 from faceorganizer.clustering import DEFAULT_K, DEFAULT_THRESHOLD, WEAK_MARGIN, Constraints, group_faces, knn
 from faceorganizer.config import Settings
+from faceorganizer.corrections import CorrectionsLog
 from faceorganizer.faces import DetectedFace
-from faceorganizer.library import FaceLibrary, _Analysis
+from faceorganizer.library import _Analysis
 from faceorganizer.people import FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations, _person_scores
+from faceorganizer.store import Batch
 
 DIM = 512
 #: Photos in one write of the indexing pipeline (library._FLUSH_PHOTOS).
@@ -271,72 +265,41 @@ def ms_stats(seconds: list[float]) -> str:
     return f"median {np.median(ms):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms"
 
 
-# -- a library whose store only counts writes -----------------------------------------
+# -- a library that only counts its writes ------------------------------------------
 
 
-class CountingStore:
-    """Stands in for a collection: takes every write, stores nothing."""
+class EmptyStore:
+    """A store holding nothing (the corrections log starts empty from it)."""
 
-    def __init__(self):
-        self.writes: Counter[str] = Counter()
+    dim = DIM
 
-    def add(self, ids, payloads, vectors=None):
-        self.writes["add"] += len(ids)
-
-    def update_payload(self, ids, payload):
-        self.writes["update_payload"] += len(ids)
-
-    def update_payloads(self, updates):
-        self.writes["update_payloads"] += len(updates)
-
-    def delete(self, ids):
-        self.writes["delete"] += len(list(ids))
-
-    def put(self, people):
-        self.writes["put"] += len(people)
-
-    def metadata(self):
-        return {}
-
-    def set_metadata(self, values):
-        pass
+    def iter_log(self, fields=None):
+        return iter(())
 
 
 class StorelessLibrary(PeopleOperations):
-    """The people operations of FaceLibrary on a catalog, with no store."""
+    """The people operations of FaceLibrary on a catalog in memory: each
+    batch is made as the library makes it (the corrections log's entry
+    included) and counted instead of written."""
 
     def __init__(self, catalog: FaceCatalog):
         self._catalog = catalog
+        self._meta: dict = {}
         self.settings = Settings()
-        self.faces = CountingStore()
-        self.people_store = CountingStore()
+        self.store = EmptyStore()
+        self.corrections = CorrectionsLog(self.store)
+        self.writes: Counter[str] = Counter()
+
+    def _store(self, batch: Batch) -> None:
+        self.writes["faces"] += len(batch.faces) + len(batch.face_fields) + len(batch.faces_deleted)
+        self.writes["people"] += len(batch.people) + len(batch.people_fields) + len(batch.people_deleted)
+        self._meta.update(batch.meta)
 
     def take_writes(self) -> str:
         """The writes since the last call."""
-        text = describe_writes(self.faces.writes, self.people_store.writes)
-        self.faces.writes.clear()
-        self.people_store.writes.clear()
+        text = f"{self.writes['faces']} face writes, {self.writes['people']} people writes"
+        self.writes.clear()
         return text
-
-
-def describe_writes(faces: Counter, people: Counter) -> str:
-    total = sum(faces.values())
-    return f"{total} face payload writes, {sum(people.values())} people writes"
-
-
-def count_writes(collection, names: tuple[str, ...]) -> Counter:
-    """Wrap a real collection's write methods to count the points they write."""
-    writes: Counter[str] = Counter()
-    for name in names:
-        method = getattr(collection, name)
-
-        def counted(items, *args, _method=method, _name=name, **kwargs):
-            items = list(items) if not isinstance(items, dict) else items
-            writes[_name] += len(items)
-            return _method(items, *args, **kwargs)
-
-        setattr(collection, name, counted)
-    return writes
 
 
 def build_catalog(ids: list[str], vectors: np.ndarray, image_ids: list[str],
@@ -372,7 +335,7 @@ def new_batch(faces: Faces, rng: np.random.Generator, photos: int = BATCH_PHOTOS
     return batch
 
 
-# -- 1. computation only --------------------------------------------------------------
+# -- computation only -----------------------------------------------------------------
 
 
 def recall_of_knn(vectors: np.ndarray, idx: np.ndarray, sims: np.ndarray, rows: np.ndarray,
@@ -431,7 +394,7 @@ def computation(faces: Faces, bench: Bench, rng: np.random.Generator, sample: in
     with bench.measure("   FaceCatalog.add of every face (part of lib.catalog)"):
         catalog = build_catalog(ids, v, image_ids)
     lib = StorelessLibrary(catalog)
-    with bench.measure("c. recluster = cluster_all, store only counting") as row:
+    with bench.measure("c. recluster = cluster_all, writes only counted") as row:
         lib.recluster()
     row.note = f"{len(catalog.cluster_ids())} people; {lib.take_writes()}"
     results["cluster"] = bench.rows[-1]
@@ -499,130 +462,12 @@ def quality_note(labels: np.ndarray, faces: Faces) -> str:
             f"(true people {faces.people}); strangers in a group {absorbed:.1%}")
 
 
-# -- 2. the store ---------------------------------------------------------------------
-
-
-def face_payloads(faces: Faces, rows: np.ndarray, ids: list[str], image_ids: list[str], now: str) -> list[dict]:
-    rng = np.random.default_rng(1)
-    payloads = []
-    for i, row in enumerate(rows.tolist()):
-        x, y = rng.uniform(0, 3000, 2).round(1).tolist()
-        side = float(rng.uniform(30, 600))
-        payloads.append({
-            "face_id": ids[i],
-            "image_id": image_ids[i],
-            "path": f"/photos/{faces.photo[row] // 500:04d}/IMG_{faces.photo[row]:07d}.jpg",
-            "bbox": [x, y, round(x + side, 1), round(y + side * 1.2, 1)],
-            "landmarks": rng.uniform(0, 3000, (5, 2)).round(1).tolist(),
-            "det_score": round(float(rng.uniform(0.5, 0.95)), 4),
-            "embedding_norm": round(float(rng.uniform(12, 28)), 3),
-            "image_size": [4000, 3000],
-            "cluster_id": None,
-            "cluster_confidence": None,
-            "indexed_at": now,
-        })
-    return payloads
-
-
-def photo_records(image_ids: list[str], face_payloads_: list[dict], now: str) -> tuple[list[str], list[dict]]:
-    faces_by_photo: dict[str, list[dict]] = {}
-    for payload in face_payloads_:
-        faces_by_photo.setdefault(payload["image_id"], []).append(payload)
-    ids, records = [], []
-    for image_id, members in faces_by_photo.items():
-        folder = str(Path(members[0]["path"]).parent)
-        ids.append(image_id)
-        records.append({
-            "path": members[0]["path"], "folder": folder, "folders": [folder, "/photos", "/"],
-            "version": {"size": 3_000_000, "mtime_ns": 1_700_000_000_000_000_000},
-            "status": "done", "error": None, "face_ids": sorted(p["face_id"] for p in members),
-            "faces_found": len(members), "width": 4000, "height": 3000,
-            "removed_face_ids": [], "indexed_at": now,
-        })
-    return ids, records
-
-
-def store(faces: Faces, m: int, bench: Bench, rng: np.random.Generator) -> list[tuple[str, float, float]]:
-    """Run each people operation on a real library of `m` faces and on a
-    storeless twin of its catalog; returns (operation, with store, without)."""
-    rows = np.arange(m)
-    vectors = faces.vectors[:m]
-    ids = [str(uuid.uuid4()) for _ in range(m)]
-    photo_uuid = {p: str(uuid.uuid4()) for p in np.unique(faces.photo[:m]).tolist()}
-    image_ids = [photo_uuid[p] for p in faces.photo[:m].tolist()]
-    now = "2024-06-01T12:00:00+00:00"
-    payloads = face_payloads(faces, rows, ids, image_ids, now)
-    photo_ids, records = photo_records(image_ids, payloads, now)
-    pairs = []
-    with tempfile.TemporaryDirectory() as root:
-        lib = FaceLibrary(root)
-        with bench.measure(f"upsert {m:,} faces (FaceIndex.add)") as row:
-            lib.faces.add(ids, payloads, vectors)
-        row.note = f"{row.seconds / m * 1000:.2f} ms a face"
-        pairs.append(("upsert faces", row.seconds, 0.0))
-        with bench.measure(f"upsert {len(photo_ids):,} photo records") as row:
-            lib.photos.add(photo_ids, records)
-        pairs.append(("upsert photo records", row.seconds, 0.0))
-        lib.close()
-        with bench.measure("close and open the library") as row:
-            lib = FaceLibrary(root)
-        pairs.append(("open the library", row.seconds, 0.0))
-        try:
-            with bench.measure("lib.catalog (one scroll with vectors)") as row:
-                catalog = lib.catalog
-            by_id = dict(zip(ids, image_ids))
-            with bench.measure("   twin: FaceCatalog.add of the same faces") as twin:
-                twin_lib = StorelessLibrary(build_catalog(
-                    list(catalog.ids), catalog.vectors.copy(), [by_id[f] for f in catalog.ids]))
-            pairs.append(("lib.catalog", row.seconds, twin.seconds))
-
-            face_writes = count_writes(lib.faces, ("add", "update_payload", "update_payloads", "delete"))
-            people_writes = count_writes(lib.people_store, ("put", "delete"))
-            with bench.measure("lib.recluster()") as row:
-                lib.recluster()
-            row.note = describe_writes(face_writes, people_writes)
-            with bench.measure("   twin: recluster, store only counting") as twin:
-                twin_lib.recluster()
-            twin.note = twin_lib.take_writes()
-            pairs.append(("recluster", row.seconds, twin.seconds))
-
-            biggest = sorted(catalog.cluster_ids(), key=catalog.face_count, reverse=True)[:2]
-            twin_biggest = sorted(twin_lib.catalog.cluster_ids(), key=twin_lib.catalog.face_count,
-                                  reverse=True)[:2]
-            sizes = [catalog.face_count(c) for c in biggest]
-            face_writes.clear()
-            people_writes.clear()
-            with bench.measure(f"lib.merge_clusters of {sizes[0]:,} + {sizes[1]:,} faces") as row:
-                lib.merge_clusters(biggest)
-            row.note = describe_writes(face_writes, people_writes)
-            with bench.measure("   twin: merge_clusters") as twin:
-                twin_lib.merge_clusters(twin_biggest)
-            twin.note = twin_lib.take_writes()
-            pairs.append(("merge_clusters", row.seconds, twin.seconds))
-
-            batch = new_batch(faces, rng)
-            count = sum(len(x.faces) for x in batch)
-            with bench.measure(f"lib._people_of_new_faces, {BATCH_PHOTOS} photos, {count} faces") as row:
-                lib._people_of_new_faces(batch)
-            with bench.measure("   twin: _people_of_new_faces") as twin:
-                twin_lib._people_of_new_faces(batch)
-            pairs.append(("_people_of_new_faces (a batch)", row.seconds, twin.seconds))
-            with bench.measure(f"lib._write of the same {BATCH_PHOTOS} photos (whole flush)") as row:
-                lib._write(batch)
-            row.note = f"{row.seconds / count * 1000:.1f} ms a face"
-        finally:
-            lib.close()
-    return pairs
-
-
 # -- main -----------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--faces", type=int, default=100_000, help="faces for the computation")
-    parser.add_argument("--store-faces", type=int, default=None,
-                        help="faces for the store run (default: --faces; 0 skips it)")
+    parser.add_argument("--faces", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--people", type=int, default=400, help="identities (besides strangers)")
     parser.add_argument("--strangers", type=float, default=0.3, help="share of one-off faces")
@@ -631,7 +476,6 @@ def main() -> None:
                         help="also group on the exact neighbour graph (slow above 50,000 faces)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of every step")
     args = parser.parse_args()
-    store_faces = args.faces if args.store_faces is None else min(args.store_faces, args.faces)
     rng = np.random.default_rng(args.seed)
     bench = Bench(args.profile)
 
@@ -648,7 +492,7 @@ def main() -> None:
         print(f"  {name:<17} {percentiles(values)}  max={values.max():.3f}")
 
     results = computation(faces, bench, rng, args.sample, args.exact_baseline)
-    bench.table(f"1. computation only, {args.faces:,} faces")
+    bench.table(f"computation only, {args.faces:,} faces")
     cluster = results["cluster"]
     print("\ngoals (computation, 2 cores):")
     print(f"  cluster_all {cluster.seconds:.1f} s (< {GOAL_CLUSTER_SECONDS:.0f} s): "
@@ -657,18 +501,6 @@ def main() -> None:
           f"{'PASS' if cluster.peak_mb < GOAL_CLUSTER_MB else 'FAIL'}")
     print(f"  assignment {results['assign_ms']:.1f} ms a face, median (< {GOAL_ASSIGN_MS:.0f} ms): "
           f"{'PASS' if results['assign_ms'] < GOAL_ASSIGN_MS else 'FAIL'}")
-
-    if store_faces <= 0:
-        return
-    pairs = store(faces, store_faces, bench, rng)
-    bench.table(f"2. local-mode Qdrant store, {store_faces:,} faces (twin: the same without a store)")
-    scale = args.faces / store_faces
-    print(f"\nwhat the store adds{f' (extrapolated linearly to {args.faces:,} faces)' if scale != 1 else ''}:")
-    print(f"  {'operation':<34} {'with store s':>13} {'compute s':>10} {'store adds s':>13}"
-          + (f" {'at ' + format(args.faces, ',') + ' s':>14}" if scale != 1 else ""))
-    for name, total, compute in pairs:
-        line = f"  {name:<34} {total:>13.2f} {compute:>10.2f} {total - compute:>13.2f}"
-        print(line + (f" {(total - compute) * scale:>14.1f}" if scale != 1 else ""))
 
 
 if __name__ == "__main__":
