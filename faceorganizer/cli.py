@@ -23,6 +23,7 @@ from pathlib import Path
 
 from faceorganizer.config import LIBRARY_ENV, default_library_dir
 from faceorganizer.errors import DuplicateNameError, FaceOrganizerError
+from faceorganizer.store import ENGINES
 from faceorganizer.humanize import count, duration
 
 log = logging.getLogger("faceorganizer")
@@ -45,6 +46,12 @@ def _common_options(*, defaults: bool) -> argparse.ArgumentParser:
             "--qdrant-url",
             metavar="URL",
             help="keep the faces on the Qdrant server at URL instead of in the library folder",
+        ),
+        group.add_argument(
+            "--engine",
+            choices=ENGINES,
+            help="the embedded engine of a NEW library: edge (Qdrant Edge, the default, fast at any size)"
+            " or local (qdrant-client's local mode); an existing library keeps its own",
         ),
         group.add_argument(
             "--models",
@@ -200,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     not_face = commands.add_parser("not-a-face", parents=[common], help="drop false detections")
     not_face.add_argument("face_ids", nargs="+", metavar="FACE_ID")
+
+    commands.add_parser("undo", parents=[common], help="undo the last correction (also one made in the window)")
+    commands.add_parser("redo", parents=[common], help="redo the last correction undone")
+    history = commands.add_parser("history", parents=[common], help="list the corrections, newest first")
+    history.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -261,7 +273,8 @@ def _open(args):
     if folder.exists() and not folder.is_dir():
         raise FaceOrganizerError(f"The library {folder} is a file, not a folder: choose a folder with --library.")
     try:
-        return FaceLibrary(folder, qdrant_url=args.qdrant_url, settings=Settings(model_dir=args.models))
+        return FaceLibrary(folder, qdrant_url=args.qdrant_url, engine=args.engine,
+                           settings=Settings(model_dir=args.models))
     except OSError as exc:
         reason = exc.strerror if exc.strerror and exc.filename == str(folder) else _os_error(exc)
         raise FaceOrganizerError(f"Cannot open the library {folder}: {reason}") from exc
@@ -359,6 +372,8 @@ def _print_summary(folder: Path, report, seconds: float) -> None:
         parts.append(f"{report.moved:,} moved or renamed")
     if report.removed:
         parts.append(f"{report.removed:,} removed (gone from disk)")
+    if report.duplicates:
+        parts.append(f"{report.duplicates:,} links to photos already indexed")
     out.write(f"{folder}: {', '.join(parts)}; {report.faces_found:,} faces found ({duration(seconds)})\n")
     if report.cancelled:
         out.write("  stopped early: run the same command again to continue\n")
@@ -487,12 +502,31 @@ def _change(args, operation) -> int:
     return 0
 
 
+def _undo(args, redo: bool) -> int:
+    with _open(args) as library:
+        change = library.redo() if redo else library.undo()
+    print(change.description if change is not None else f"Nothing to {'redo' if redo else 'undo'}")
+    return 0
+
+
+def _cmd_history(args) -> int:
+    with _open(args) as library:
+        entries = library.history()
+    if args.json:
+        _print_json(entries)
+    else:
+        for entry in entries:
+            undone = "  (undone)" if entry["undone"] else ""
+            print(f"{entry['time']}  {entry['description']}{undone}")
+    return 0
+
+
 def _rename(library, args):
     try:
         return library.rename(args.id, args.name, allow_duplicate=args.allow_duplicate)
     except DuplicateNameError as exc:
         raise DuplicateNameError(
-            f"{exc} To allow it: faceorganizer rename {args.id} {shlex.quote(args.name)} --allow-duplicate"
+            f"{exc} To give both the name: faceorganizer rename {args.id} {shlex.quote(args.name)} --allow-duplicate"
         ) from exc
 
 
@@ -519,6 +553,9 @@ COMMANDS = {
     "hide": lambda a: _change(a, lambda lib: lib.hide(a.ids, hidden=not a.show)),
     "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
     "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),
+    "undo": lambda a: _undo(a, redo=False),
+    "redo": lambda a: _undo(a, redo=True),
+    "history": _cmd_history,
 }
 
 

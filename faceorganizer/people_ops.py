@@ -249,8 +249,7 @@ class PeopleOperations:
             if taken is not None:
                 raise DuplicateNameError(
                     f"Another person is already named '{self.catalog.people[taken].name}' (person {taken}). "
-                    f"If they are one person, merge them (faceorganizer merge {taken} {cluster_id}); "
-                    "to give both the same name, allow the duplicate."
+                    f"If they are one person, merge them: faceorganizer merge {taken} {cluster_id}."
                 )
         state = replace(self._confirmed_state(cluster_id), name=name)
         if person.name:

@@ -16,7 +16,7 @@ import pytest
 from faceorganizer.cli import main, parse_args
 from faceorganizer.library import FaceLibrary
 
-from conftest import library_held_elsewhere, photo_variant, write_huge_png
+from conftest import copy_library, library_held_elsewhere, photo_variant, write_huge_png
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -31,24 +31,35 @@ def usage_error(argv: list[str]) -> None:
     assert info.value.code == 2, argv
 
 
+pytestmark = pytest.mark.engines
+
+
 @pytest.fixture(scope="module")
-def six_people_library(tmp_path_factory, sample_photos, analyzer) -> Path:
-    """A library of three shots of the six people of t1.jpg, grouped."""
-    root = tmp_path_factory.mktemp("six-people")
-    folder = root / "photos"
-    folder.mkdir()
-    for seed in range(3):
-        photo_variant(sample_photos["t1"], folder / f"t1-{seed}.jpg", seed)
-    with FaceLibrary(root / "library", analyzer=analyzer) as library:
-        library.index_directory(folder)
-        assert library.cluster_all() == 6
-    return root / "library"
+def six_people_library(tmp_path_factory, sample_photos, analyzer):
+    """library(engine): a library of three shots of the six people of t1.jpg,
+    grouped, made once per engine."""
+    made: dict[str, Path] = {}
+
+    def library_on(engine: str) -> Path:
+        if engine not in made:
+            root = tmp_path_factory.mktemp(f"six-people-{engine}")
+            folder = root / "photos"
+            folder.mkdir()
+            for seed in range(3):
+                photo_variant(sample_photos["t1"], folder / f"t1-{seed}.jpg", seed)
+            with FaceLibrary(root / "library", analyzer=analyzer, engine=engine) as library:
+                library.index_directory(folder)
+                assert library.cluster_all() == 6
+            made[engine] = root / "library"
+        return made[engine]
+
+    return library_on
 
 
 @pytest.fixture
-def six_people(six_people_library, tmp_path) -> str:
+def six_people(six_people_library, tmp_path, engine) -> str:
     """A copy of six_people_library for one test to change."""
-    shutil.copytree(six_people_library, tmp_path / "library")
+    copy_library(six_people_library(engine), tmp_path / "library")
     return str(tmp_path / "library")
 
 
@@ -355,7 +366,7 @@ def test_a_name_another_person_has_is_refused_unless_allowed(six_people, capsys)
     err = capsys.readouterr().err
     assert "already named 'Leonard'" in err
     assert f"faceorganizer merge {first} {second}" in err
-    assert f"faceorganizer rename {second} leonard --allow-duplicate" in err
+    assert f"To give both the name: faceorganizer rename {second} leonard --allow-duplicate" in err
 
     def names():
         return {p["cluster_id"]: p["name"] for p in contents(six_people, capsys)[0]}
@@ -363,3 +374,42 @@ def test_a_name_another_person_has_is_refused_unless_allowed(six_people, capsys)
     assert names()[second] is None
     assert main(["rename", "--library", six_people, str(second), "Leonard", "--allow-duplicate"]) == 0
     assert [names()[first], names()[second]] == ["Leonard", "Leonard"]
+
+
+def test_undo_and_redo_in_a_new_process(six_people):
+    """merge, then undo in a new process: exactly the previous state; redo
+    brings the merge back; history lists both, in the user's words."""
+
+    def state():
+        people = json.loads(run("people", "--library", six_people, "--hidden", "--json").stdout)
+        faces = json.loads(run("faces", "--library", six_people, "--json").stdout)
+        return people, faces
+
+    before = state()
+    first, second = before[0][0]["cluster_id"], before[0][1]["cluster_id"]
+    assert run("rename", "--library", six_people, str(first), "Anna").returncode == 0
+    named = state()
+    merged = run("merge", "--library", six_people, str(first), str(second))
+    assert merged.returncode == 0 and "into 'Anna'" in merged.stdout
+    after = state()
+    undone = run("undo", "--library", six_people)
+    assert undone.returncode == 0 and undone.stdout.startswith("Undo merge an unnamed person (3 faces) into 'Anna'")
+    assert state() == named
+    assert run("redo", "--library", six_people).returncode == 0
+    assert state() == after
+    history = json.loads(run("history", "--library", six_people, "--json").stdout)
+    assert [(e["description"], e["undone"]) for e in history] == [
+        ("Merge an unnamed person (3 faces) into 'Anna'", False), ("Name an unnamed person (3 faces) 'Anna'", False)]
+    run("undo", "--library", six_people)
+    run("undo", "--library", six_people)
+    assert state() == before
+    assert run("undo", "--library", six_people).stdout.strip() == "Nothing to undo"
+
+
+def test_a_new_library_takes_the_engine_asked_for(tmp_path, photo_folder):
+    for engine in ("local", "edge"):
+        library = tmp_path / engine
+        assert run("index", "--engine", engine, "--library", str(library), str(photo_folder)).returncode == 0
+        assert (library / {"edge": "edge", "local": "qdrant"}[engine]).is_dir()
+    other = run("people", "--engine", "edge", "--library", str(tmp_path / "local"))
+    assert other.returncode == 1 and "keeps its faces in the local engine" in other.stderr

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from faceorganizer.errors import LibraryLockedError
+from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
 from faceorganizer.store.base import FACE_INDEXED, PHOTO_INDEXED, Batch, as_record, group_by_values
 
 # qdrant-client warns on every open of a local store above 20,000 points; the
@@ -52,6 +52,10 @@ class QdrantClientStore:
         if url:
             self.client = QdrantClient(url=url, api_key=api_key)
             self.engine, self.path = "server", None
+            try:
+                self.client.get_collections()
+            except Exception as exc:  # qdrant-client raises several untyped errors
+                raise FaceOrganizerError(f"Cannot reach the Qdrant server at {url}: {exc}") from None
         else:
             try:
                 self.client = QdrantClient(path=str(path))
