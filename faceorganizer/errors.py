@@ -56,3 +56,8 @@ class DuplicateNameError(CorrectionError):
 class DiskFullError(FaceOrganizerError):
     """The disk holding the library has too little free space to write safely;
     nothing was written, and what was written before is kept."""
+
+
+class ReadOnlyLibraryError(FaceOrganizerError):
+    """The library's folder cannot be written (a backup drive, a read-only
+    share): it can be browsed, not changed."""

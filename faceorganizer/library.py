@@ -21,10 +21,12 @@ and its version, so writing one again overwrites it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -44,13 +46,14 @@ from faceorganizer.errors import (
     FilterRejectedError,
     ImageLoadError,
     NoFaceDetectedError,
+    ReadOnlyLibraryError,
 )
 from faceorganizer.faces import DetectedFace, FaceAnalyzer
 from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
 from faceorganizer.people import FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
 from faceorganizer.lock import LibraryLock
-from faceorganizer.store import JOURNAL, Batch, Journal, open_store, stable_id
+from faceorganizer.store import JOURNAL, Batch, Journal, open_store, read_only_copy, stable_id
 from faceorganizer.thumbs import ThumbnailCache
 
 log = logging.getLogger(__name__)
@@ -153,19 +156,23 @@ class FaceLibrary(PeopleOperations):
         self.folder = Path(library_dir) if library_dir else default_library_dir()
         self.folder.mkdir(parents=True, exist_ok=True)
         self.settings = settings or Settings()
-        self._lock = LibraryLock(self.folder)
+        #: A library whose folder cannot be written is read from a private
+        #: copy of its store; every change raises ReadOnlyLibraryError.
+        self.read_only = not _writable(self.folder)
+        self._resources = contextlib.ExitStack()
         try:
-            self.store = open_store(self.folder, engine=engine, url=qdrant_url)
-        except BaseException:
-            self._lock.release()
-            raise
-        try:
-            self.journal = Journal(self.store, self.folder / JOURNAL, self.store.reserve)
+            if self.read_only:
+                store_folder = self._resources.enter_context(read_only_copy(self.folder))
+            else:
+                self._resources.callback(LibraryLock(self.folder).release)
+                store_folder = self.folder
+            self.store = open_store(store_folder, engine=engine, url=qdrant_url)
+            self._resources.callback(self.store.close)
+            self.journal = Journal(self.store, store_folder / JOURNAL, self.store.reserve)
             self.journal.recover()
             self._meta = self.store.meta()
         except BaseException:
-            self.store.close()
-            self._lock.release()
+            self._resources.close()
             raise
         self.corrections = CorrectionsLog(self.store)
         self.thumbnails = ThumbnailCache(self.folder / "thumbnails")
@@ -178,13 +185,15 @@ class FaceLibrary(PeopleOperations):
 
     def close(self) -> None:
         """Release the store and the library lock."""
-        if self._lock is None:
-            return
-        try:
-            self.store.close()
-        finally:
-            self._lock.release()
-            self._lock = None
+        self._resources.close()
+
+    def check_writable(self) -> None:
+        """Raise ReadOnlyLibraryError if the library cannot be changed."""
+        if self.read_only:
+            raise ReadOnlyLibraryError(
+                f"The library {self.folder} is read-only: its people and faces can be browsed, not changed. "
+                "Open it from a folder you can write to."
+            )
 
     def __enter__(self) -> FaceLibrary:
         return self
@@ -225,6 +234,7 @@ class FaceLibrary(PeopleOperations):
         Raises ImageLoadError, NoFaceDetectedError (no face in the photo) or
         FilterRejectedError (every face too small or too unsure).
         """
+        self.check_writable()
         analysis = self._analyze(_source_of(image), image)
         if analysis.error is not None:
             raise ImageLoadError(analysis.path or "<image>", analysis.error)
@@ -252,6 +262,7 @@ class FaceLibrary(PeopleOperations):
                             ) -> list[list[str]]:
         """`add_analysed_photo` for many photos, written as one batch (tools
         and benchmarks build large libraries this way)."""
+        self.check_writable()
         analyses = []
         for path, (width, height), faces in photos:
             path = str(Path(path).expanduser().resolve())
@@ -383,6 +394,8 @@ class FaceLibrary(PeopleOperations):
         """Analyse `sources` on the worker pool and write them in batches.
         Returns False when cancelled."""
         total = len(sources)
+        if total:
+            self.check_writable()
         if on_progress:
             on_progress(0, total)
         if not total:
@@ -547,6 +560,8 @@ class FaceLibrary(PeopleOperations):
         """Write a batch through the journal. Should it fail (a full disk),
         what is in memory is read again from the store, which holds either
         the whole batch or none of it once the journal is recovered."""
+        if batch:
+            self.check_writable()
         try:
             self.journal.write(batch)
         except BaseException:
@@ -743,12 +758,22 @@ class FaceLibrary(PeopleOperations):
 
     def clear(self) -> None:
         """Remove every face and photo record, and the thumbnails."""
+        self.check_writable()
         self.store.clear()
         self.thumbnails.clear()
         self._catalog = None
 
 
 # -- helpers -------------------------------------------------------------------
+
+
+def _writable(folder: Path) -> bool:
+    """Whether files can be made in `folder` (not a read-only drive, share or folder)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def lower_thread_priority(niceness: int) -> None:

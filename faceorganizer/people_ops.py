@@ -41,7 +41,7 @@ _CONFIDENCE_STEP = 0.02
 
 class PeopleOperations:
     """Mixed into FaceLibrary, which provides `store`, `_store(batch)`,
-    `_meta`, `settings` and `_catalog`."""
+    `check_writable()`, `corrections`, `_meta`, `settings` and `_catalog`."""
 
     # -- state -----------------------------------------------------------------
 
@@ -288,6 +288,7 @@ class PeopleOperations:
 
     def undo(self) -> ChangeSet | None:
         """Undo the newest correction not undone yet (None: nothing to undo)."""
+        self.check_writable()
         found = self.corrections.next_undo()
         if found is None:
             return None
@@ -300,6 +301,7 @@ class PeopleOperations:
 
     def redo(self) -> ChangeSet | None:
         """Redo the oldest correction undone (None: nothing to redo)."""
+        self.check_writable()
         found = self.corrections.next_redo()
         if found is None:
             return None
@@ -325,6 +327,7 @@ class PeopleOperations:
 
     def recluster(self, threshold: float | None = None) -> ChangeSet:
         """`cluster_all`, returning the change-set (so it can be undone)."""
+        self.check_writable()
         batch = Batch()
         if threshold is not None:
             batch.meta["cluster_threshold"] = float(threshold)

@@ -413,3 +413,41 @@ def test_a_new_library_takes_the_engine_asked_for(tmp_path, photo_folder):
         assert (library / {"edge": "edge", "local": "qdrant"}[engine]).is_dir()
     other = run("people", "--engine", "edge", "--library", str(tmp_path / "local"))
     assert other.returncode == 1 and "keeps its faces in the local engine" in other.stderr
+
+
+def _without_write_rights(*command: str) -> list[str]:
+    """The command run by a user who cannot write where the library's files are:
+    as root, root's power to write anywhere is dropped first."""
+    if os.geteuid() != 0:
+        return list(command)
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: write rights cannot be dropped")
+    return ["setpriv", "--bounding-set=-all", "--inh-caps=-all", *command]
+
+
+def test_a_read_only_library_can_be_browsed_but_not_changed(six_people, tmp_path):
+    """A library on a backup drive or a read-only share: people, faces and
+    search work; changes say the library is read-only; nothing is written."""
+    library = Path(six_people)
+    people = json.loads(run("people", "--library", six_people, "--json").stdout)
+    faces = json.loads(run("faces", "--library", six_people, "--json").stdout)
+    files = {p: p.stat().st_mtime_ns for p in library.rglob("*") if p.is_file()}
+    subprocess.run(["chmod", "-R", "a-w", str(library)], check=True)
+    try:
+        def as_user(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run(_without_write_rights(sys.executable, "-m", "faceorganizer", *args),
+                                  capture_output=True, text=True, timeout=300)
+
+        listed = as_user("people", "--library", six_people, "--json")
+        assert listed.returncode == 0, listed.stderr
+        assert json.loads(listed.stdout) == people
+        assert json.loads(as_user("faces", "--library", six_people, "--json").stdout) == faces
+        assert as_user("search", "--library", six_people, faces[0]["face_id"]).returncode == 0
+        for change in (["rename", str(people[0]["cluster_id"]), "Anna"], ["undo"],
+                       ["index", str(tmp_path)], ["cluster"]):
+            refused = as_user(*change, "--library", six_people)
+            assert refused.returncode == 1, change
+            assert "is read-only" in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    finally:
+        subprocess.run(["chmod", "-R", "u+w", str(library)], check=True)
+    assert {p: p.stat().st_mtime_ns for p in library.rglob("*") if p.is_file()} == files

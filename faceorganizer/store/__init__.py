@@ -12,15 +12,23 @@ Only this package imports an engine.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.store.base import Batch, Store, stable_id
 from faceorganizer.store.journal import JOURNAL, Journal, ensure_free
 
-__all__ = ["ENGINES", "Batch", "Journal", "JOURNAL", "Store", "default_engine", "engine_of", "open_store", "stable_id"]
+__all__ = ["ENGINES", "JOURNAL", "Batch", "Journal", "Store", "default_engine", "engine_of", "open_store",
+           "read_only_copy", "stable_id"]
 
 #: Engines a library folder can hold, by the sub-folder each keeps its files in.
 ENGINES = {"edge": "edge", "local": "qdrant"}
@@ -42,6 +50,37 @@ def default_engine() -> str:
 def engine_of(folder: Path) -> str | None:
     """The engine whose files are in the library folder, if any."""
     return next((engine for engine, sub in ENGINES.items() if (folder / sub).is_dir()), None)
+
+
+@contextlib.contextmanager
+def read_only_copy(folder: Path) -> Iterator[Path]:
+    """A private copy of a library's store (and journal) to read a library
+    that cannot be written: the engines write to their files even to read
+    them (locks, logs, memory maps). Removed when the library is closed."""
+    copy = Path(tempfile.mkdtemp(prefix="faceorganizer-read-only-"))
+    try:
+        for name in [*ENGINES.values(), JOURNAL]:
+            source = folder / name
+            if source.is_dir():
+                _copy_sparse(source, copy / name)
+            elif source.is_file():
+                shutil.copy(source, copy / name)
+        yield copy
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+def _copy_sparse(source: Path, target: Path) -> None:
+    """Copy a folder; Qdrant Edge's files are mostly holes, kept holes where cp can."""
+    if sys.platform.startswith("linux") and shutil.which("cp"):
+        subprocess.run(["cp", "-r", "--sparse=always", str(source), str(target)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    else:
+        shutil.copytree(source, target)
+    # The copy is ours to write, whatever the rights on the original.
+    for folder, _, files in os.walk(target):
+        for name in [folder, *(os.path.join(folder, f) for f in files)]:
+            os.chmod(name, os.stat(name).st_mode | stat.S_IWUSR | stat.S_IRUSR)
 
 
 def open_store(folder: Path, *, engine: str | None = None, url: str | None = None, dim: int = 512) -> Store:
