@@ -119,6 +119,9 @@ class MainWindow(QMainWindow):
         self._faces_refreshed = 0.0
         self._follow = None  # the person a change led to (a merge's result)
         self._undo_index_at_job_start = 0
+        self._filling = False  # the people grid is taking a new list
+        self._new_person_asked = False  # the next change makes a new person, to be named
+        self._to_name = None  # that new person
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -255,13 +258,13 @@ class MainWindow(QMainWindow):
         text = QLabel("Add a folder of photos: faceorganizer finds every face and groups them into people.\n"
                       "Everything stays on this computer: photos are never changed, uploaded or shared.")
         text.setObjectName("emptyText")
-        text.setWordWrap(True)
         self.empty_button = QPushButton("Add a folder of photos")
         self.empty_button.setObjectName("addFolderButton")
         self.empty_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.empty_button.clicked.connect(self.add_folder)
         for widget in (icon, title, text):
             widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            widget.setWordWrap(True)
             layout.addWidget(widget)
         layout.addSpacing(12)
         layout.addWidget(self.empty_button, alignment=Qt.AlignmentFlag.AlignCenter)
@@ -395,7 +398,7 @@ class MainWindow(QMainWindow):
         self.faces_view.doubleClicked.connect(lambda index: self.open_face(self.faces_model.item(index.row()).face_id))
         self.faces_view.dragStarted.connect(self.drop_bar.show)
         self.faces_view.dragFinished.connect(self.drop_bar.hide)
-        self.drop_bar.new_person.dropped.connect(lambda ids: self.change("reassign_faces", ids, None))
+        self.drop_bar.new_person.dropped.connect(self.faces_to_new_person)
         self.drop_bar.not_this_person.dropped.connect(lambda ids: self.change("not_this_person", ids))
         self.drop_bar.not_a_face.dropped.connect(lambda ids: self.change("not_a_face", ids))
         self.sidebar.itemClicked.connect(self._on_sidebar)
@@ -422,6 +425,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def _on_error(self, message: str) -> None:
+        self._new_person_asked = False
         self.say(f"⚠ {message}")
 
     def _set_folders(self, folders: list[str]) -> None:
@@ -466,22 +470,17 @@ class MainWindow(QMainWindow):
         for key, item in self.scope_items.items():
             item.setText(0, f"{labels[key]}  ·  {counts[key]:,}")
         self._fit_sidebar()
-        self._show_people()
+        self._show_people(follow=self._follow)
+        self._follow = None
+        if self._to_name is not None:
+            self._name_new_person(self._to_name)
+            self._to_name = None
         self.people_loaded = True
         self._update_center()
         if not self.job_running and not self.status_message.text():
             self.say(self._summary())
         self.people_view.set_placeholder(self._people_placeholder())
-        if isinstance(self.current_key, int) and self.people_model.row_of(self.current_key) < 0:
-            # The person shown was merged away (or emptied): follow the merge.
-            follow = self._follow if self.people_model.row_of(self._follow) >= 0 else None
-            self.current_key = None
-            self.faces_model.set_items([])
-            if follow is not None:
-                self.people_view.setCurrentIndex(self.people_model.index(self.people_model.row_of(follow)))
-        if self.current_key is None and self.people_model.rowCount():
-            self.people_view.setCurrentIndex(self.people_model.index(0))
-        elif self.current_key is None and unassigned:
+        if self.current_key is None and not self.people and unassigned:
             self.show_faces(UNASSIGNED)
         elif self.current_key is not None:
             self._update_faces_header()
@@ -526,7 +525,13 @@ class MainWindow(QMainWindow):
         return (f"{faces:,} faces · {len(self.people):,} people · {self.unassigned_count:,} unassigned"
                 " · stored on this computer")
 
-    def _show_people(self) -> None:
+    def _show_people(self, follow: int | None = None) -> None:
+        """Fill the grid with the people of the scope that match the search.
+
+        The person shown on the right stays if still in the grid. If not, the
+        grid shows `follow` (where a change led: a merge's result), else the
+        next person (after a change; the one before it at the end), else the
+        first (after a search or a change of scope), else no one."""
         text = self.search.text().strip().casefold()
         if self.scope == HIDDEN:
             shown = [p for p in self.people if p.hidden]
@@ -536,9 +541,47 @@ class MainWindow(QMainWindow):
             shown = [p for p in self.people if not p.hidden]
         if text:
             shown = [p for p in shown if p.name and text in p.name.casefold()]
-        self.people_model.set_items(shown)
+        before = [p.cluster_id for p in self.people_model.items()]
+        self._filling = True  # the view's current row moves as rows go: that is no choice of the user's
+        try:
+            self.people_model.set_items(shown)
+        finally:
+            self._filling = False
         title = {ALL: "People", NAMED: "Named people", HIDDEN: "Hidden people"}.get(self.scope, "People")
         self.people_title.setText(f"{title}  ({len(shown):,})")
+        if self.current_key == UNASSIGNED or self.people_model.row_of(self.current_key) >= 0:
+            return
+        in_grid = [key for key in (follow, *self._neighbours(before, self.current_key))
+                   if self.people_model.row_of(key) >= 0]
+        if in_grid:
+            self._select_person(in_grid[0])
+        elif self.people_model.rowCount():
+            self._select_person(self.people_model.item(0).cluster_id)
+        else:
+            self.show_faces(None)
+
+    @staticmethod
+    def _neighbours(order: list, key) -> list:
+        """The people after `key` in `order`, then those before it, nearest first."""
+        if key not in order:
+            return []
+        i = order.index(key)
+        return order[i + 1:] + order[:i][::-1]
+
+    def _select_person(self, key: int) -> None:
+        index = self.people_model.index(self.people_model.row_of(key))
+        self.people_view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.people_view.scrollTo(index)
+        self.show_faces(key)
+
+    def _name_new_person(self, key: int) -> None:
+        """Show a person just made from faces, and ask for its name."""
+        if self.people_model.row_of(key) < 0:
+            self.search.clear()
+            self.set_scope(ALL)
+        if self.people_model.row_of(key) >= 0:
+            self._select_person(key)
+            self._edit_name(self.people_model.index(self.people_model.row_of(key)))
 
     def _update_center(self) -> None:
         empty = not self.people and not self.unassigned_count and not (self.info and self.info.folders)
@@ -547,15 +590,17 @@ class MainWindow(QMainWindow):
         self.faces_page.setVisible(not empty)
 
     def _on_person_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
+        if current.isValid() and not self._filling:
             self.show_faces(self.people_model.item(current.row()).cluster_id)
 
     def show_faces(self, key) -> None:
-        """Show the faces of a person (or the unassigned faces) on the right."""
-        if key != self.current_key:
-            self.faces_model.set_items([])
+        """Show the faces of a person (or the unassigned faces, or none) on the right."""
+        if key == self.current_key:
+            return
+        self.faces_model.set_items([])
         self.current_key = key
         self.faces_model.key = key
+        self._update_faces_header()
         self._refresh_faces()
 
     def _refresh_faces(self) -> None:
@@ -577,7 +622,11 @@ class MainWindow(QMainWindow):
         key = self.current_key
         rows = self.faces_model.rowCount()
         faces = count(rows, "face")
-        if key == UNASSIGNED:
+        if key is None:
+            self.faces_title.setText("")
+            self.faces_subtitle.setText("")
+            self.rename_button.hide()
+        elif key == UNASSIGNED:
             self.faces_title.setText("Unassigned faces")
             self.faces_subtitle.setText(faces)
             self.rename_button.hide()
@@ -592,6 +641,9 @@ class MainWindow(QMainWindow):
         if is_new:
             self.undo_stack.push(ChangeCommand(self.client, change, self.say))
             self.say(change.description, UNDO)
+            if self._new_person_asked:
+                self._to_name = change.result
+        self._new_person_asked = False
         if self.current_key == UNASSIGNED or self.current_key in change.cluster_ids:
             self._refresh_faces()
         if self.viewer is not None and self.viewer.isVisible():
@@ -719,8 +771,10 @@ class MainWindow(QMainWindow):
             hidden = {p.cluster_id: p.hidden for p in self.people}
             self.change("hide", ids, not all(hidden.get(i) for i in ids))
 
-    def faces_to_new_person(self) -> None:
-        if faces := self.selected_faces():
+    def faces_to_new_person(self, faces: list[str] | None = None) -> None:
+        """Make the faces (the selected ones) a new person, then ask for its name."""
+        if faces := faces or self.selected_faces():
+            self._new_person_asked = True
             self.change("reassign_faces", faces, None)
 
     def faces_not_this_person(self) -> None:
@@ -775,6 +829,7 @@ class MainWindow(QMainWindow):
     def set_scope(self, scope) -> None:
         if scope == UNASSIGNED:
             self.people_view.clearSelection()
+            self.people_view.selectionModel().clearCurrentIndex()  # a click on any tile goes back to it
             self.show_faces(UNASSIGNED)
             return
         self.scope = scope

@@ -3,8 +3,8 @@ while faces are dragged."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtCore import QModelIndex, QPoint, QRect, QRectF, QSize, QSizeF, Qt, Signal
+from PySide6.QtGui import QColor, QDrag, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCompleter,
@@ -23,6 +23,10 @@ from faceorganizer.humanize import count
 from faceorganizer.ui.models import FACES_MIME, CountRole, ids_from_mime
 
 _RADIUS = 12
+
+#: The drag image: a face this big (px), this far below and right of the cursor.
+_DRAG_SIDE = 64
+_DRAG_OFFSET = 24
 
 
 class TileDelegate(QStyledItemDelegate):
@@ -196,11 +200,58 @@ class GridView(QListView):
         super().wheelEvent(event)
 
     def startDrag(self, actions) -> None:
+        indexes = [i for i in self.selectedIndexes() if self.model().flags(i) & Qt.ItemFlag.ItemIsDragEnabled]
+        if not indexes:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(self.model().mimeData(indexes))
+        pixmap, hotspot = self.drag_image(indexes)
+        drag.setPixmap(pixmap)
+        drag.setHotSpot(hotspot)
         self.dragStarted.emit()
         try:
-            super().startDrag(actions)
+            drag.exec(actions, self.defaultDropAction())
         finally:
             self.dragFinished.emit()
+
+    def drag_image(self, indexes: list[QModelIndex]) -> tuple[QPixmap, QPoint]:
+        """What follows the cursor in a drag, and the cursor's place on it: the
+        first face and how many there are, below and to the right of the
+        cursor, so that the target under it (a drop zone's label) stays in sight."""
+        rows = sorted({i.row() for i in indexes})
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap((QSizeF(_DRAG_OFFSET + _DRAG_SIDE + 12, _DRAG_OFFSET + _DRAG_SIDE) * ratio).toSize())
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        square = QRectF(_DRAG_OFFSET, _DRAG_OFFSET, _DRAG_SIDE, _DRAG_SIDE)
+        path = QPainterPath()
+        path.addRoundedRect(square, _RADIUS, _RADIUS)
+        face = self.model().thumbnail(rows[0])
+        painter.setOpacity(0.9)
+        if face is not None and not face.isNull():
+            painter.setClipPath(path)
+            painter.drawPixmap(square.toRect(), face)
+            painter.setClipping(False)
+        else:
+            painter.fillPath(path, self.palette().color(QPalette.ColorRole.Mid))
+        if len(rows) > 1:
+            text = f"{len(rows):,}"
+            font = QFont(self.font())
+            font.setBold(True)
+            painter.setFont(font)
+            width = max(22, painter.fontMetrics().horizontalAdvance(text) + 12)
+            badge = QRectF(square.right() + 12 - width, square.top() - 6, width, 22)
+            painter.setOpacity(1.0)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self.palette().color(QPalette.ColorRole.Highlight))
+            painter.drawRoundedRect(badge, 11, 11)
+            painter.setPen(self.palette().color(QPalette.ColorRole.HighlightedText))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        painter.end()
+        return pixmap, QPoint(0, 0)
 
     def dragMoveEvent(self, event) -> None:
         super().dragMoveEvent(event)
@@ -284,7 +335,7 @@ class DropBar(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
-        self.new_person = DropZone("＋ New person", "Make these faces a new person")
+        self.new_person = DropZone("+ New person", "Make these faces a new person")
         self.not_this_person = DropZone("Not this person", "Take these faces out of this person for good")
         self.not_a_face = DropZone("Not a face", "These are not faces: drop them from the library")
         for zone in (self.new_person, self.not_this_person, self.not_a_face):

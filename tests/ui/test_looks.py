@@ -123,7 +123,7 @@ def test_the_window_opens_on_the_screen_and_works_at_1024_by_640(qtbot, open_win
     assert_usable(qtbot, window)
 
     # While photos are indexed, with a long progress line.
-    many = make_photos("Holidays in Portugal 2019", "players", 8)[0].parent
+    many = make_photos("Holidays in Portugal 2019", "players", 16)[0].parent
     window.client.call("add_folders", [str(many)])
     qtbot.waitUntil(lambda: window.progress_bar.value() > 0, timeout=60_000)
     window.resize(1024, 640)

@@ -86,10 +86,11 @@ def test_drop_zones_new_person_and_not_a_face(qtbot, open_window, indexed_librar
     faces = [window.faces_model.item(r).face_id for r in range(2)]
     bar = window.drop_bar
     wait_change(qtbot, window, lambda: bar.new_person.dropped.emit(faces[:1]),
-                lambda: window.faces_model.rowCount() == 2)
+                lambda: shown_faces(window) == faces[:1])
     assert len(window.people) == len(indexed_library.people) + 1
     assert {p.cluster_id: p.face_count for p in window.people}[source] == 2
 
+    select_person(qtbot, window, window.people_model.row_of(source))
     remaining = window.faces_model.item(0).face_id
     mime = _mime(FACES_MIME, [remaining])
     position = QPointF(bar.not_a_face.rect().center())
