@@ -91,7 +91,8 @@ class LibraryService:
         opened(LibraryInfo), openFailed(message), peopleChanged([Person],
         unassigned count), facesReady(key, [FaceItem]), changed(ChangeSet,
         is new), progress(Progress), jobFinished(job, summary),
-        photoReady(PhotoInfo), foldersChanged([folder]), error(message), closed()
+        photoReady(PhotoInfo), foldersChanged([folder]), unreadable([(path, reason)]
+        of the last indexing), error(message), closed()
 
     `poll()` returns the next waiting call or None: during a long job the
     service handles the calls that arrive between two photos.
@@ -246,7 +247,9 @@ class LibraryService:
         started = time.monotonic()
         progress = Progress("Indexing")
         last_emit = 0.0
-        indexed = failed = found = 0
+        indexed = found = 0
+        unreadable_photos: list[tuple[str, str]] = []
+        unreadable_folders: list[tuple[str, str]] = []
         try:
             for folder in folders:
                 if self.cancel_event.is_set():
@@ -275,16 +278,19 @@ class LibraryService:
                 report = lib.index_directory(folder, on_progress=on_progress, on_photo=on_photo,
                                              cancel=self.cancel_event)
                 indexed += report.indexed
-                failed += len(report.failed) + len(report.unreadable_folders)
                 found += report.faces_found
+                unreadable_photos += report.failed + report.still_failing
+                unreadable_folders += report.unreadable_folders
         finally:
             self._busy = False
         self._emit_people()
         verb = "Stopped" if self.cancel_event.is_set() else "Indexed"
         summary = f"{verb}: {count(indexed, 'photo')}, {count(found, 'face')} found"
-        if failed:
-            summary += f", {failed:,} could not be read"
+        for things, kind in ((unreadable_photos, "photo"), (unreadable_folders, "folder")):
+            if things:
+                summary += f", {count(len(things), kind)} could not be read"
         summary += f" ({duration(time.monotonic() - started)})"
+        self.emit("unreadable", unreadable_folders + unreadable_photos)
         self.emit("jobFinished", "index", summary)
         self._next_job()
 

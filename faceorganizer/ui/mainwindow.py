@@ -42,6 +42,7 @@ from faceorganizer.humanize import count, duration
 from faceorganizer.people import ChangeSet, Person
 from faceorganizer.ui import resources
 from faceorganizer.ui.models import FacesModel, PeopleModel
+from faceorganizer.ui.problems import UnreadableDialog
 from faceorganizer.ui.settings import SettingsDialog, load_settings
 from faceorganizer.ui.thumbnails import ThumbnailLoader
 from faceorganizer.ui.viewer import PhotoViewer
@@ -61,8 +62,8 @@ _FACES_REFRESH_INTERVAL = 5.0
 ALL, NAMED, HIDDEN = "all", "named", "hidden"
 
 #: Links after a status bar message, and their text.
-UNDO, REDO = "undo", "redo"
-_LINK_TEXTS = {UNDO: "Undo", REDO: "Redo"}
+UNDO, REDO, UNREADABLE = "undo", "redo", "unreadable"
+_LINK_TEXTS = {UNDO: "Undo", REDO: "Redo", UNREADABLE: "Show them"}
 
 
 class ChangeCommand(QUndoCommand):
@@ -122,6 +123,8 @@ class MainWindow(QMainWindow):
         self._filling = False  # the people grid is taking a new list
         self._new_person_asked = False  # the next change makes a new person, to be named
         self._to_name = None  # that new person
+        self.unreadable: list[tuple[str, str]] = []  # (path, reason) from the last indexing
+        self.unreadable_dialog: UnreadableDialog | None = None
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -388,6 +391,7 @@ class MainWindow(QMainWindow):
         worker.jobFinished.connect(self._on_job_finished)
         worker.photoReady.connect(self._on_photo)
         worker.foldersChanged.connect(self._set_folders)
+        worker.unreadable.connect(self._on_unreadable)
         worker.error.connect(self._on_error)
         self.people_model.mergeRequested.connect(self.merge_into)
         self.people_model.moveRequested.connect(self.move_faces)
@@ -674,7 +678,10 @@ class MainWindow(QMainWindow):
         self.people_view.set_placeholder(self._people_placeholder())
         # A re-cluster is undoable (the only change-set pushed while it ran).
         regrouped = job == "recluster" and self.undo_stack.index() > self._undo_index_at_job_start
-        self.say(summary, UNDO if regrouped else None)
+        if job == "index" and self.unreadable:
+            self.say(summary, UNREADABLE)
+        else:
+            self.say(summary, UNDO if regrouped else None)
         self._update_center()
         self._refresh_faces()
         if not self.faces_loaded and not self.people:
@@ -691,6 +698,18 @@ class MainWindow(QMainWindow):
             self.undo_stack.undo()
         elif link == REDO:
             self.undo_stack.redo()
+        elif link == UNREADABLE:
+            self.show_unreadable()
+
+    def _on_unreadable(self, problems: list[tuple[str, str]]) -> None:
+        self.unreadable = problems
+
+    def show_unreadable(self) -> None:
+        """List what the last indexing could not read, and why."""
+        if self.unreadable_dialog is not None:
+            self.unreadable_dialog.close()
+        self.unreadable_dialog = UnreadableDialog(self.unreadable, self)
+        self.unreadable_dialog.show()
 
     def _show_progress(self, visible: bool) -> None:
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):

@@ -37,6 +37,7 @@ class LibraryBridge(QObject):
     jobFinished = Signal(str, str)  # job, summary for the status bar
     photoReady = Signal(object)  # PhotoInfo
     foldersChanged = Signal(object)  # [str]
+    unreadable = Signal(object)  # [(path, reason)]: what the last indexing could not read
     error = Signal(str)
     closed = Signal()
 
