@@ -239,7 +239,11 @@ class LibraryService:
         self._emit_people()
         self.emit("jobFinished", "remove", f"Removed {folder} ({removed:,} faces forgotten)")
 
-    def do_index(self, folders: list[str] | None = None) -> None:
+    def do_index(self, folders: list[str] | None = None, resume: bool = False) -> None:
+        """Index `folders` (all the library's). `resume` is the check when the
+        window opens: it finishes what a run cut short left, takes in what
+        changed meanwhile, and says nothing (no progress, an empty summary)
+        when nothing did."""
         lib = self.library
         folders = folders or lib.folders()
         self._busy = True
@@ -247,7 +251,7 @@ class LibraryService:
         started = time.monotonic()
         progress = Progress("Indexing")
         last_emit = 0.0
-        indexed = found = 0
+        indexed = found = failed = removed = 0
         unreadable_photos: list[tuple[str, str]] = []
         unreadable_folders: list[tuple[str, str]] = []
         try:
@@ -267,7 +271,7 @@ class LibraryService:
                     if done:
                         rate = (now - folder_started) / done
                         progress.seconds_left = rate * (total - done)
-                    if now - last_emit >= _PROGRESS_INTERVAL or done == total:
+                    if (now - last_emit >= _PROGRESS_INTERVAL or done == total) and (total or not resume):
                         last_emit = now
                         self.emit("progress", progress)
                     if now - self._last_people >= _PEOPLE_INTERVAL:
@@ -279,19 +283,26 @@ class LibraryService:
                                              cancel=self.cancel_event)
                 indexed += report.indexed
                 found += report.faces_found
+                failed += len(report.failed)
+                removed += report.removed
                 unreadable_photos += report.failed + report.still_failing
                 unreadable_folders += report.unreadable_folders
         finally:
             self._busy = False
         self._emit_people()
-        verb = "Stopped" if self.cancel_event.is_set() else "Indexed"
-        summary = f"{verb}: {count(indexed, 'photo')}, {count(found, 'face')} found"
-        for things, kind in ((unreadable_photos, "photo"), (unreadable_folders, "folder")):
-            if things:
-                summary += f", {count(len(things), kind)} could not be read"
-        summary += f" ({duration(time.monotonic() - started)})"
-        self.emit("unreadable", unreadable_folders + unreadable_photos)
-        self.emit("jobFinished", "index", summary)
+        if resume and not (indexed or failed or removed or unreadable_folders or self.cancel_event.is_set()):
+            self.emit("jobFinished", "index", "")
+        else:
+            verb = "Stopped" if self.cancel_event.is_set() else "Indexed"
+            summary = f"{verb}: {count(indexed, 'photo')}, {count(found, 'face')} found"
+            if removed:
+                summary += f", {count(removed, 'photo')} gone (their faces forgotten)"
+            for things, kind in ((unreadable_photos, "photo"), (unreadable_folders, "folder")):
+                if things:
+                    summary += f", {count(len(things), kind)} could not be read"
+            summary += f" ({duration(time.monotonic() - started)})"
+            self.emit("unreadable", unreadable_folders + unreadable_photos)
+            self.emit("jobFinished", "index", summary)
         self._next_job()
 
     def do_recluster(self) -> None:

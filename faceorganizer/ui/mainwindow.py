@@ -14,8 +14,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QRect, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QRect, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -461,6 +461,7 @@ class MainWindow(QMainWindow):
         return [data[1] for item in items if isinstance(data := item.data(0, Qt.ItemDataRole.UserRole), tuple)]
 
     def _on_people(self, people: list[Person], unassigned: int) -> None:
+        first = not self.people_loaded
         self.people = people
         self.unassigned_count = unassigned
         self.people_view.delegate.names = [p.name for p in people if p.name]
@@ -495,6 +496,9 @@ class MainWindow(QMainWindow):
                 not self.job_running or now - self._faces_refreshed >= _FACES_REFRESH_INTERVAL
             ):
                 self._refresh_faces()
+        if first:
+            # After the first faces are asked for: finish what a run cut short left.
+            self.client.call("index", None, True)
         self.peopleShown.emit()
         _settle_heap()
         if not self.people_model.rowCount() and not self.job_running:
@@ -678,7 +682,9 @@ class MainWindow(QMainWindow):
         self.people_view.set_placeholder(self._people_placeholder())
         # A re-cluster is undoable (the only change-set pushed while it ran).
         regrouped = job == "recluster" and self.undo_stack.index() > self._undo_index_at_job_start
-        if job == "index" and self.unreadable:
+        if not summary:
+            pass  # nothing was left to index
+        elif job == "index" and self.unreadable:
             self.say(summary, UNREADABLE)
         else:
             self.say(summary, UNDO if regrouped else None)
@@ -926,6 +932,7 @@ class MainWindow(QMainWindow):
         self.settings.save()
         if (old.library_dir, old.qdrant_url) != (self.settings.library_dir, self.settings.qdrant_url):
             self.library = (self.settings.library_dir, self.settings.qdrant_url)
+            self.people_loaded = False
             self.undo_stack.clear()
             self.people_model.set_items([])
             self.faces_model.set_items([])
