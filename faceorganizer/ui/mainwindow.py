@@ -55,7 +55,9 @@ _DEFAULT_SIZE = QSize(1360, 860)
 #: Room for the window frame (title bar, borders) before the window is shown.
 _FRAME_ALLOWANCE = QSize(16, 48)
 
-#: While indexing, the faces pane takes new faces of its person at most this often (s).
+#: While indexing, the faces pane takes new faces of its person at once up
+#: to this many faces, and bigger lists at most this often (s).
+_FACES_SENT_AT_ONCE = 1_000
 _FACES_REFRESH_INTERVAL = 5.0
 
 #: Sidebar entries that choose what the people grid shows.
@@ -123,6 +125,7 @@ class MainWindow(QMainWindow):
         self._filling = False  # the people grid is taking a new list
         self._new_person_asked = False  # the next change makes a new person, to be named
         self._to_name = None  # that new person
+        self.unassigned_chosen = False  # by the user (not shown for want of people)
         self.unreadable: list[tuple[str, str]] = []  # (path, reason) from the last indexing
         self.unreadable_dialog: UnreadableDialog | None = None
 
@@ -486,14 +489,15 @@ class MainWindow(QMainWindow):
             self.say(self._summary())
         self.people_view.set_placeholder(self._people_placeholder())
         if self.current_key is None and not self.people and unassigned:
-            self.show_faces(UNASSIGNED)
+            self.show_faces(UNASSIGNED)  # while there is no one else to show
         elif self.current_key is not None:
             self._update_faces_header()
             # The faces pane follows new faces of its person, during indexing at
             # most every few seconds: a list of 10,000 faces is not free to send.
-            now = time.monotonic()
-            if self._count_of(self.current_key) != self.faces_model.rowCount() and (
-                not self.job_running or now - self._faces_refreshed >= _FACES_REFRESH_INTERVAL
+            faces = self._count_of(self.current_key)
+            if faces != self.faces_model.rowCount() and (
+                not self.job_running or faces <= _FACES_SENT_AT_ONCE
+                or time.monotonic() - self._faces_refreshed >= _FACES_REFRESH_INTERVAL
             ):
                 self._refresh_faces()
         if first:
@@ -557,7 +561,8 @@ class MainWindow(QMainWindow):
             self._filling = False
         title = {ALL: "People", NAMED: "Named people", HIDDEN: "Hidden people"}.get(self.scope, "People")
         self.people_title.setText(f"{title}  ({len(shown):,})")
-        if self.current_key == UNASSIGNED or self.people_model.row_of(self.current_key) >= 0:
+        if self.people_model.row_of(self.current_key) >= 0 or self.current_key == UNASSIGNED and (
+                self.unassigned_chosen or not self.people_model.rowCount()):
             return
         in_grid = [key for key in (follow, *self._neighbours(before, self.current_key))
                    if self.people_model.row_of(key) >= 0]
@@ -599,6 +604,7 @@ class MainWindow(QMainWindow):
 
     def _on_person_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid() and not self._filling:
+            self.unassigned_chosen = False
             self.show_faces(self.people_model.item(current.row()).cluster_id)
 
     def show_faces(self, key) -> None:
@@ -628,8 +634,7 @@ class MainWindow(QMainWindow):
 
     def _update_faces_header(self) -> None:
         key = self.current_key
-        rows = self.faces_model.rowCount()
-        faces = count(rows, "face")
+        faces = count(self._count_of(key), "face")  # what the sidebar and the tile say, while the list follows
         if key is None:
             self.faces_title.setText("")
             self.faces_subtitle.setText("")
@@ -852,6 +857,7 @@ class MainWindow(QMainWindow):
         self.progress_label.setText("Stopping…")
 
     def set_scope(self, scope) -> None:
+        self.unassigned_chosen = scope == UNASSIGNED
         if scope == UNASSIGNED:
             self.people_view.clearSelection()
             self.people_view.selectionModel().clearCurrentIndex()  # a click on any tile goes back to it

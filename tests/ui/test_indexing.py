@@ -3,10 +3,15 @@ read, and the work an interrupted run left."""
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtWidgets import QTreeWidget
 
 from faceorganizer.humanize import count
 from faceorganizer.library import FaceLibrary
+from faceorganizer.ui.worker import UNASSIGNED
+
+from .gestures import wait_change
 
 
 def test_photos_that_could_not_be_read_are_listed_with_their_reasons(qtbot, open_window, tmp_path, make_photos):
@@ -70,3 +75,52 @@ def test_an_unchanged_library_opens_without_a_word_about_indexing(qtbot, open_wi
         pass
     assert window.status_message.text().endswith("stored on this computer")
     assert not window.progress_bar.isVisible() and not window.job_running
+
+
+def sidebar_count(item) -> int:
+    """'All people  ·  1,234' -> 1234"""
+    return int(item.text(0).rsplit("·", 1)[1].replace(",", ""))
+
+
+def leading_count(text: str) -> int:
+    """'People  (1,234)' or '1,234 faces · least sure first' -> 1234"""
+    return int(re.search(r"\d[\d,]*", text)[0].replace(",", ""))
+
+
+def test_while_photos_are_indexed_the_counts_agree(qtbot, open_window, tmp_path, make_photos):
+    folder = make_photos("many", "players", 12)[0].parent
+    window = open_window(tmp_path / "library")
+    seen = []
+
+    def check():
+        seen.append(window.job_running)
+        people = sidebar_count(window.scope_items["all"])
+        assert leading_count(window.people_title.text()) == people == window.people_model.rowCount()
+        key = window.current_key
+        if key == UNASSIGNED:
+            assert leading_count(window.faces_subtitle.text()) == sidebar_count(window.scope_items[UNASSIGNED])
+        elif key is not None:
+            faces = next(p.face_count for p in window.people if p.cluster_id == key)
+            assert leading_count(window.faces_subtitle.text()) == faces
+
+    window.peopleShown.connect(check)
+    window.client.call("add_folders", [str(folder)])
+    qtbot.waitUntil(lambda: window.status_message.text().startswith("Indexed"), timeout=120_000)
+    assert seen.count(True) >= 3  # checked while indexing
+
+
+def test_the_first_people_found_take_the_place_of_the_unassigned_faces(qtbot, open_window, tmp_path, make_photos):
+    window = open_window(tmp_path / "library")
+    one_shot = make_photos("one shot", "t1", 1)[0].parent
+    window.client.call("add_folders", [str(one_shot)])
+    qtbot.waitUntil(lambda: window.current_key == UNASSIGNED and window.faces_model.rowCount() == 6, timeout=60_000)
+    assert window.people_model.rowCount() == 0  # a person needs two faces
+
+    more = make_photos("more shots", "t1", 2, first_seed=1)[0].parent
+    window.client.call("add_folders", [str(more)])
+    qtbot.waitUntil(lambda: window.people_model.rowCount() == 6, timeout=60_000)
+    qtbot.waitUntil(lambda: window.current_key == window.people_model.item(0).cluster_id, timeout=10_000)
+
+    window.set_scope(UNASSIGNED)  # the user's choice stays
+    wait_change(qtbot, window, lambda: window.rename(window.people_model.item(0).cluster_id, "Anna"))
+    assert window.current_key == UNASSIGNED
