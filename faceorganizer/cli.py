@@ -22,11 +22,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from faceorganizer.config import LIBRARY_ENV, default_library_dir
-from faceorganizer.errors import DuplicateNameError, FaceOrganizerError
+from faceorganizer.errors import DuplicateNameError, FaceOrganizerError, LibraryDamagedError
 from faceorganizer.store import ENGINES
 from faceorganizer.humanize import count, duration
 
 log = logging.getLogger("faceorganizer")
+
+#: The exit status when the library is damaged (see `faceorganizer check`).
+EXIT_DAMAGED = 3
 
 
 def _common_options(*, defaults: bool) -> argparse.ArgumentParser:
@@ -247,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             traceback.print_exc()
         print(f"faceorganizer: {_error_message(exc, args.verbose)}", file=sys.stderr)
-        return 1
+        return EXIT_DAMAGED if isinstance(exc, LibraryDamagedError) else 1
 
 
 def _error_message(exc: Exception, verbose: bool) -> str:

@@ -61,3 +61,17 @@ class DiskFullError(FaceOrganizerError):
 class ReadOnlyLibraryError(FaceOrganizerError):
     """The library's folder cannot be written (a backup drive, a read-only
     share): it can be browsed, not changed."""
+
+
+class LibraryDamagedError(FaceOrganizerError):
+    """A file of the library's store cannot be read: the library is damaged.
+    The message names the file and the command that repairs it."""
+
+    def __init__(self, folder: object, detail: str):
+        super().__init__(
+            f"The library {folder} is damaged: {detail}. Nothing was changed. "
+            f"'faceorganizer check --repair --library {folder}' keeps what can still be read "
+            "(the damaged files are set aside), then 'faceorganizer index' finds the lost faces again."
+        )
+        self.folder = folder
+        self.detail = detail

@@ -45,6 +45,7 @@ from faceorganizer.errors import (
     FaceOrganizerError,
     FilterRejectedError,
     ImageLoadError,
+    LibraryDamagedError,
     NoFaceDetectedError,
     ReadOnlyLibraryError,
 )
@@ -171,6 +172,7 @@ class FaceLibrary(PeopleOperations):
             self.journal = Journal(self.store, store_folder / JOURNAL, self.store.reserve)
             self.journal.recover()
             self._meta = self.store.meta()
+            self._check_faces_present()
         except BaseException:
             self._resources.close()
             raise
@@ -186,6 +188,22 @@ class FaceLibrary(PeopleOperations):
     def close(self) -> None:
         """Release the store and the library lock."""
         self._resources.close()
+
+    def _check_faces_present(self) -> None:
+        """A cheap check at open: a store that lost most of its faces, or of
+        its people, is damaged; it must not pass for an empty library."""
+        written = int(self._meta.get("face_count") or 0)
+        if written and self.store.count_faces() < written / 2:
+            raise LibraryDamagedError(
+                self.folder, f"{written:,} faces were written but its face store holds {self.store.count_faces():,}")
+        counted = sum(int(p.get("face_count") or 0) for p in self.store.iter_people())
+        assigned = self.store.count_faces(assigned=True)
+        if counted and assigned < counted / 2:
+            raise LibraryDamagedError(
+                self.folder, f"its people have {counted:,} faces but its face store holds {assigned:,} of them")
+        if assigned and counted < assigned / 2:
+            raise LibraryDamagedError(
+                self.folder, f"{assigned:,} faces belong to people but the people's records hold {counted:,}")
 
     def check_writable(self) -> None:
         """Raise ReadOnlyLibraryError if the library cannot be changed."""
@@ -562,6 +580,9 @@ class FaceLibrary(PeopleOperations):
         the whole batch or none of it once the journal is recovered."""
         if batch:
             self.check_writable()
+        if (batch.faces or batch.faces_deleted) and self._catalog is not None:
+            # What the cheap check at open compares the face store with.
+            batch.meta["face_count"] = int(self._catalog.alive.sum())
         try:
             self.journal.write(batch)
         except BaseException:
@@ -760,6 +781,7 @@ class FaceLibrary(PeopleOperations):
         """Remove every face and photo record, and the thumbnails."""
         self.check_writable()
         self.store.clear()
+        self._store(Batch(meta={"face_count": 0}))
         self.thumbnails.clear()
         self._catalog = None
 

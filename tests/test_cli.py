@@ -451,3 +451,44 @@ def test_a_read_only_library_can_be_browsed_but_not_changed(six_people, tmp_path
     finally:
         subprocess.run(["chmod", "-R", "u+w", str(library)], check=True)
     assert {p: p.stat().st_mtime_ns for p in library.rglob("*") if p.is_file()} == files
+
+
+def _damage(path: Path, mode: str) -> None:
+    if mode == "delete":
+        path.unlink()
+    elif mode == "empty":
+        path.write_bytes(b"")
+    elif mode == "halve":
+        os.truncate(path, path.stat().st_size // 2)
+    else:  # garble a stretch where the data is
+        with open(path, "r+b") as f:
+            f.seek(min(64, path.stat().st_size // 4))
+            f.write(os.urandom(4096))
+
+
+def test_a_damaged_store_file_is_named_never_a_traceback_or_a_silently_empty_library(six_people_library, engine,
+                                                                                      tmp_path):
+    """Each of the store's biggest files (by what is written in them), and its
+    settings, emptied, halved, garbled or deleted: the library reads the same,
+    or every command says it is damaged (exit 3) and how to repair it."""
+    original = six_people_library(engine)
+    people = run("people", "--library", str(original), "--json")
+    files = sorted((p for p in original.rglob("*") if p.is_file() and p.name != "faceorganizer.lock"
+                    and "thumbnails" not in p.parts), key=lambda p: p.stat().st_blocks, reverse=True)
+    targets = [*files[:2], *(p for p in files if p.suffix == ".json" and p.parent.name in ("edge", "qdrant"))]
+    outcomes = set()
+    for i, target in enumerate(targets):
+        for mode in ("empty", "halve", "garble", "delete"):
+            trial = tmp_path / f"{i}-{target.name}-{mode}"
+            copy_library(original, trial)
+            _damage(trial / target.relative_to(original), mode)
+            result = run("people", "--library", str(trial), "--json")
+            case = f"{mode} {target.relative_to(original)}: {result.stderr}"
+            assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr, case
+            if result.returncode == 0:
+                assert result.stdout == people.stdout, case  # never silently less
+            else:
+                assert result.returncode == 3 and "is damaged" in result.stderr, case
+                assert "faceorganizer check --repair" in result.stderr, case
+            outcomes.add(result.returncode)
+    assert 3 in outcomes

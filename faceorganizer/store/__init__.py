@@ -23,8 +23,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from faceorganizer.errors import FaceOrganizerError
-from faceorganizer.store.base import Batch, Store, stable_id
+from faceorganizer.errors import FaceOrganizerError, LibraryDamagedError
+from faceorganizer.store.base import Batch, Store, damage_of, stable_id
 from faceorganizer.store.journal import JOURNAL, Journal, ensure_free
 
 __all__ = ["ENGINES", "JOURNAL", "Batch", "Journal", "Store", "default_engine", "engine_of", "open_store",
@@ -99,13 +99,16 @@ def open_store(folder: Path, *, engine: str | None = None, url: str | None = Non
         )
     engine = existing or engine or default_engine()
     if engine == "edge":
-        from faceorganizer.store.edge import EdgeStore
+        from faceorganizer.store.edge import EdgeStore as engine_class
+    elif engine == "local":
+        from faceorganizer.store.local import QdrantClientStore as engine_class
+    else:
+        raise FaceOrganizerError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    ensure_free(folder, engine_class.reserve)
+    try:
+        return engine_class(folder / ENGINES[engine], dim=dim)
+    except FaceOrganizerError:
+        raise
+    except Exception as exc:  # the engines raise untyped errors on files they cannot read
+        raise LibraryDamagedError(folder, damage_of(exc)) from exc
 
-        ensure_free(folder, EdgeStore.reserve)
-        return EdgeStore(folder / ENGINES["edge"], dim)
-    if engine == "local":
-        from faceorganizer.store.local import QdrantClientStore
-
-        ensure_free(folder, QdrantClientStore.reserve)
-        return QdrantClientStore(folder / ENGINES["local"], dim=dim)
-    raise FaceOrganizerError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")

@@ -125,7 +125,8 @@ class Store(Protocol):
     def meta(self) -> dict[str, Any]:
         """The library's settings and facts."""
 
-    def count_faces(self) -> int: ...
+    def count_faces(self, assigned: bool = False) -> int:
+        """How many faces (only those of a person, if `assigned`)."""
 
     def get_faces(self, ids: Sequence[str], *, vectors: bool = False,
                   fields: Sequence[str] | None = None) -> list[dict]:
@@ -182,6 +183,12 @@ def as_record(point_id, payload: dict | None, vector) -> dict:
     if vector is not None:
         data["vector"] = np.asarray(vector, dtype=np.float32)
     return data
+
+
+def damage_of(exc: Exception) -> str:
+    """What an engine's error on a file it cannot read says, in a line."""
+    text = " ".join(str(exc).split()).replace("Service runtime error: ", "")
+    return text[:300] if text else type(exc).__name__
 
 
 def _encode(vector: np.ndarray) -> str:

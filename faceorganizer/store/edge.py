@@ -26,8 +26,16 @@ from typing import Any
 import numpy as np
 import qdrant_edge as qe
 
-from faceorganizer.errors import LibraryLockedError
-from faceorganizer.store.base import FACE_INDEXED, PHOTO_INDEXED, Batch, as_record, group_by_values, stable_id
+from faceorganizer.errors import LibraryDamagedError, LibraryLockedError
+from faceorganizer.store.base import (
+    FACE_INDEXED,
+    PHOTO_INDEXED,
+    Batch,
+    as_record,
+    damage_of,
+    group_by_values,
+    stable_id,
+)
 
 _PAGE = 10_000
 _WRITE_BATCH = 1_000
@@ -69,7 +77,7 @@ class EdgeStore:
                 for key, kind in indexed.items():
                     shard.update(qe.UpdateOperation.create_field_index(key, _SCHEMA[kind]))
                 shard.flush()
-        except RuntimeError as exc:
+        except Exception as exc:  # Edge raises untyped errors
             if "WouldBlock" in str(exc):
                 raise LibraryLockedError(f"The face store in {self.path} is already open") from None
             raise
@@ -83,9 +91,15 @@ class EdgeStore:
             return json.loads(self._meta_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
+        except ValueError as exc:  # JSON or UTF-8 garbled
+            raise LibraryDamagedError(self.path.parent, f"{self._meta_path} cannot be read ({exc})") from None
 
-    def count_faces(self) -> int:
-        return self.faces.count(qe.CountRequest(exact=True))
+    def count_faces(self, assigned=False) -> int:
+        query_filter = qe.Filter(must_not=[qe.IsEmptyCondition(key="cluster_id")]) if assigned else None
+        try:
+            return self.faces.count(qe.CountRequest(exact=True, filter=query_filter))
+        except Exception as exc:
+            raise self._damaged(exc) from exc
 
     def get_faces(self, ids, *, vectors=False, fields=None) -> list[dict]:
         return self._get(self.faces, ids, vectors, fields)
@@ -102,10 +116,13 @@ class EdgeStore:
         return self._scroll(self.faces, conditions, vectors, fields)
 
     def search_faces(self, vector, top_k, threshold=None) -> list[dict]:
-        hits = self.faces.query(qe.QueryRequest(
-            query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist()), limit=top_k,
-            score_threshold=threshold, with_payload=True, with_vector=False,
-        ))
+        try:
+            hits = self.faces.query(qe.QueryRequest(
+                query=qe.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist()), limit=top_k,
+                score_threshold=threshold, with_payload=True, with_vector=False,
+            ))
+        except Exception as exc:
+            raise self._damaged(exc) from exc
         return [dict(as_record(hit.id, hit.payload, hit.vector), score=hit.score) for hit in hits]
 
     def get_photos(self, ids) -> list[dict]:
@@ -138,30 +155,37 @@ class EdgeStore:
             record["id"] = record.pop(_KEY[kind])
             yield _without_kind(record)
 
-    @staticmethod
-    def _get(shard, ids: Sequence, vectors: bool, fields) -> list[dict]:
+    def _get(self, shard, ids: Sequence, vectors: bool, fields) -> list[dict]:
         ids = list(ids)
         if not ids:
             return []
         with_payload = list(fields) if fields is not None else True
         records = []
-        for start in range(0, len(ids), _PAGE):
-            records += shard.retrieve(ids[start:start + _PAGE], with_payload=with_payload, with_vector=vectors)
+        try:
+            for start in range(0, len(ids), _PAGE):
+                records += shard.retrieve(ids[start:start + _PAGE], with_payload=with_payload, with_vector=vectors)
+        except Exception as exc:
+            raise self._damaged(exc) from exc
         return [as_record(r.id, r.payload, r.vector) for r in records]
 
-    @staticmethod
-    def _scroll(shard, conditions: list, vectors: bool, fields) -> Iterator[dict]:
+    def _scroll(self, shard, conditions: list, vectors: bool, fields) -> Iterator[dict]:
         query_filter = qe.Filter(must=conditions) if conditions else None
         with_payload = list(fields) if fields is not None else True
         offset = None
         while True:
-            records, offset = shard.scroll(qe.ScrollRequest(
-                offset=offset, limit=_PAGE, filter=query_filter, with_payload=with_payload, with_vector=vectors,
-            ))
+            try:
+                records, offset = shard.scroll(qe.ScrollRequest(
+                    offset=offset, limit=_PAGE, filter=query_filter, with_payload=with_payload, with_vector=vectors,
+                ))
+            except Exception as exc:
+                raise self._damaged(exc) from exc
             for record in records:
                 yield as_record(record.id, record.payload, record.vector)
             if offset is None:
                 return
+
+    def _damaged(self, exc: Exception) -> LibraryDamagedError:
+        return LibraryDamagedError(self.path.parent, damage_of(exc))
 
     # -- writing ---------------------------------------------------------------
 

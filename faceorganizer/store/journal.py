@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceorganizer.errors import DiskFullError
+from faceorganizer.errors import DiskFullError, LibraryDamagedError
 from faceorganizer.store.base import Batch, Store
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,15 @@ class Journal:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return False
-        data = json.loads(text)
+        except ValueError as exc:
+            raise LibraryDamagedError(self.path.parent, f"the journal {self.path} cannot be read ({exc})") from None
+        try:
+            batch = Batch.from_json(json.loads(text))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LibraryDamagedError(self.path.parent, f"the journal {self.path} cannot be read ({exc})") from None
         self.check_space(2 * len(text))
         log.info("finishing an interrupted write from %s", self.path)
-        self._apply(Batch.from_json(data))
+        self._apply(batch)
         return True
 
     def write(self, batch: Batch) -> None:

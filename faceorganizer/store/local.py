@@ -88,8 +88,9 @@ class QdrantClientStore:
             values.update(self.client.get_collection(name).config.metadata or {})
         return values
 
-    def count_faces(self) -> int:
-        return self.client.count(FACES, exact=True).count
+    def count_faces(self, assigned=False) -> int:
+        query_filter = models.Filter(must_not=[models.IsEmptyCondition(is_empty=models.PayloadField(key="cluster_id"))])
+        return self.client.count(FACES, count_filter=query_filter if assigned else None, exact=True).count
 
     def get_faces(self, ids, *, vectors=False, fields=None) -> list[dict]:
         return self._get(FACES, ids, vectors, fields)
