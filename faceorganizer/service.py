@@ -261,19 +261,24 @@ class LibraryService:
                 progress.label = f"Indexing {Path(folder).name or folder}"
                 folder_started = time.monotonic()
 
+                def report_progress(now: float, last: bool = False) -> None:
+                    nonlocal last_emit
+                    if (now - last_emit >= _PROGRESS_INTERVAL or last) and (progress.total or not resume):
+                        last_emit = now
+                        self.emit("progress", progress)
+
                 def on_photo(outcome):
+                    # (Photos are reported as they are written, after their progress.)
                     progress.faces += len(outcome.face_ids)
+                    report_progress(time.monotonic())
 
                 def on_progress(done, total):
-                    nonlocal last_emit
                     now = time.monotonic()
                     progress.done, progress.total = done, total
                     if done:
                         rate = (now - folder_started) / done
                         progress.seconds_left = rate * (total - done)
-                    if (now - last_emit >= _PROGRESS_INTERVAL or done == total) and (total or not resume):
-                        last_emit = now
-                        self.emit("progress", progress)
+                    report_progress(now, last=done == total)
                     if now - self._last_people >= _PEOPLE_INTERVAL:
                         self._emit_people()
                     # Handle the user's corrections that arrived meanwhile.
