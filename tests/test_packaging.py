@@ -18,6 +18,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -52,9 +53,16 @@ def _backend_missing() -> str | None:
     return None
 
 
+class Built(NamedTuple):
+    source: Path
+    #: The sdist's file names, without the top folder.
+    sdist: set[str]
+    wheel: zipfile.ZipFile
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[set[str], zipfile.ZipFile]:
-    """The sdist's file names (without the top folder) and the wheel."""
+def built(tmp_path_factory) -> Built:
+    """The sdist and the wheel built from a copy of the source tree."""
     missing = _backend_missing()
     if missing:
         pytest.skip(f"cannot build the sdist and wheel here: {missing} (pip install -e '.[test]')")
@@ -71,7 +79,7 @@ def built(tmp_path_factory) -> tuple[set[str], zipfile.ZipFile]:
     with tarfile.open(sdist_path) as sdist:
         sdist_names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     wheel = zipfile.ZipFile(wheel_path)
-    yield sdist_names, wheel
+    yield Built(source, sdist_names, wheel)
     wheel.close()
 
 
@@ -80,33 +88,37 @@ def _dist_info(wheel: zipfile.ZipFile, name: str) -> str:
     return wheel.read(path).decode()
 
 
-def _icons() -> list[str]:
-    return sorted(p.name for p in (ROOT / "resources" / "icons").glob("*.svg"))
+def _icons(source: Path) -> list[str]:
+    return sorted(p.name for p in (source / "resources" / "icons").glob("*.svg"))
 
 
 def test_sdist_has_the_licence_readme_screenshot_and_resources(built):
-    sdist, _ = built
     assert {"LICENSE", "README.md", "pyproject.toml", "resources/screenshot.png",
-            "resources/faceorganizer.desktop", "resources/faceorganizer.svg"} <= sdist
-    assert {f"resources/icons/{name}" for name in _icons()} <= sdist
+            "resources/faceorganizer.desktop", "resources/faceorganizer.svg"} <= built.sdist
+    assert {f"resources/icons/{name}" for name in _icons(built.source)} <= built.sdist
 
 
 def test_wheel_carries_the_licence(built):
-    _, wheel = built
-    licence = _dist_info(wheel, "licenses/LICENSE")
+    licence = _dist_info(built.wheel, "licenses/LICENSE")
     assert licence.startswith("MIT License") and "the faceorganizer authors" in licence
-    metadata = _dist_info(wheel, "METADATA")
+    metadata = _dist_info(built.wheel, "METADATA")
     assert "License-Expression: MIT" in metadata
     assert "License-File: LICENSE" in metadata
 
 
 def test_wheel_carries_the_desktop_file_and_icons_but_not_the_screenshot(built):
-    _, wheel = built
-    names = set(wheel.namelist())
+    names = set(built.wheel.namelist())
     assert {"faceorganizer/resources/faceorganizer.desktop", "faceorganizer/resources/faceorganizer.svg",
             "faceorganizer/resources/style.qss"} <= names
-    assert {f"faceorganizer/resources/icons/{name}" for name in _icons()} <= names
+    assert {f"faceorganizer/resources/icons/{name}" for name in _icons(built.source)} <= names
     assert not any(name.endswith("screenshot.png") for name in names)
+
+
+def test_wheel_has_every_module_of_the_source_tree(built):
+    """pyproject.toml lists the packages: a new one must be added there."""
+    modules = {p.relative_to(built.source).as_posix() for p in (built.source / "faceorganizer").rglob("*.py")}
+    missing = modules - set(built.wheel.namelist())
+    assert not missing, f"not in the wheel (add their packages to pyproject.toml): {sorted(missing)}"
 
 
 def _entry_points(wheel: zipfile.ZipFile) -> configparser.ConfigParser:
@@ -116,8 +128,7 @@ def _entry_points(wheel: zipfile.ZipFile) -> configparser.ConfigParser:
 
 
 def test_entry_points_are_declared_and_resolve(built):
-    _, wheel = built
-    entry_points = _entry_points(wheel)
+    entry_points = _entry_points(built.wheel)
     assert entry_points["console_scripts"]["faceorganizer"] == "faceorganizer.cli:main"
     # A gui script runs without a console window on Windows.
     assert "faceorganizer-gui" in entry_points["gui_scripts"]
@@ -128,7 +139,7 @@ def test_entry_points_are_declared_and_resolve(built):
 
 
 def test_desktop_file_starts_the_gui_script_with_the_shipped_icon(built):
-    _, wheel = built
+    wheel = built.wheel
     entry = configparser.ConfigParser(interpolation=None)
     entry.optionxform = str
     entry.read_string(wheel.read("faceorganizer/resources/faceorganizer.desktop").decode())
