@@ -211,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     not_face = commands.add_parser("not-a-face", parents=[common], help="drop false detections")
     not_face.add_argument("face_ids", nargs="+", metavar="FACE_ID")
 
+    check = commands.add_parser(
+        "check", parents=[common], help="check the library; --repair mends a damaged one",
+        description="Check that the library's store can be read and adds up. With --repair: a store that "
+        "cannot be read is set aside (in the library folder, damaged-TIME) and what can still be read of it "
+        "is kept; photos whose faces were lost are analysed again; your corrections are applied again.",
+    )
+    check.add_argument("--repair", action="store_true", help="mend what is wrong")
+
     commands.add_parser("undo", parents=[common], help="undo the last correction (also one made in the window)")
     commands.add_parser("redo", parents=[common], help="redo the last correction undone")
     history = commands.add_parser("history", parents=[common], help="list the corrections, newest first")
@@ -505,6 +513,45 @@ def _change(args, operation) -> int:
     return 0
 
 
+def _cmd_check(args) -> int:
+    from faceorganizer.repair import check, repair
+
+    if not args.repair:
+        with _open(args) as library:
+            report = check(library)
+        for line in report.notices:
+            print(f"  note: {line}")
+        for line in report.problems:
+            print(f"  problem: {line}")
+        if report.problems:
+            print(f"The library {library.folder} needs repair: faceorganizer check --repair")
+            return EXIT_DAMAGED
+        print(f"The library {library.folder} is in good order.")
+        return 0
+
+    def index(library) -> int:
+        analysed = 0
+        for folder in library.folders():
+            started = time.monotonic()
+            report = library.index_directory(folder)
+            _print_summary(Path(folder), report, time.monotonic() - started)
+            analysed += report.indexed + len(report.failed)
+        return analysed
+
+    folder = args.library or default_library_dir()
+    report = repair(folder, lambda: _open(args), index)
+    if report.set_aside:
+        print(f"The damaged store is set aside in {report.set_aside}.")
+        kept = ", ".join(f"{n:,} {kind}" for kind, n in report.salvaged.items()) or "nothing"
+        print(f"Kept what could be read: {kept}.")
+        for part in report.lost:
+            print(f"  lost: {part}")
+    print(f"{count(report.photos_analysed, 'photo')} analysed again, "
+          f"{count(report.faces_dropped, 'face')} of photos no longer there dropped, "
+          f"{count(report.corrections_replayed, 'correction')} applied again.")
+    return 0
+
+
 def _undo(args, redo: bool) -> int:
     with _open(args) as library:
         change = library.redo() if redo else library.undo()
@@ -556,6 +603,7 @@ COMMANDS = {
     "hide": lambda a: _change(a, lambda lib: lib.hide(a.ids, hidden=not a.show)),
     "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
     "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),
+    "check": _cmd_check,
     "undo": lambda a: _undo(a, redo=False),
     "redo": lambda a: _undo(a, redo=True),
     "history": _cmd_history,

@@ -492,3 +492,36 @@ def test_a_damaged_store_file_is_named_never_a_traceback_or_a_silently_empty_lib
                 assert "faceorganizer check --repair" in result.stderr, case
             outcomes.add(result.returncode)
     assert 3 in outcomes
+
+
+def test_check_repair_then_index_brings_back_every_face_and_name(tmp_path, make_photos, engine):
+    """A store part emptied: the library says it is damaged; check --repair
+    sets the damage aside and keeps what it can, analyses the photos whose
+    faces were lost, and gives them back their names."""
+    photos = make_photos("shots", "t1", 3)[0].parent
+    library = tmp_path / "library"
+    assert run("index", "--library", str(library), str(photos)).returncode == 0
+    people = json.loads(run("people", "--library", str(library), "--json").stdout)
+    assert run("rename", "--library", str(library), str(people[0]["cluster_id"]), "Anna").returncode == 0
+    assert run("merge", "--library", str(library), str(people[0]["cluster_id"]),
+               str(people[1]["cluster_id"])).returncode == 0
+    healthy = run("check", "--library", str(library))
+    assert healthy.returncode == 0 and "good order" in healthy.stdout
+    before = json.loads(run("people", "--library", str(library), "--json").stdout)
+    faces_before = {f["face_id"] for f in json.loads(run("faces", "--library", str(library), "--json").stdout)}
+
+    # The faces are lost: the biggest file of the face store emptied.
+    store = library / ("edge/faces" if engine == "edge" else "qdrant/collection/faceorganizer-faces")
+    biggest = max((p for p in store.rglob("*") if p.is_file()), key=lambda p: p.stat().st_blocks)
+    biggest.write_bytes(b"")
+    damaged = run("people", "--library", str(library))
+    assert damaged.returncode == 3 and "is damaged" in damaged.stderr
+
+    repaired = run("check", "--repair", "--library", str(library))
+    assert repaired.returncode == 0, repaired.stderr
+    assert "set aside" in repaired.stdout and "3 photos analysed again" in repaired.stdout
+    assert list(library.glob("damaged-*"))
+    after = json.loads(run("people", "--library", str(library), "--json").stdout)
+    assert {f["face_id"] for f in json.loads(run("faces", "--library", str(library), "--json").stdout)} == faces_before
+    assert [(p["name"], p["face_count"]) for p in after] == [(p["name"], p["face_count"]) for p in before]
+    assert run("check", "--library", str(library)).returncode == 0

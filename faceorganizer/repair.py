@@ -1,0 +1,222 @@
+"""Checking a library, and repairing a damaged one.
+
+`check(library)` lists what does not add up in a library that opens: photos
+marked indexed whose faces are gone, faces whose photo record is gone, named
+people left with no faces. `repair(folder)` mends a library: a store that
+cannot be read is first set aside whole (`<library>/damaged-<time>/`) and
+what can still be read of it (each part on its own: faces, photo records,
+people, the corrections log, settings) is copied into a new store; then
+photo records whose faces are lost are dropped, so that indexing the
+library's folders analyses those photos again. Face ids derive from the photo
+file, so the faces found again have their old ids, and replaying the
+corrections log gives them back the people and names the user gave them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.people import ChangeSet
+from faceorganizer.store import ENGINES, JOURNAL, Batch, engine_of, open_store
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 5_000
+
+
+@dataclass
+class CheckReport:
+    """What `check` found; empty lists mean a healthy library."""
+
+    photos_without_faces: list[str] = field(default_factory=list)
+    faces_without_photo: list[str] = field(default_factory=list)
+    named_without_faces: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        lines = []
+        if self.photos_without_faces:
+            lines.append(f"{len(self.photos_without_faces):,} photos are marked indexed but their faces are gone "
+                         f"(first: {self.photos_without_faces[0]})")
+        if self.faces_without_photo:
+            lines.append(f"{len(self.faces_without_photo):,} faces belong to no photo the library knows")
+        return lines
+
+    @property
+    def notices(self) -> list[str]:
+        return [f"{name}: named, but no faces (their photos were removed or are offline)"
+                for name in self.named_without_faces]
+
+
+def check(library) -> CheckReport:
+    """Look for what does not add up in an open library (reads only)."""
+    report = CheckReport()
+    present = {f["id"]: f.get("image_id") for f in library.store.iter_faces(fields=["image_id"])}
+    known_photos = set()
+    for photo in library.store.iter_photos():
+        known_photos.add(photo["id"])
+        if photo.get("status") == "done" and any(f not in present for f in photo.get("face_ids", [])):
+            report.photos_without_faces.append(photo["path"])
+    report.faces_without_photo = [f for f, image in present.items() if image not in known_photos]
+    counts = {p.cluster_id: p.face_count for p in library.people(include_hidden=True)}
+    report.named_without_faces = sorted(state.name for cid, state in library.catalog.people.items()
+                                        if state.name and not counts.get(cid))
+    return report
+
+
+@dataclass
+class RepairReport:
+    set_aside: Path | None = None
+    salvaged: dict[str, int] = field(default_factory=dict)
+    lost: list[str] = field(default_factory=list)
+    photos_analysed: int = 0
+    faces_dropped: int = 0
+    corrections_replayed: int = 0
+
+
+def repair(folder: Path, open_library: Callable[[], object], index: Callable[[object], int]) -> RepairReport:
+    """Mend the library at `folder`. `open_library()` opens it (a FaceLibrary);
+    `index(library)` analyses what lacks faces (the library's folders) and
+    returns how many photos it analysed."""
+    report = RepairReport()
+    try:
+        library = open_library()
+    except FaceOrganizerError as exc:
+        if "is damaged" not in str(exc):
+            raise
+        report.set_aside, parts, report.lost, meta = _set_aside_and_salvage(folder)
+        report.salvaged = {name: len(records) for name, records in parts.items()}
+        library = open_library()
+        _restore(library, parts, meta)
+    with library:
+        found = check(library)
+        batch = Batch()
+        for photo in library.store.iter_photos():
+            if photo["path"] in set(found.photos_without_faces):
+                batch.photos_deleted.add(photo["id"])
+        # A face whose photo record is gone keeps the user's corrections: while
+        # its photo is there, indexing finds it again under the same id.
+        gone = [f["id"] for f in library.store.get_faces(found.faces_without_photo, fields=["path"])
+                if not Path(f.get("path") or "").is_file()]
+        library._delete_faces(gone, batch)
+        library._store(batch)
+        report.faces_dropped = len(gone)
+        if batch.photos_deleted or report.set_aside:
+            report.photos_analysed = index(library)
+            report.corrections_replayed = _replay_corrections(library)
+    return report
+
+
+def _set_aside_and_salvage(folder: Path) -> tuple[Path, dict[str, list], list[str], dict]:
+    """Move the store's files to damaged-<time>/ and read back each part that can be read."""
+    engine = engine_of(folder)
+    if engine is None:
+        raise FaceOrganizerError(f"{folder} holds no library store to repair")
+    aside = folder / f"damaged-{time.strftime('%Y%m%d-%H%M%S')}"
+    aside.mkdir()
+    for name in (ENGINES[engine], JOURNAL):
+        if (folder / name).exists():
+            shutil.move(folder / name, aside / name)
+    lost: list[str] = []
+    parts: dict[str, list] = {}
+    meta: dict = {}
+    for part, store_folder in _parts(aside, engine):
+        with store_folder as path:
+            try:
+                store = open_store(path, engine=engine)
+            except Exception as exc:  # whatever the damage: this part is lost
+                lost.append(f"{part} ({getattr(exc, 'detail', exc)})")
+                continue
+            try:
+                if part in ("faces", "all"):
+                    parts["faces"] = list(store.iter_faces(vectors=True))
+                if part in ("records", "all"):
+                    parts["photos"] = list(store.iter_photos())
+                    parts["people"] = list(store.iter_people())
+                    parts["log"] = list(store.iter_log())
+                with contextlib.suppress(Exception):
+                    meta = meta or store.meta()
+            except Exception as exc:
+                lost.append(f"{part} ({getattr(exc, 'detail', exc)})")
+            finally:
+                store.close()
+    return aside, parts, lost, meta
+
+
+def _parts(aside: Path, engine: str) -> Iterator[tuple[str, contextlib.AbstractContextManager]]:
+    """The parts of a store that can be read on their own, each as a
+    temporary library folder holding just that part."""
+    if engine == "edge":
+        for shard in ("faces", "records"):
+            yield shard, _alone(aside, "edge", [shard, "meta.json"])
+    else:
+        yield "all", _alone(aside, ENGINES[engine], None)
+
+
+@contextlib.contextmanager
+def _alone(aside: Path, sub: str, names: list[str] | None) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="faceorganizer-repair-") as tmp:
+        target = Path(tmp) / sub
+        target.mkdir()
+        for name in names if names is not None else [p.name for p in (aside / sub).iterdir()]:
+            source = aside / sub / name
+            if source.is_dir():
+                shutil.copytree(source, target / name)
+            elif source.is_file():
+                shutil.copy(source, target / name)
+        yield Path(tmp)
+
+
+def _restore(library, parts: dict[str, list], meta: dict) -> None:
+    """Write what was salvaged into the library's new store."""
+    faces = parts.get("faces", [])
+    for start in range(0, len(faces), _CHUNK):
+        chunk = faces[start:start + _CHUNK]
+        library._store(Batch(faces={f["id"]: (f.pop("vector"), {k: v for k, v in f.items() if k != "id"})
+                                    for f in chunk}))
+    photos = {p.pop("id"): p for p in parts.get("photos", [])}
+    unit = np.zeros(library.store.dim, dtype=np.float32)
+    unit[0] = 1.0  # a placeholder mean face: every person's is written again below
+    people = {p.pop("id"): (unit, p) for p in parts.get("people", [])}
+    entries = {e.pop("id"): e for e in parts.get("log", [])}
+    library._store(Batch(photos=photos, people=people, log=entries, meta=meta))
+    if not meta.get("folders") and photos:
+        library._store(Batch(meta={"folders": _top_folders(p["folder"] for p in photos.values() if p.get("folder"))}))
+    library._meta = library.store.meta()
+    library._catalog = None
+    library.corrections.forget()
+    batch = Batch()
+    library._sync_people(set(library.catalog.cluster_ids()) | set(library.catalog.people), batch)
+    library._store(batch)
+
+
+def _top_folders(folders) -> list[str]:
+    """The outermost of these folders (a library's folders, guessed from its photos)."""
+    result: list[str] = []
+    for folder in sorted(set(folders), key=len):
+        if not any(folder == top or folder.startswith(top.rstrip("/") + "/") for top in result):
+            result.append(folder)
+    return result
+
+
+def _replay_corrections(library) -> int:
+    """Apply again every correction not undone, oldest first: faces found again
+    (same ids) go back to the people and names the user gave them."""
+    replayed = 0
+    for entry in sorted(library.history(), key=lambda e: e["seq"]):
+        if entry["undone"]:
+            continue
+        [record] = library.store.get_log([entry["seq"]])
+        if library.apply(ChangeSet.from_json(record["change"])):
+            replayed += 1
+    return replayed
