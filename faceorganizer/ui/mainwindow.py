@@ -405,7 +405,7 @@ class MainWindow(QMainWindow):
         self.faces_view.doubleClicked.connect(lambda index: self.open_face(self.faces_model.item(index.row()).face_id))
         self.faces_view.dragStarted.connect(self.drop_bar.show)
         self.faces_view.dragFinished.connect(self.drop_bar.hide)
-        self.drop_bar.new_person.dropped.connect(self.faces_to_new_person)
+        self.drop_bar.new_person.dropped.connect(self.make_new_person)
         self.drop_bar.not_this_person.dropped.connect(lambda ids: self.change("not_this_person", ids))
         self.drop_bar.not_a_face.dropped.connect(lambda ids: self.change("not_a_face", ids))
         self.sidebar.itemClicked.connect(self._on_sidebar)
@@ -492,8 +492,8 @@ class MainWindow(QMainWindow):
             self.show_faces(UNASSIGNED)  # while there is no one else to show
         elif self.current_key is not None:
             self._update_faces_header()
-            # The faces pane follows new faces of its person, during indexing at
-            # most every few seconds: a list of 10,000 faces is not free to send.
+            # The faces pane follows new faces of its person; while indexing, a
+            # big list every few seconds: 10,000 faces are not free to send.
             faces = self._count_of(self.current_key)
             if faces != self.faces_model.rowCount() and (
                 not self.job_running or faces <= _FACES_SENT_AT_ONCE
@@ -554,15 +554,15 @@ class MainWindow(QMainWindow):
         if text:
             shown = [p for p in shown if p.name and text in p.name.casefold()]
         before = [p.cluster_id for p in self.people_model.items()]
-        self._filling = True  # the view's current row moves as rows go: that is no choice of the user's
+        self._filling = True  # (the view's current row moves as rows go: no choice of the user's)
         try:
             self.people_model.set_items(shown)
         finally:
             self._filling = False
         title = {ALL: "People", NAMED: "Named people", HIDDEN: "Hidden people"}.get(self.scope, "People")
         self.people_title.setText(f"{title}  ({len(shown):,})")
-        if self.people_model.row_of(self.current_key) >= 0 or self.current_key == UNASSIGNED and (
-                self.unassigned_chosen or not self.people_model.rowCount()):
+        if self.people_model.row_of(self.current_key) >= 0 or (
+                self.current_key == UNASSIGNED and (self.unassigned_chosen or not self.people_model.rowCount())):
             return
         in_grid = [key for key in (follow, *self._neighbours(before, self.current_key))
                    if self.people_model.row_of(key) >= 0]
@@ -699,7 +699,7 @@ class MainWindow(QMainWindow):
             self.ready.emit()
 
     def say(self, message: str, link: str | None = None) -> None:
-        """Show `message` in the status bar, with a link (UNDO or REDO) to act on it."""
+        """Show `message` in the status bar, with a link (UNDO, REDO, UNREADABLE) to act on it."""
         self.status_message.setText(message)
         self.status_link.setText(f'<a href="{link}">{_LINK_TEXTS[link]}</a>' if link else "")
         self.status_link.setVisible(link is not None)
@@ -801,9 +801,12 @@ class MainWindow(QMainWindow):
             hidden = {p.cluster_id: p.hidden for p in self.people}
             self.change("hide", ids, not all(hidden.get(i) for i in ids))
 
-    def faces_to_new_person(self, faces: list[str] | None = None) -> None:
-        """Make the faces (the selected ones) a new person, then ask for its name."""
-        if faces := faces or self.selected_faces():
+    def faces_to_new_person(self) -> None:
+        self.make_new_person(self.selected_faces())
+
+    def make_new_person(self, faces: list[str]) -> None:
+        """Make the faces a new person, then ask for its name."""
+        if faces:
             self._new_person_asked = True
             self.change("reassign_faces", faces, None)
 
