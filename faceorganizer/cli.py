@@ -219,6 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--repair", action="store_true", help="mend what is wrong")
 
+    commands.add_parser(
+        "migrate", parents=[common], help="move the library to another engine (--engine edge or local)",
+        description="Copy every face, photo, person, name and correction into a store of the engine given "
+        "by --engine, check the copy against the original, then switch the library to it; the old store "
+        "is kept beside it as <engine>.retired until you delete it. Interrupted, the library stays whole.",
+    )
+
     commands.add_parser("undo", parents=[common], help="undo the last correction (also one made in the window)")
     commands.add_parser("redo", parents=[common], help="redo the last correction undone")
     history = commands.add_parser("history", parents=[common], help="list the corrections, newest first")
@@ -276,7 +283,7 @@ def _os_error(exc: OSError) -> str:
     return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
 
 
-def _open(args):
+def _open(args, *, any_engine: bool = False):
     from faceorganizer.config import Settings
     from faceorganizer.library import FaceLibrary
 
@@ -284,7 +291,7 @@ def _open(args):
     if folder.exists() and not folder.is_dir():
         raise FaceOrganizerError(f"The library {folder} is a file, not a folder: choose a folder with --library.")
     try:
-        return FaceLibrary(folder, qdrant_url=args.qdrant_url, engine=args.engine,
+        return FaceLibrary(folder, qdrant_url=args.qdrant_url, engine=None if any_engine else args.engine,
                            settings=Settings(model_dir=args.models))
     except OSError as exc:
         reason = exc.strerror if exc.strerror and exc.filename == str(folder) else _os_error(exc)
@@ -304,9 +311,12 @@ class Progress:
         self.started = time.monotonic()
         self.last = 0.0
         self.label = ""
+        self.unit = "photos"
 
-    def start(self, label: str) -> None:
+    def start(self, label: str, unit: str = "photos") -> None:
+        """A new bar, counting `unit` (photos: with the faces found so far)."""
         self.label, self.faces, self.started, self.last = label, 0, time.monotonic(), 0.0
+        self.unit = unit
 
     def update(self, done: int, total: int) -> None:
         now = time.monotonic()
@@ -318,7 +328,8 @@ class Progress:
         elapsed = now - self.started
         left = elapsed / done * (total - done) if done else None
         eta = f" · {duration(left)} left" if left is not None and done < total else ""
-        text = f"{done:,}/{total:,} photos · {self.faces:,} faces{eta}"
+        found = f" · {self.faces:,} faces" if self.unit == "photos" else ""
+        text = f"{done:,}/{total:,} {self.unit}{found}{eta}"
         if self.tty:
             width = 24
             filled = int(width * done / total)
@@ -552,6 +563,24 @@ def _cmd_check(args) -> int:
     return 0
 
 
+def _cmd_migrate(args) -> int:
+    if not args.engine:
+        raise FaceOrganizerError("Say which engine to move to: faceorganizer migrate --engine edge (or local).")
+    progress = Progress()
+    progress.start("Copying", unit="faces")
+    library = _open(args, any_engine=True)
+    started = time.monotonic()
+    try:
+        report = library.migrate(args.engine, progress.update)
+    finally:
+        progress.finish()
+    print(f"The library {library.folder} moved from {report.source} to {report.target}: "
+          f"{count(report.faces, 'face')}, {count(report.photos, 'photo')}, {report.people:,} people "
+          f"and {count(report.corrections, 'correction')} copied and checked ({duration(time.monotonic() - started)}).")
+    print(f"The old store is kept in {report.retired}; delete it once you are happy.")
+    return 0
+
+
 def _undo(args, redo: bool) -> int:
     with _open(args) as library:
         change = library.redo() if redo else library.undo()
@@ -604,6 +633,7 @@ COMMANDS = {
     "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
     "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),
     "check": _cmd_check,
+    "migrate": _cmd_migrate,
     "undo": lambda a: _undo(a, redo=False),
     "redo": lambda a: _undo(a, redo=True),
     "history": _cmd_history,

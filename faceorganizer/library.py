@@ -54,7 +54,18 @@ from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
 from faceorganizer.people import FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
 from faceorganizer.lock import LibraryLock
-from faceorganizer.store import JOURNAL, Batch, Journal, open_store, read_only_copy, stable_id
+from faceorganizer.store import (
+    ENGINES,
+    JOURNAL,
+    Batch,
+    Journal,
+    create_store,
+    ensure_free,
+    open_store,
+    read_only_copy,
+    stable_id,
+)
+from faceorganizer.store.migrate import MigrationReport
 from faceorganizer.thumbs import ThumbnailCache
 
 log = logging.getLogger(__name__)
@@ -204,6 +215,21 @@ class FaceLibrary(PeopleOperations):
         if assigned and counted < assigned / 2:
             raise LibraryDamagedError(
                 self.folder, f"{assigned:,} faces belong to people but the people's records hold {counted:,}")
+
+    def migrate(self, engine: str, on_progress: ProgressCallback | None = None) -> MigrationReport:
+        """Move the library's store to another engine (see store.migrate),
+        after checking there is room for a copy; the library is closed after."""
+        from faceorganizer.store.migrate import migrate
+
+        self.check_writable()
+        if self.store.engine == "server":
+            raise FaceOrganizerError("A library on a Qdrant server stays there; migrate moves embedded libraries.")
+        ensure_free(self.folder, self.store.reserve + 8 * 2**10 * self.store.count_faces())
+        try:
+            return migrate(self.folder, self.store, engine, lambda path: create_store(path, engine, self.store.dim),
+                           lambda name: ENGINES[name], on_progress)
+        finally:
+            self.close()
 
     def check_writable(self) -> None:
         """Raise ReadOnlyLibraryError if the library cannot be changed."""

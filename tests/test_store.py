@@ -203,3 +203,71 @@ def test_undo_and_redo_survive_a_restart(tmp_path, analyzer, make_photos):
         assert library.redo() is None
         assert [e["description"] for e in library.history()] == [
             "Hide 'Anna'", "Name an unnamed person (4 faces) 'Anna'"]
+
+
+_MIGRATE_KILLER = """
+import os, signal, sys
+import faceorganizer.store.migrate as migrate
+from faceorganizer.store.{module} import {cls}
+from faceorganizer.cli import main
+
+kill_at = int(sys.argv[2])
+calls = 0
+
+def counted(original):
+    def call(*args):
+        global calls
+        calls += 1
+        if calls == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(*args)
+    return call
+
+{cls}.apply = counted({cls}.apply)  # the copy's writes
+migrate.os.replace = counted(os.replace)
+sys.exit(main(["migrate", "--engine", "{target}", "--library", sys.argv[1]]))
+"""
+
+
+def test_a_library_moves_between_engines_whole_and_a_kill_leaves_it_whole(tmp_path, analyzer, make_photos, engine):
+    """Every face, vector, person, name and correction is carried over and
+    checked; killed at any write of the copy, the library opens whole on one
+    engine or the other; undo works after the move."""
+    target = "local" if engine == "edge" else "edge"
+    original = tmp_path / "original"
+    with FaceLibrary(original, analyzer=analyzer) as library:
+        library.index_directory(make_photos("shots", "t1", 3)[0].parent)
+        a, b = [p.cluster_id for p in library.people()][:2]
+        library.rename(a, "Anna")
+        library.merge_clusters([a, b])
+        before = _people(library)
+        faces = {f["id"]: f for f in library.iter_faces()}
+        history = library.history()
+
+    def contents(folder):
+        with FaceLibrary(folder, analyzer=analyzer) as library:
+            return (library.store.engine, _people(library), {f["id"]: f for f in library.iter_faces()},
+                    library.history())
+
+    module, cls = ("edge", "EdgeStore") if target == "edge" else ("local", "QdrantClientStore")
+    # os.replace is counted wherever it is called: the new store's settings
+    # file and the switch's renames.
+    script = _MIGRATE_KILLER.format(module=module, cls=cls, target=target)
+    ended_on = {}
+    for kill_at in range(1, 11):  # each write of the copy and each rename, then one more: not killed
+        trial = tmp_path / f"kill-{kill_at}"
+        copy_library(original, trial)
+        done = subprocess.run([sys.executable, "-c", script, str(trial), str(kill_at)], capture_output=True,
+                              text=True)
+        assert done.returncode in (0, -9), done.stderr
+        engine_now, people, faces_now, history_now = contents(trial)
+        ended_on[done.returncode == 0] = ended_on.get(done.returncode == 0, set()) | {engine_now}
+        assert (people, history_now) == (before, history)
+        assert faces_now.keys() == faces.keys()
+        assert all(faces_now[f]["cluster_id"] == faces[f]["cluster_id"] for f in faces)
+    assert ended_on == {False: {engine, target}, True: {target}}
+    assert "copied and checked" in done.stdout and list(trial.glob("*.retired"))
+    with FaceLibrary(trial, analyzer=analyzer) as library:
+        library.undo()
+        assert "Anna" in {name for name, _ in _people(library).values()}
+        assert len(library.people()) == len(before) + 1

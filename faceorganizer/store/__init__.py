@@ -26,9 +26,10 @@ from pathlib import Path
 from faceorganizer.errors import FaceOrganizerError, LibraryDamagedError
 from faceorganizer.store.base import Batch, Store, damage_of, stable_id
 from faceorganizer.store.journal import JOURNAL, Journal, ensure_free
+from faceorganizer.store.migrate import finish as finish_migration
 
-__all__ = ["ENGINES", "JOURNAL", "Batch", "Journal", "Store", "default_engine", "engine_of", "open_store",
-           "read_only_copy", "stable_id"]
+__all__ = ["ENGINES", "JOURNAL", "Batch", "Journal", "Store", "create_store", "default_engine", "engine_of",
+           "ensure_free", "open_store", "read_only_copy", "stable_id"]
 
 #: Engines a library folder can hold, by the sub-folder each keeps its files in.
 ENGINES = {"edge": "edge", "local": "qdrant"}
@@ -91,6 +92,7 @@ def open_store(folder: Path, *, engine: str | None = None, url: str | None = Non
 
         return QdrantClientStore(url=url, dim=dim)
     folder.mkdir(parents=True, exist_ok=True)
+    finish_migration(folder)
     existing = engine_of(folder)
     if engine is not None and existing is not None and engine != existing:
         raise FaceOrganizerError(
@@ -98,17 +100,22 @@ def open_store(folder: Path, *, engine: str | None = None, url: str | None = Non
             "Open it without choosing an engine."
         )
     engine = existing or engine or default_engine()
+    try:
+        return create_store(folder / ENGINES[engine], engine, dim)
+    except FaceOrganizerError:
+        raise
+    except Exception as exc:  # the engines raise untyped errors on files they cannot read
+        raise LibraryDamagedError(folder, damage_of(exc)) from exc
+
+
+def create_store(path: Path, engine: str, dim: int = 512) -> Store:
+    """The store of `engine` whose files are at `path` (made if new)."""
     if engine == "edge":
         from faceorganizer.store.edge import EdgeStore as engine_class
     elif engine == "local":
         from faceorganizer.store.local import QdrantClientStore as engine_class
     else:
         raise FaceOrganizerError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
-    ensure_free(folder, engine_class.reserve)
-    try:
-        return engine_class(folder / ENGINES[engine], dim=dim)
-    except FaceOrganizerError:
-        raise
-    except Exception as exc:  # the engines raise untyped errors on files they cannot read
-        raise LibraryDamagedError(folder, damage_of(exc)) from exc
+    ensure_free(path.parent, engine_class.reserve)
+    return engine_class(path, dim=dim)
 
