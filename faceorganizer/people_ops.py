@@ -236,7 +236,7 @@ class PeopleOperations:
             faces[face_id] = FaceState(None, False, state.rejected, True)
         return self._commit(f"Mark {count(len(faces), 'detection')} as not a face", faces, {})
 
-    def rename(self, cluster_id: int, name: str | None, *, allow_duplicate: bool = False) -> ChangeSet:
+    def rename(self, cluster_id: int, name: str | None, allow_duplicate: bool = False) -> ChangeSet:
         """Name a person (None or "" removes the name). Naming confirms it.
 
         A name another person has already is refused (DuplicateNameError: they

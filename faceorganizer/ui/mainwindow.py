@@ -753,7 +753,7 @@ class MainWindow(QMainWindow):
             if answer == QMessageBox.StandardButton.Yes:
                 self.change("merge_clusters", [same[0].cluster_id, cluster_id])
                 return
-        self.change("rename", cluster_id, name)
+        self.change("rename", cluster_id, name, bool(same))  # No: both keep the name
 
     def selected_people(self) -> list[int]:
         rows = sorted(i.row() for i in self.people_view.selectionModel().selectedIndexes())

@@ -52,3 +52,23 @@ def test_edit_rename_with_a_face_selected_names_the_person_shown(qtbot, open_win
     window.rename_action.trigger()
     type_name(qtbot, window, "Carla")
     qtbot.waitUntil(lambda: name_of(window, person) == "Carla", timeout=20_000)
+
+
+def test_a_taken_name_answered_no_names_both(qtbot, open_window, indexed_library, monkeypatch):
+    """Naming a person with a name another has asks whether they are one
+    person; No gives both the name (the library refuses a duplicate unless
+    told, so the window must tell it)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    window = open_window(indexed_library)
+    activate(qtbot, window)
+    first = select_person(qtbot, window, 0)
+    window.rename(first, "Dana")
+    qtbot.waitUntil(lambda: name_of(window, first) == "Dana", timeout=20_000)
+    second = select_person(qtbot, window, 1)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: asked.append(args) or QMessageBox.StandardButton.No)
+    window.rename(second, "dana")
+    qtbot.waitUntil(lambda: name_of(window, second) == "dana", timeout=20_000)
+    assert asked and name_of(window, first) == "Dana"
