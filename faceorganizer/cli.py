@@ -226,6 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
         "is kept beside it as <engine>.retired until you delete it. Interrupted, the library stays whole.",
     )
 
+    desktop = commands.add_parser(
+        "install-desktop", help="add faceorganizer to the desktop's application menu (Linux)",
+        description="Write a menu entry and the icon into your data folder ($XDG_DATA_HOME, else "
+        "~/.local/share); the entry starts this installation's Python.",
+    )
+    desktop.add_argument("--remove", action="store_true", help="take them away again")
+    desktop.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+
     commands.add_parser("undo", parents=[common], help="undo the last correction (also one made in the window)")
     commands.add_parser("redo", parents=[common], help="redo the last correction undone")
     history = commands.add_parser("history", parents=[common], help="list the corrections, newest first")
@@ -524,6 +532,18 @@ def _change(args, operation) -> int:
     return 0
 
 
+def _cmd_install_desktop(args) -> int:
+    from faceorganizer import desktop
+
+    if args.remove:
+        removed = desktop.remove()
+        print("Removed " + ", ".join(map(str, removed)) if removed else "Nothing to remove")
+    else:
+        entry, icon = desktop.install()
+        print(f"Added {entry} and {icon}")
+    return 0
+
+
 def _cmd_check(args) -> int:
     from faceorganizer.repair import check, repair
 
@@ -633,6 +653,7 @@ COMMANDS = {
     "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
     "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),
     "check": _cmd_check,
+    "install-desktop": _cmd_install_desktop,
     "migrate": _cmd_migrate,
     "undo": lambda a: _undo(a, redo=False),
     "redo": lambda a: _undo(a, redo=True),

@@ -525,3 +525,30 @@ def test_check_repair_then_index_brings_back_every_face_and_name(tmp_path, make_
     assert {f["face_id"] for f in json.loads(run("faces", "--library", str(library), "--json").stdout)} == faces_before
     assert [(p["name"], p["face_count"]) for p in after] == [(p["name"], p["face_count"]) for p in before]
     assert run("check", "--library", str(library)).returncode == 0
+
+
+def test_install_desktop_adds_a_menu_entry_that_starts_this_python(tmp_path, monkeypatch):
+    data = tmp_path / "data with space"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    assert main(["install-desktop"]) == 0
+    entry = data / "applications" / "faceorganizer.desktop"
+    icon = data / "icons/hicolor/scalable/apps/faceorganizer.svg"
+    assert icon.read_bytes().startswith(b"<svg") or b"<svg" in icon.read_bytes()[:200]
+    [exec_line] = [line for line in entry.read_text().splitlines() if line.startswith("Exec=")]
+    assert exec_line.endswith(" -m faceorganizer gui %F")
+    program = exec_line[len("Exec="):-len(" -m faceorganizer gui %F")]
+    assert program == sys.executable  # no special characters to quote here
+    assert subprocess.run([program, "-m", "faceorganizer", "--help"], capture_output=True).returncode == 0
+    if shutil.which("desktop-file-validate"):
+        assert subprocess.run(["desktop-file-validate", str(entry)], capture_output=True).returncode == 0
+    assert main(["install-desktop", "--remove"]) == 0
+    assert not entry.exists() and not icon.exists()
+
+
+def test_a_program_path_with_spaces_is_quoted_as_desktop_entries_want():
+    from faceorganizer.desktop import _quoted
+
+    assert _quoted("/usr/bin/python3") == "/usr/bin/python3"
+    assert _quoted("/home/a b/venv/bin/python") == '"/home/a b/venv/bin/python"'
+    assert _quoted('/x/$y"z') == '"/x/\\\\$y\\\\"z"'
+    assert _quoted("/100%/python") == "/100%%/python"
