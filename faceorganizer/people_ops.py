@@ -288,29 +288,23 @@ class PeopleOperations:
 
     def undo(self) -> ChangeSet | None:
         """Undo the newest correction not undone yet (None: nothing to undo)."""
-        self.check_writable()
-        found = self.corrections.next_undo()
-        if found is None:
-            return None
-        seq, change = found
-        batch = Batch()
-        self.corrections.mark(seq, change, True, batch)
-        undone = self.apply(change.inverse(), batch=batch)
-        undone.description = f"Undo {_lower_first(change.description)}"
-        return undone
+        return self._walk_log(undo=True)
 
     def redo(self) -> ChangeSet | None:
         """Redo the oldest correction undone (None: nothing to redo)."""
+        return self._walk_log(undo=False)
+
+    def _walk_log(self, undo: bool) -> ChangeSet | None:
         self.check_writable()
-        found = self.corrections.next_redo()
+        found = self.corrections.next_undo() if undo else self.corrections.next_redo()
         if found is None:
             return None
         seq, change = found
         batch = Batch()
-        self.corrections.mark(seq, change, False, batch)
-        redone = self.apply(change, batch=batch)
-        redone.description = f"Redo {_lower_first(change.description)}"
-        return redone
+        self.corrections.mark(seq, change, undo, batch)
+        done = self.apply(change.inverse() if undo else change, batch=batch)
+        done.description = f"{'Undo' if undo else 'Redo'} {_lower_first(change.description)}"
+        return done
 
     def history(self) -> list[dict]:
         """The corrections log, newest first: `seq`, `time` (ISO 8601, UTC),

@@ -167,6 +167,27 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+#: A filter condition, neutral of engines: ("match", key, value or list of
+#: values) or ("empty", key, None); a record passes when all conditions hold.
+Condition = tuple[str, str, Any]
+
+
+def face_conditions(image_id: str | None = None, cluster_id: int | None = None,
+                    unassigned: bool = False) -> list[Condition]:
+    """The conditions of `Store.iter_faces`."""
+    return [*([("match", "image_id", image_id)] if image_id is not None else []),
+            *([("match", "cluster_id", cluster_id)] if cluster_id is not None else []),
+            *([("empty", "cluster_id", None)] if unassigned else [])]
+
+
+def photo_conditions(under: str | None = None, folder: str | None = None,
+                     file_keys: Sequence[str] | None = None) -> list[Condition]:
+    """The conditions of `Store.iter_photos`."""
+    return [*([("match", "folders", under)] if under is not None else []),
+            *([("match", "folder", folder)] if folder is not None else []),
+            *([("match", "version.file_key", list(file_keys))] if file_keys is not None else [])]
+
+
 def group_by_values(updates: dict) -> list[tuple[dict, list]]:
     """Records to set fields on, grouped by identical values: (values, ids),
     so that a merge of 9,000 faces is one write, not 9,000."""

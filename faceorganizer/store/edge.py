@@ -31,9 +31,12 @@ from faceorganizer.store.base import (
     FACE_INDEXED,
     PHOTO_INDEXED,
     Batch,
+    Condition,
     as_record,
     damage_of,
+    face_conditions,
     group_by_values,
+    photo_conditions,
     stable_id,
 )
 
@@ -95,7 +98,7 @@ class EdgeStore:
             raise LibraryDamagedError(self.path.parent, f"{self._meta_path} cannot be read ({exc})") from None
 
     def count_faces(self, assigned=False) -> int:
-        query_filter = qe.Filter(must_not=[qe.IsEmptyCondition(key="cluster_id")]) if assigned else None
+        query_filter = qe.Filter(must_not=[_condition("empty", "cluster_id", None)]) if assigned else None
         try:
             return self.faces.count(qe.CountRequest(exact=True, filter=query_filter))
         except Exception as exc:
@@ -106,14 +109,7 @@ class EdgeStore:
 
     def iter_faces(self, *, image_id=None, cluster_id=None, unassigned=False, vectors=False,
                    fields=None) -> Iterator[dict]:
-        conditions = []
-        if image_id is not None:
-            conditions.append(_match("image_id", image_id))
-        if cluster_id is not None:
-            conditions.append(_match("cluster_id", cluster_id))
-        if unassigned:
-            conditions.append(qe.IsEmptyCondition(key="cluster_id"))
-        return self._scroll(self.faces, conditions, vectors, fields)
+        return self._scroll(self.faces, face_conditions(image_id, cluster_id, unassigned), vectors, fields)
 
     def search_faces(self, vector, top_k, threshold=None) -> list[dict]:
         try:
@@ -129,21 +125,15 @@ class EdgeStore:
         return [_without_kind(r) for r in self._get(self.records, ids, False, None)]
 
     def iter_photos(self, *, under=None, folder=None, file_keys=None) -> Iterator[dict]:
-        conditions = [_match("kind", "photo")]
-        if under is not None:
-            conditions.append(_match("folders", under))
-        if folder is not None:
-            conditions.append(_match("folder", folder))
-        if file_keys is not None:
-            conditions.append(_match("version.file_key", list(file_keys)))
+        conditions = [("match", "kind", "photo"), *photo_conditions(under, folder, file_keys)]
         return map(_without_kind, self._scroll(self.records, conditions, False, None))
 
     def iter_people(self) -> Iterator[dict]:
-        return self._own_ids("person", self._scroll(self.records, [_match("kind", "person")], False, None))
+        return self._own_ids("person", self._scroll(self.records, [("match", "kind", "person")], False, None))
 
     def iter_log(self, fields=None) -> Iterator[dict]:
         fields = None if fields is None else [*fields, "seq"]
-        return self._own_ids("log", self._scroll(self.records, [_match("kind", "log")], False, fields))
+        return self._own_ids("log", self._scroll(self.records, [("match", "kind", "log")], False, fields))
 
     def get_log(self, ids) -> list[dict]:
         return list(self._own_ids("log", self._get(self.records, [_record_id("log", i) for i in ids], False, None)))
@@ -168,8 +158,8 @@ class EdgeStore:
             raise self._damaged(exc) from exc
         return [as_record(r.id, r.payload, r.vector) for r in records]
 
-    def _scroll(self, shard, conditions: list, vectors: bool, fields) -> Iterator[dict]:
-        query_filter = qe.Filter(must=conditions) if conditions else None
+    def _scroll(self, shard, conditions: list[Condition], vectors: bool, fields) -> Iterator[dict]:
+        query_filter = qe.Filter(must=[_condition(*c) for c in conditions]) if conditions else None
         with_payload = list(fields) if fields is not None else True
         offset = None
         while True:
@@ -271,7 +261,9 @@ def _without_kind(record: dict) -> dict:
     return record
 
 
-def _match(key: str, value):
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return qe.FieldCondition(key=key, match=qe.MatchAny(any=list(value)))
+def _condition(kind: str, key: str, value):
+    if kind == "empty":
+        return qe.IsEmptyCondition(key=key)
+    if isinstance(value, list):
+        return qe.FieldCondition(key=key, match=qe.MatchAny(any=value))
     return qe.FieldCondition(key=key, match=qe.MatchValue(value=value))

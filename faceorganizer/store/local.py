@@ -20,7 +20,16 @@ import numpy as np
 from qdrant_client import QdrantClient, models
 
 from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
-from faceorganizer.store.base import FACE_INDEXED, PHOTO_INDEXED, Batch, as_record, group_by_values
+from faceorganizer.store.base import (
+    FACE_INDEXED,
+    PHOTO_INDEXED,
+    Batch,
+    Condition,
+    as_record,
+    face_conditions,
+    group_by_values,
+    photo_conditions,
+)
 
 # qdrant-client warns on every open of a local store above 20,000 points; the
 # README says when to move to the embedded engine, and the warning would reach
@@ -89,7 +98,7 @@ class QdrantClientStore:
         return values
 
     def count_faces(self, assigned=False) -> int:
-        query_filter = models.Filter(must_not=[models.IsEmptyCondition(is_empty=models.PayloadField(key="cluster_id"))])
+        query_filter = models.Filter(must_not=[_condition("empty", "cluster_id", None)])
         return self.client.count(FACES, count_filter=query_filter if assigned else None, exact=True).count
 
     def get_faces(self, ids, *, vectors=False, fields=None) -> list[dict]:
@@ -97,14 +106,7 @@ class QdrantClientStore:
 
     def iter_faces(self, *, image_id=None, cluster_id=None, unassigned=False, vectors=False,
                    fields=None) -> Iterator[dict]:
-        conditions = []
-        if image_id is not None:
-            conditions.append(_match("image_id", image_id))
-        if cluster_id is not None:
-            conditions.append(_match("cluster_id", cluster_id))
-        if unassigned:
-            conditions.append(models.IsEmptyCondition(is_empty=models.PayloadField(key="cluster_id")))
-        return self._scroll(FACES, conditions, vectors, fields)
+        return self._scroll(FACES, face_conditions(image_id, cluster_id, unassigned), vectors, fields)
 
     def search_faces(self, vector, top_k, threshold=None) -> list[dict]:
         response = self.client.query_points(
@@ -117,14 +119,7 @@ class QdrantClientStore:
         return self._get(PHOTOS, ids, False, None)
 
     def iter_photos(self, *, under=None, folder=None, file_keys=None) -> Iterator[dict]:
-        conditions = []
-        if under is not None:
-            conditions.append(_match("folders", under))
-        if folder is not None:
-            conditions.append(_match("folder", folder))
-        if file_keys is not None:
-            conditions.append(_match("version.file_key", list(file_keys)))
-        return self._scroll(PHOTOS, conditions, False, None)
+        return self._scroll(PHOTOS, photo_conditions(under, folder, file_keys), False, None)
 
     def iter_people(self) -> Iterator[dict]:
         return self._scroll(PEOPLE, [], False, None)
@@ -144,8 +139,8 @@ class QdrantClientStore:
                                             with_vectors=vectors, with_payload=with_payload)
         return [as_record(r.id, r.payload, r.vector) for r in records]
 
-    def _scroll(self, name: str, conditions: list, vectors: bool, fields) -> Iterator[dict]:
-        query_filter = models.Filter(must=conditions) if conditions else None
+    def _scroll(self, name: str, conditions: list[Condition], vectors: bool, fields) -> Iterator[dict]:
+        query_filter = models.Filter(must=[_condition(*c) for c in conditions]) if conditions else None
         with_payload = list(fields) if fields is not None else True
         offset = None
         while True:
@@ -223,7 +218,9 @@ class QdrantClientStore:
         self.client.close()
 
 
-def _match(key: str, value) -> models.FieldCondition:
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return models.FieldCondition(key=key, match=models.MatchAny(any=list(value)))
+def _condition(kind: str, key: str, value):
+    if kind == "empty":
+        return models.IsEmptyCondition(is_empty=models.PayloadField(key=key))
+    if isinstance(value, list):
+        return models.FieldCondition(key=key, match=models.MatchAny(any=value))
     return models.FieldCondition(key=key, match=models.MatchValue(value=value))
