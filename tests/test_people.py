@@ -186,9 +186,14 @@ def test_every_correction_undoes_and_redoes_exactly(t1_library, operation):
     assert snapshot(library) == before
     library.apply(change)
     assert snapshot(library) == after
-    # And both survive a restart: the store holds what the catalog shows.
+    # And both survive a restart: the store holds what the catalog shows, and
+    # the people's own records (listed before any face is read) agree.
     library._catalog = None
+    listed, unassigned = library.people(include_hidden=True), library.unassigned_count()
+    assert library._catalog is None
     assert snapshot(library) == after
+    assert library.people(include_hidden=True) == listed
+    assert unassigned == library.unassigned_count() == len(library.unassigned_faces())
 
 
 def test_not_this_person_never_comes_back(t1_library):

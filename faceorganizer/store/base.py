@@ -26,7 +26,7 @@ import numpy as np
 _ID_NAMESPACE = uuid.UUID("5d0c8e8a-7f3b-4a53-9f44-3c1f0f7e6a10")
 
 #: Face fields an engine indexes for its filters.
-FACE_INDEXED = {"image_id": "keyword", "path": "keyword", "cluster_id": "integer"}
+FACE_INDEXED = {"image_id": "keyword", "path": "keyword", "cluster_id": "integer", "not_a_face": "bool"}
 #: Photo fields an engine indexes for its filters.
 PHOTO_INDEXED = {"path": "keyword", "folder": "keyword", "folders": "keyword", "version.file_key": "keyword"}
 
@@ -125,8 +125,9 @@ class Store(Protocol):
     def meta(self) -> dict[str, Any]:
         """The library's settings and facts."""
 
-    def count_faces(self, assigned: bool = False) -> int:
-        """How many faces (only those of a person, if `assigned`)."""
+    def count_faces(self, assigned: bool = False, unassigned: bool = False) -> int:
+        """How many faces: all, those of a person, or those of no person that
+        the user did not mark as no face."""
 
     def get_faces(self, ids: Sequence[str], *, vectors: bool = False,
                   fields: Sequence[str] | None = None) -> list[dict]:

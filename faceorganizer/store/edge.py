@@ -42,7 +42,8 @@ from faceorganizer.store.base import (
 
 _PAGE = 10_000
 _WRITE_BATCH = 1_000
-_SCHEMA = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer}
+_SCHEMA = {"keyword": qe.PayloadSchemaType.Keyword, "integer": qe.PayloadSchemaType.Integer,
+           "bool": qe.PayloadSchemaType.Bool}
 #: How records of each kind keep their own id in the records shard.
 _KEY = {"person": "person_id", "log": "seq"}
 
@@ -77,8 +78,10 @@ class EdgeStore:
                 shutil.rmtree(folder, ignore_errors=True)  # a creation that never finished
                 config = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=size, distance=distance))
                 shard = qe.EdgeShard.create(str(folder), config)
-                for key, kind in indexed.items():
-                    shard.update(qe.UpdateOperation.create_field_index(key, _SCHEMA[kind]))
+            missing = {key: kind for key, kind in indexed.items() if key not in shard.info().payload_schema}
+            for key, kind in missing.items():
+                shard.update(qe.UpdateOperation.create_field_index(key, _SCHEMA[kind]))
+            if missing:
                 shard.flush()
         except Exception as exc:  # Edge raises untyped errors
             if "WouldBlock" in str(exc):
@@ -97,10 +100,20 @@ class EdgeStore:
         except ValueError as exc:  # JSON or UTF-8 garbled
             raise LibraryDamagedError(self.path.parent, f"{self._meta_path} cannot be read ({exc})") from None
 
-    def count_faces(self, assigned=False) -> int:
-        query_filter = qe.Filter(must_not=[_condition("empty", "cluster_id", None)]) if assigned else None
+    def count_faces(self, assigned=False, unassigned=False) -> int:
+        query_filter = None
+        if assigned:
+            query_filter = qe.Filter(must_not=[_condition("empty", "cluster_id", None)])
+        elif unassigned:
+            query_filter = qe.Filter(must=[_condition("empty", "cluster_id", None)])
         try:
-            return self.faces.count(qe.CountRequest(exact=True, filter=query_filter))
+            count = self.faces.count(qe.CountRequest(exact=True, filter=query_filter))
+            if unassigned:
+                # qdrant-edge-py 0.9 matches True as the integer 1, so never a
+                # boolean: the not-a-face ones are counted by a facet.
+                facet = self.faces.facet(qe.FacetRequest(key="not_a_face", limit=2, exact=True, filter=query_filter))
+                count -= sum(hit.count for hit in facet.hits if hit.value is True)
+            return count
         except Exception as exc:
             raise self._damaged(exc) from exc
 

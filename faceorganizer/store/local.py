@@ -46,7 +46,8 @@ _SCROLL_BATCH = 1024
 #: Local mode sorts every id for each page: pages as big as the collection
 #: make a scroll linear instead of quadratic.
 _LOCAL_SCROLL_BATCH = 1 << 20
-_SCHEMA = {"keyword": models.PayloadSchemaType.KEYWORD, "integer": models.PayloadSchemaType.INTEGER}
+_SCHEMA = {"keyword": models.PayloadSchemaType.KEYWORD, "integer": models.PayloadSchemaType.INTEGER,
+           "bool": models.PayloadSchemaType.BOOL}
 
 
 class QdrantClientStore:
@@ -97,9 +98,14 @@ class QdrantClientStore:
             values.update(self.client.get_collection(name).config.metadata or {})
         return values
 
-    def count_faces(self, assigned=False) -> int:
-        query_filter = models.Filter(must_not=[_condition("empty", "cluster_id", None)])
-        return self.client.count(FACES, count_filter=query_filter if assigned else None, exact=True).count
+    def count_faces(self, assigned=False, unassigned=False) -> int:
+        query_filter = None
+        if assigned:
+            query_filter = models.Filter(must_not=[_condition("empty", "cluster_id", None)])
+        elif unassigned:
+            query_filter = models.Filter(must=[_condition("empty", "cluster_id", None)],
+                                         must_not=[_condition("match", "not_a_face", True)])
+        return self.client.count(FACES, count_filter=query_filter, exact=True).count
 
     def get_faces(self, ids, *, vectors=False, fields=None) -> list[dict]:
         return self._get(FACES, ids, vectors, fields)
