@@ -168,7 +168,7 @@ class LibraryService:
         if lib is None:
             return
         self._last_people = time.monotonic()
-        self.emit("peopleChanged", lib.people(include_hidden=True), len(lib.unassigned_faces()))
+        self.emit("peopleChanged", lib.people(include_hidden=True), lib.unassigned_count())
 
     def do_faces(self, key) -> None:
         lib = self.library
