@@ -552,3 +552,54 @@ def test_a_program_path_with_spaces_is_quoted_as_desktop_entries_want():
     assert _quoted("/home/a b/venv/bin/python") == '"/home/a b/venv/bin/python"'
     assert _quoted('/x/$y"z') == '"/x/\\\\$y\\\\"z"'
     assert _quoted("/100%/python") == "/100%%/python"
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A folder on its own 700 MB file system (a tmpfs, in memory), to fill."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if shutil.which("mount") is None or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=700m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small file system here (needs root)")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_disk_that_fills_while_indexing_stops_cleanly_and_loses_nothing(small_disk, tmp_path, sample_photos,
+                                                                          engine):
+    """The disk fills during `index`: a message saying so, no traceback; the
+    library opens with what was written; with space freed, `index` gives
+    every face exactly once."""
+    from faceorganizer.store.edge import EdgeStore
+    from faceorganizer.store.local import QdrantClientStore
+
+    photos = tmp_path / "photos"
+    for i in range(18):
+        name = ("t1", "gdp", "players")[i % 3]
+        (photos / "ab"[i % 2]).mkdir(parents=True, exist_ok=True)
+        photo_variant(sample_photos[name], photos / "ab"[i % 2] / f"{i:02d}-{name}.jpg", i)
+    reference = tmp_path / "reference"
+    assert run("index", "--library", str(reference), str(photos)).returncode == 0
+    expected = sorted(f["face_id"] for f in json.loads(run("faces", "--library", str(reference), "--json").stdout))
+
+    library = small_disk / "library"
+    assert run("index", "--library", str(library), str(photos / "a")).returncode == 0
+    before = run("faces", "--library", str(library), "--json").stdout
+    reserve = (EdgeStore if engine == "edge" else QdrantClientStore).reserve
+    filler = small_disk / "filler"
+    with open(filler, "wb") as f:  # leave less free than the engine needs to write safely
+        f.write(b"\0" * (shutil.disk_usage(small_disk).free - reserve + 4 * 2**20))
+    full = run("index", "--library", str(library), str(photos))
+    assert full.returncode == 1, full.stderr
+    assert "The disk holding the library" in full.stderr and "is full" in full.stderr, full.stderr
+    assert "Traceback" not in full.stderr and "unexpected" not in full.stderr
+    browsed = run("faces", "--library", str(library), "--json")
+    assert browsed.returncode == 0, browsed.stderr
+    assert browsed.stdout == before
+
+    filler.unlink()
+    assert run("index", "--library", str(library), str(photos)).returncode == 0
+    faces = json.loads(run("faces", "--library", str(library), "--json").stdout)
+    assert sorted(f["face_id"] for f in faces) == expected
+    assert json.loads(run("people", "--library", str(library), "--json").stdout)

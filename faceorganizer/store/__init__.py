@@ -116,6 +116,7 @@ def create_store(path: Path, engine: str, dim: int = 512) -> Store:
         from faceorganizer.store.local import QdrantClientStore as engine_class
     else:
         raise FaceOrganizerError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
-    ensure_free(path.parent, engine_class.reserve)
+    if not path.exists():
+        ensure_free(path.parent, engine_class.reserve)  # a store that exists is guarded by its journal
     return engine_class(path, dim=dim)
 
