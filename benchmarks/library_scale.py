@@ -15,7 +15,9 @@ it is "already clustered". Every operation then runs in a fresh process, on a
 copy of that library when it writes, so each starts from the same state:
 
   open         FaceLibrary(folder)
-  people       the first people list: open, load the catalog, people()
+  people       the first people list: open, people()
+  catalog      open, then load every face's vector and person (the catalog
+               the first correction, grouping or face list needs)
   cli          `faceorganizer people --json`, the whole process
   merge        merge the two biggest people
   reassign     move 1 face of the biggest person to the second biggest
@@ -57,7 +59,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 #: Operations in table order: key -> (label, goal at 100,000 faces in s).
 OPERATIONS = {
     "open": ("open the library", 1.0),
-    "people": ("first people list (open + load + list)", 1.0),
+    "people": ("first people list (open + people())", 1.0),
+    "catalog": ("open + load every face (first correction)", 1.0),
     "cli": ("`faceorganizer people --json`, whole process", 2.0),
     "merge": ("merge the two biggest people", 0.1),
     "undo-merge": ("  undo the merge", 0.1),
@@ -490,17 +493,22 @@ def op_open(args, timer: Timer) -> dict:
 
 
 def op_people(args, timer: Timer) -> dict:
-    started = time.perf_counter()
+    library = open_library(args, timer)
+    opened = timer.seconds
+    with timer:
+        people = library.people()
+    return {"seconds": opened + timer.seconds,
+            "note": f"open {format_seconds(opened)} + people() {format_seconds(timer.seconds)}; "
+                    f"{len(people):,} people"}
+
+
+def op_catalog(args, timer: Timer) -> dict:
     library = open_library(args, timer)
     opened = timer.seconds
     with timer:
         library.catalog
-    load = timer.seconds
-    with timer:
-        people = library.people()
-    return {"seconds": time.perf_counter() - started,
-            "note": f"open {format_seconds(opened)} + catalog {format_seconds(load)} + "
-                    f"people() {format_seconds(timer.seconds)}; {len(people):,} people"}
+    return {"seconds": opened + timer.seconds,
+            "note": f"open {format_seconds(opened)} + catalog {format_seconds(timer.seconds)}"}
 
 
 def op_merge(args, timer: Timer) -> dict:
@@ -583,6 +591,7 @@ OPERATION_WORKERS = {
     "clear-people": op_clear_people,
     "open": op_open,
     "people": op_people,
+    "catalog": op_catalog,
     "merge": op_merge,
     "reassign": op_reassign,
     "split": op_split,
