@@ -486,9 +486,11 @@ class FaceLibrary(PeopleOperations):
                 if len(pending) >= _FLUSH_PHOTOS or time.monotonic() - last_flush > _FLUSH_SECONDS:
                     flush()
                     last_flush = time.monotonic()
-                if on_progress:
+                if on_progress and done < total:
                     on_progress(done, total)
         flush(final=True)
+        if on_progress and done == total:
+            on_progress(done, total)  # once the last photos' faces are written and counted
         return done == total
 
     def _analyze(self, path: str | None, image: ImageInput) -> _Analysis:
