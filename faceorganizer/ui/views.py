@@ -127,6 +127,12 @@ class TileDelegate(QStyledItemDelegate):
         editor.setCompleter(completer)
         return editor
 
+    def setEditorData(self, editor: QLineEdit, index: QModelIndex) -> None:
+        # A new people list (every second while indexing) changes every row:
+        # it must not take back what the user typed.
+        if not editor.isModified():
+            super().setEditorData(editor, index)
+
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         top = option.rect.y() + 6 + self.view.thumb_size + 2
         editor.setGeometry(option.rect.x() + 2, top, option.rect.width() - 4, editor.sizeHint().height())

@@ -5,15 +5,21 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit
 
-from .gestures import activate, click_tile, select_person
+from .gestures import activate, click_tile, select_person, shown_people
 
 
-def type_name(qtbot, window, name: str) -> None:
-    """Type `name` in the name editor that opened on a people tile, then Return."""
+def name_editor(qtbot, window) -> QLineEdit:
+    """The name editor that opened on a people tile, with the focus."""
     view = window.people_view
     qtbot.waitUntil(lambda: view.state() == QAbstractItemView.State.EditingState, timeout=5_000)
     editor = QApplication.focusWidget()
     assert isinstance(editor, QLineEdit) and view.isAncestorOf(editor)
+    return editor
+
+
+def type_name(qtbot, window, name: str) -> None:
+    """Type `name` in the name editor that opened on a people tile, then Return."""
+    editor = name_editor(qtbot, window)
     qtbot.keyClicks(editor, name)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
 
@@ -72,3 +78,22 @@ def test_a_taken_name_answered_no_names_both(qtbot, open_window, indexed_library
     window.rename(second, "dana")
     qtbot.waitUntil(lambda: name_of(window, second) == "dana", timeout=20_000)
     assert asked and name_of(window, first) == "Dana"
+
+
+def test_a_new_people_list_keeps_the_name_being_typed_for_its_person(qtbot, open_window, indexed_library):
+    """The people list comes again while a name is typed (every second while
+    indexing, and once after the window opens), here with the tiles in a new
+    order: the typing stays, and Return names the person it was typed for."""
+    window = open_window(indexed_library)
+    activate(qtbot, window)
+    person = select_person(qtbot, window, 1)
+    other = shown_people(window)[2]
+    window.rename_action.trigger()
+    editor = name_editor(qtbot, window)
+    qtbot.keyClicks(editor, "Carla")
+    window.rename(other, "Ada")  # named people come first: the tiles move
+    qtbot.waitUntil(lambda: shown_people(window)[0] == other, timeout=20_000)
+    assert editor.text() == "Carla"
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: name_of(window, person) == "Carla", timeout=20_000)
+    assert name_of(window, other) == "Ada"
