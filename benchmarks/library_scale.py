@@ -30,9 +30,10 @@ copy of that library when it writes, so each starts from the same state:
                batch (people form as faces are added, so a library is never
                unclustered otherwise): the first clustering of a new library
 
-The corrections, `add`, `search` and the clusterings are timed after the
-library is open and its catalog loaded (the window has both by then); their
-process' peak memory includes both. Peak memory is each process' VmHWM.
+The corrections, `add` and the clusterings are timed after the library is
+open and its catalog loaded (the window has both by then), `search` after it
+is open; their process' peak memory includes that. Peak memory is each
+process' VmHWM.
 --work DIR keeps the libraries there, and a later run with the same DIR
 reuses them instead of building them again. --group-at-end builds with the
 faces left ungrouped as they are added, then one cluster_all: each call of
