@@ -35,10 +35,10 @@ class CorrectionsLog:
     def record(self, change: ChangeSet, batch: Batch) -> None:
         """Add a correction to `batch`'s writes."""
         entries = self._entries()
-        for seq in [seq for seq, entry in entries.items() if entry["undone"]]:
-            batch.log_deleted.add(seq)
-            del entries[seq]
-        seq = max(entries, default=0) + 1
+        seq = max(entries, default=0) + 1  # above the undone ones too: a deleted entry's seq is not reused
+        for undone in [s for s, entry in entries.items() if entry["undone"]]:
+            batch.log_deleted.add(undone)
+            del entries[undone]
         for old in sorted(entries)[: max(0, len(entries) + 1 - LIMIT)]:
             batch.log_deleted.add(old)
             del entries[old]

@@ -56,7 +56,6 @@ from faceorganizer.people_ops import PeopleOperations
 from faceorganizer.lock import LibraryLock
 from faceorganizer.store import (
     ENGINES,
-    JOURNAL,
     Batch,
     Journal,
     create_store,
@@ -66,6 +65,7 @@ from faceorganizer.store import (
     stable_id,
 )
 from faceorganizer.store.migrate import MigrationReport
+from faceorganizer.store.vectors import VECTORS, VectorCache
 from faceorganizer.thumbs import ThumbnailCache
 
 log = logging.getLogger(__name__)
@@ -180,8 +180,9 @@ class FaceLibrary(PeopleOperations):
                 store_folder = self.folder
             self.store = open_store(store_folder, engine=engine, url=qdrant_url)
             self._resources.callback(self.store.close)
-            self.journal = Journal(self.store, store_folder / JOURNAL, self.store.reserve)
+            self.journal = Journal(self.store, store_folder, self.store.reserve)
             self.journal.recover()
+            self._resources.callback(self.sync)
             self._meta = self.store.meta()
             self._check_faces_present()
         except BaseException:
@@ -189,6 +190,7 @@ class FaceLibrary(PeopleOperations):
             raise
         self.corrections = CorrectionsLog(self.store)
         self.thumbnails = ThumbnailCache(self.folder / "thumbnails")
+        self.vector_cache = VectorCache(self.folder / VECTORS, self.store.dim, writable=not self.read_only)
         self._analyzer = analyzer
         self._analyzer_lock = threading.Lock()
         self._models_checked = False
@@ -197,8 +199,13 @@ class FaceLibrary(PeopleOperations):
     # -- lifetime --------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the store and the library lock."""
+        """Make every write durable, and release the store and the library lock."""
         self._resources.close()
+
+    def sync(self) -> None:
+        """Make every write so far durable on disk (corrections return before
+        the engine syncs its files; the service calls this when idle)."""
+        self.journal.sync()
 
     def _check_faces_present(self) -> None:
         """A cheap check at open: a store that lost most of its faces, or of
@@ -225,6 +232,7 @@ class FaceLibrary(PeopleOperations):
         if self.store.engine == "server":
             raise FaceOrganizerError("A library on a Qdrant server stays there; migrate moves embedded libraries.")
         ensure_free(self.folder, self.store.reserve + 8 * 2**10 * self.store.count_faces())
+        self.sync()
         try:
             return migrate(self.folder, self.store, engine, lambda path: create_store(path, engine, self.store.dim),
                            lambda name: ENGINES[name], on_progress)
@@ -617,6 +625,8 @@ class FaceLibrary(PeopleOperations):
             self._catalog = None
             self.corrections.forget()
             raise
+        if batch.faces:
+            self.vector_cache.append(list(batch.faces), np.stack([vector for vector, _ in batch.faces.values()]))
         self._meta.update(batch.meta)
         if batch.faces_deleted:
             self.thumbnails.remove(batch.faces_deleted)

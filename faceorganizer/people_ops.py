@@ -2,12 +2,16 @@
 correction a user makes by hand.
 
 Each correction returns a ChangeSet; `apply(change_set.inverse())` undoes it.
-A correction confirms the people it touches: their faces are pinned, so that
-`cluster_all` keeps them together under the same id, and a face taken out of a
-person (moved elsewhere, or "not this person") records that person among the
-ones it must never join again. Names, hidden flags and cover faces live in the
-people collection; everything else in the faces' payloads. So every correction
-survives re-clustering, new photos and restarts.
+A correction confirms the people it touches: grouping never takes a
+confirmed person apart nor gives it another id, and keeps with it every face
+it holds (also faces that joined it later by themselves, until the user takes
+them out). A face the user moved is pinned to its new person, and a face taken
+out of a person (moved elsewhere, or "not this person") records that person
+among the ones it must never join again. Names, hidden and confirmed flags and
+cover faces live in the people's records; everything else in the faces'
+payloads. So every correction survives re-clustering, new photos and restarts,
+and writes only what it changes: moving one face writes that face and two
+people.
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ _CONFIDENCE_STEP = 0.02
 
 class PeopleOperations:
     """Mixed into FaceLibrary, which provides `store`, `_store(batch)`,
-    `check_writable()`, `corrections`, `_meta`, `settings` and `_catalog`."""
+    `check_writable()`, `corrections`, `vector_cache`, `_meta`,
+    `settings` and `_catalog`."""
 
     # -- state -----------------------------------------------------------------
 
@@ -50,13 +55,8 @@ class PeopleOperations:
         """Every face's vector and person, loaded from the store on first use."""
         if self._catalog is None:
             catalog = FaceCatalog(self.store.dim)
-            ids, vectors, payloads = [], [], []
-            for point in self.store.iter_faces(vectors=True, fields=_CATALOG_FIELDS):
-                ids.append(point.pop("id"))
-                vectors.append(point.pop("vector"))
-                payloads.append(point)
-            if ids:
-                catalog.add(ids, np.stack(vectors), payloads)
+            ids, vectors, payloads = self._read_faces()
+            catalog.load(ids, vectors, payloads)
             catalog.highest_id = int(self._meta.get("highest_id", 0))
             for record in self.store.iter_people():
                 catalog.people[int(record["id"])] = PersonState(
@@ -65,6 +65,26 @@ class PeopleOperations:
                 )
             self._catalog = catalog
         return self._catalog
+
+    def _read_faces(self) -> tuple[list[str], np.ndarray, list[dict]]:
+        """Every face's id, vector and catalog fields: the fields from the
+        store, the vectors from the vector cache, and from the store those
+        the cache lacks (which it then keeps)."""
+        fields = {face.pop("id"): face for face in self.store.iter_faces(fields=_CATALOG_FIELDS)}
+        cached_ids, cached = self.vector_cache.load()
+        present = np.fromiter((face_id in fields for face_id in cached_ids), dtype=bool, count=len(cached_ids))
+        ids = [face_id for face_id, here in zip(cached_ids, present.tolist()) if here]
+        missing = fields.keys() - set(ids)
+        fetched = self.store.get_faces(list(missing), vectors=True, fields=[]) if missing else []
+        fetched_ids = [face["id"] for face in fetched]
+        fetched_vectors = np.array([face["vector"] for face in fetched], dtype=np.float32).reshape(-1, self.store.dim)
+        vectors = np.concatenate([cached[present], fetched_vectors])
+        ids += fetched_ids
+        if self.vector_cache.rows > 2 * len(ids) + 1024:  # mostly faces gone since: keep only the library's
+            self.vector_cache.rewrite(ids, vectors)
+        else:
+            self.vector_cache.append(fetched_ids, fetched_vectors)
+        return ids, vectors, [fields[face_id] for face_id in ids]
 
     @property
     def cluster_threshold(self) -> float:
@@ -145,20 +165,20 @@ class PeopleOperations:
         for cid in (target, *sources):
             self.get_person(cid)
         catalog = self.catalog
+        merged = set(ids)
         faces: dict[str, FaceState] = {}
-        for cid in (target, *sources):
+        for cid in sources:
             for face_id in catalog.face_ids_of(cid):
-                state = catalog.state(face_id)
-                rejected = tuple(r for r in state.rejected if r not in ids and r != target)
+                rejected = tuple(r for r in catalog.state(face_id).rejected if r not in merged)
                 faces[face_id] = FaceState(target, True, rejected)
-        # Faces that refused a source now refuse the merged person.
+        # Faces that refused a source now refuse the merged person (unless they are in it).
         for row, rejected in list(catalog.rejected.items()):
             face_id = catalog.ids[row]
-            if face_id not in faces and rejected & set(sources):
-                state = catalog.state(face_id)
-                faces[face_id] = replace(
-                    state, rejected=tuple(sorted((set(state.rejected) - set(sources)) | {target}))
-                )
+            if face_id in faces or not rejected & set(sources):
+                continue
+            state = catalog.state(face_id)
+            refused = rejected - merged if state.cluster_id == target else (rejected - set(sources)) | {target}
+            faces[face_id] = replace(state, rejected=tuple(sorted(refused)))
         target_state = catalog.people.get(target, PersonState())
         name = target_state.name or next(
             (catalog.people[c].name for c in sources if c in catalog.people and catalog.people[c].name), None
@@ -177,7 +197,7 @@ class PeopleOperations:
         for group in face_groups:
             self._check_member(group, cluster_id)
         catalog = self.catalog
-        faces = self._confirm(cluster_id)
+        faces: dict[str, FaceState] = {}
         people: dict[int, PersonState | None] = {cluster_id: self._confirmed_state(cluster_id)}
         new_ids = []
         next_id = catalog.next_cluster_id()
@@ -217,7 +237,6 @@ class PeopleOperations:
         # The moved faces belong with the target's faces: the target is
         # confirmed as a whole, so no later grouping takes it apart.
         for cid in sources | ({target} if target_cluster_id is not None else set()):
-            faces = {**self._confirm(cid), **faces}
             people[cid] = self._confirmed_state(cid)
         description = f"Move {count(moved, 'face')} to {into}"
         return self._commit(description, faces, people, result=target)
@@ -237,7 +256,6 @@ class PeopleOperations:
                 continue
             source = state.cluster_id
             if source not in people:
-                faces = {**self._confirm(source), **faces}
                 people[source] = self._confirmed_state(source)
             faces[face_id] = FaceState(None, False, with_rejected(state, source).rejected)
         description = f"Take {count(len(face_ids), 'face')} out of {self._names(list(people))}"
@@ -273,19 +291,17 @@ class PeopleOperations:
             description = f"Name {self._names([cluster_id])} '{name}'"
         else:
             return ChangeSet("Nothing to change")
-        return self._commit(description, self._confirm(cluster_id), {cluster_id: state})
+        return self._commit(description, {}, {cluster_id: state})
 
     def hide(self, cluster_ids: Iterable[int], hidden: bool = True) -> ChangeSet:
         """Hide people from the people list (or show them again)."""
         ids = [int(c) for c in cluster_ids]
-        faces: dict[str, FaceState] = {}
         people: dict[int, PersonState | None] = {}
         for cid in ids:
             self.get_person(cid)
-            faces.update(self._confirm(cid))
             people[cid] = replace(self._confirmed_state(cid), hidden=hidden)
         verb = "Hide" if hidden else "Show"
-        return self._commit(f"{verb} {self._names(ids)}", faces, people)
+        return self._commit(f"{verb} {self._names(ids)}", {}, people)
 
     def set_cover(self, cluster_id: int, face_id: str) -> ChangeSet:
         """Choose the face that represents the person."""
@@ -372,7 +388,7 @@ class PeopleOperations:
         """Group the faces at `rows` under the user's constraints."""
         catalog = self.catalog
         photo = np.unique(np.asarray(catalog.image_ids, dtype=object)[rows].astype(str), return_inverse=True)[1]
-        pinned = np.where(catalog.pinned[rows], catalog.cluster[rows], -1)
+        pinned = np.where(catalog.held()[rows], catalog.cluster[rows], -1)
         local = {row: i for i, row in enumerate(rows.tolist())}
         rejected = {local[row]: set(r) for row, r in catalog.rejected.items() if row in local}
         return group_faces(catalog.vectors[rows], Constraints(photo, pinned, rejected), threshold)
@@ -385,7 +401,7 @@ class PeopleOperations:
         catalog = self.catalog
         vectors = catalog.vectors[rows]
         old = catalog.cluster[rows]
-        pinned = catalog.pinned[rows]
+        pinned = catalog.held()[rows]
         clusters = np.full(len(rows), -1, dtype=np.int64)
         confidence = np.full(len(rows), np.nan)
         order = np.argsort(labels, kind="stable")
@@ -532,6 +548,10 @@ class PeopleOperations:
         people_after = self._sync_people(set(people_before), batch)
         change = ChangeSet(description, before, faces, people_before, people_after, result)
         if record and change:
+            change.confirmed = {
+                cid: catalog.face_ids_of(cid) for cid, state in people_after.items()
+                if state and state.confirmed and not (people_before.get(cid) and people_before[cid].confirmed)
+            }
             self.corrections.record(change, batch)
         self._store(batch)
         return change
@@ -601,14 +621,6 @@ class PeopleOperations:
                 f"{count(len(strangers), 'face')} ({', '.join(strangers[:3])}{'...' * (len(strangers) > 3)}) "
                 f"{'is' if len(strangers) == 1 else 'are'} not a face of {self._names([cluster_id])}."
             )
-
-    def _confirm(self, cluster_id: int) -> dict[str, FaceState]:
-        """Pin every face of the person."""
-        catalog = self.catalog
-        return {
-            face_id: replace(catalog.state(face_id), pinned=True)
-            for face_id in catalog.face_ids_of(cluster_id)
-        }
 
     def _confirmed_state(self, cluster_id: int) -> PersonState:
         return replace(self.catalog.people.get(cluster_id, PersonState()), confirmed=True)

@@ -20,14 +20,14 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.people import ChangeSet
-from faceorganizer.store import ENGINES, JOURNAL, Batch, engine_of, open_store
+from faceorganizer.store import ENGINES, Batch, engine_of, journal_files, open_store
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +124,9 @@ def _set_aside_and_salvage(folder: Path) -> tuple[Path, dict[str, list], list[st
         raise FaceOrganizerError(f"{folder} holds no library store to repair")
     aside = folder / f"damaged-{time.strftime('%Y%m%d-%H%M%S')}"
     aside.mkdir()
-    for name in (ENGINES[engine], JOURNAL):
-        if (folder / name).exists():
-            shutil.move(folder / name, aside / name)
+    for path in (folder / ENGINES[engine], *journal_files(folder)):
+        if path.exists():
+            shutil.move(path, aside / path.name)
     lost: list[str] = []
     parts: dict[str, list] = {}
     meta: dict = {}
@@ -217,6 +217,12 @@ def _replay_corrections(library) -> int:
         if entry["undone"]:
             continue
         [record] = library.store.get_log([entry["seq"]])
-        if library.apply(ChangeSet.from_json(record["change"])):
+        change = ChangeSet.from_json(record["change"])
+        catalog = library.catalog
+        for cid, members in change.confirmed.items():
+            for face_id in members:
+                if face_id in catalog.row and face_id not in change.faces_after:
+                    change.faces_after[face_id] = replace(catalog.state(face_id), cluster_id=cid)
+        if library.apply(change):
             replayed += 1
     return replayed

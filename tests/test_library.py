@@ -414,3 +414,33 @@ def test_photos_analysed_elsewhere_join_the_library_as_indexed_ones(library, pho
     stored = library.get_face(first[0])
     assert stored["path"] == str(t1) and stored["bbox"] == pytest.approx(list(faces[0]["bbox"]), abs=0.1)
     assert library.index_directory(photo_folder).unchanged == 2  # their files are known as indexed
+
+
+@pytest.mark.parametrize("damage", ["deleted", "cut short", "garbled", "foreign"])
+def test_the_vector_cache_is_only_a_cache(tmp_path, analyzer, photo_folder, damage):
+    """Whatever happened to the vector cache beside the store, a library
+    opens with every face's vector, and groups its people as before."""
+    folder = tmp_path / "library"
+    with FaceLibrary(folder, analyzer=analyzer) as lib:
+        lib.index_directory(photo_folder)
+        lib.cluster_all()
+        expected = {p.cluster_id: set(lib.catalog.face_ids_of(p.cluster_id)) for p in lib.people()}
+    cache = folder / "vectors.cache"
+    data = cache.read_bytes()
+    if damage == "deleted":
+        cache.unlink()
+    elif damage == "cut short":
+        cache.write_bytes(data[: len(data) * 2 // 3])
+    elif damage == "garbled":
+        cache.write_bytes(data[:100] + bytes(255 - b for b in data[100:4000]) + data[4000:])
+    else:
+        cache.write_bytes(b"not a cache of ours" * 100)
+    for _ in range(2):  # the second open reads the cache the first one mended
+        with FaceLibrary(folder, analyzer=analyzer) as lib:
+            catalog = lib.catalog
+            stored = {f["id"]: f["vector"] for f in lib.store.iter_faces(vectors=True, fields=[])}
+            assert sorted(catalog.ids) == sorted(stored)
+            for face_id, vector in stored.items():
+                assert np.array_equal(catalog.vectors[catalog.row[face_id]], vector)
+            lib.cluster_all()
+            assert {p.cluster_id: set(catalog.face_ids_of(p.cluster_id)) for p in lib.people()} == expected

@@ -4,6 +4,7 @@ write of a correction."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from faceorganizer.library import FaceLibrary
-from faceorganizer.store import Batch, Journal, open_store, stable_id
+from faceorganizer.store import Batch, Journal, journal_files, open_store, stable_id
 
 from conftest import copy_library
 
@@ -88,17 +89,21 @@ def test_what_a_batch_writes_reads_back_and_survives_reopening(tmp_path, store):
     reopened.close()
 
 
-def test_a_journal_left_by_a_killed_process_is_finished_at_open(tmp_path, store):
-    journal = Journal(store, tmp_path / "journal.json")
+def test_journals_left_by_a_killed_process_are_finished_at_open_oldest_first(tmp_path, store):
+    journal = Journal(store, tmp_path)
     journal.write(Batch(faces={stable_id("a"): (unit(1), {"cluster_id": 1})}))
-    assert not journal.path.exists()
-    # A process killed after its journal was complete, before the batch was applied:
-    left = Batch(face_fields={stable_id("a"): {"cluster_id": 2}}, people={2: (unit(2), {"name": "Ben"})})
-    journal.path.write_text(__import__("json").dumps(left.to_json()))
-    assert Journal(store, journal.path).recover()
-    assert store.get_faces([stable_id("a")])[0]["cluster_id"] == 2
+    assert journal.pending == 1 and journal_files(tmp_path)
+    journal.sync()
+    assert journal.pending == 0 and not journal_files(tmp_path)
+    # A process killed after its journals were complete, before the batches were applied:
+    left = [Batch(face_fields={stable_id("a"): {"cluster_id": 2}}, people={2: (unit(2), {"name": "Ben"})}),
+            Batch(face_fields={stable_id("a"): {"cluster_id": 3}})]
+    for number, batch in enumerate(left, start=9):
+        (tmp_path / f"journal-{number:06d}.json").write_text(json.dumps(batch.to_json()))
+    assert Journal(store, tmp_path).recover()
+    assert store.get_faces([stable_id("a")])[0]["cluster_id"] == 3
     assert [p["name"] for p in store.iter_people()] == ["Ben"]
-    assert not journal.path.exists()
+    assert not journal_files(tmp_path)
 
 
 # -- kill -9 at every write of a correction ---------------------------------------
@@ -203,6 +208,10 @@ def test_undo_and_redo_survive_a_restart(tmp_path, analyzer, make_photos):
         assert library.redo() is None
         assert [e["description"] for e in library.history()] == [
             "Hide 'Anna'", "Name an unnamed person (4 faces) 'Anna'"]
+    with FaceLibrary(folder, analyzer=analyzer) as library:
+        assert [e["description"] for e in library.history()] == [
+            "Hide 'Anna'", "Name an unnamed person (4 faces) 'Anna'"]
+        assert library.undo().description == "Undo hide 'Anna'"
 
 
 _MIGRATE_KILLER = """

@@ -25,11 +25,11 @@ from pathlib import Path
 
 from faceorganizer.errors import FaceOrganizerError, LibraryDamagedError
 from faceorganizer.store.base import Batch, Store, damage_of, stable_id
-from faceorganizer.store.journal import JOURNAL, Journal, ensure_free
+from faceorganizer.store.journal import Journal, ensure_free, journal_files
 from faceorganizer.store.migrate import finish as finish_migration
 
-__all__ = ["ENGINES", "JOURNAL", "Batch", "Journal", "Store", "create_store", "default_engine", "engine_of",
-           "ensure_free", "open_store", "read_only_copy", "stable_id"]
+__all__ = ["ENGINES", "Batch", "Journal", "Store", "create_store", "default_engine", "engine_of",
+           "ensure_free", "journal_files", "open_store", "read_only_copy", "stable_id"]
 
 #: Engines a library folder can hold, by the sub-folder each keeps its files in.
 ENGINES = {"edge": "edge", "local": "qdrant"}
@@ -60,12 +60,11 @@ def read_only_copy(folder: Path) -> Iterator[Path]:
     them (locks, logs, memory maps). Removed when the library is closed."""
     copy = Path(tempfile.mkdtemp(prefix="faceorganizer-read-only-"))
     try:
-        for name in [*ENGINES.values(), JOURNAL]:
-            source = folder / name
-            if source.is_dir():
-                _copy_sparse(source, copy / name)
-            elif source.is_file():
-                shutil.copy(source, copy / name)
+        for name in ENGINES.values():
+            if (folder / name).is_dir():
+                _copy_sparse(folder / name, copy / name)
+        for journal in journal_files(folder):
+            shutil.copy(journal, copy / journal.name)
         yield copy
     finally:
         shutil.rmtree(copy, ignore_errors=True)

@@ -1,11 +1,15 @@
 """All or nothing: each batch is written whole to a journal file before it
-is applied, and the file is removed once the engine holds the batch durably.
+is applied, and the file stays until the engine has made the batch durable.
 
-A process killed while applying leaves the journal behind; the next open
-applies it again before anything is read (a batch applied twice is the same
-as once), so a correction or an indexing flush is either fully there or, if
-the kill came before the journal was complete, fully absent. The journal file
-is replaced atomically (write, fsync, rename), so it is never half written.
+A journal file is replaced atomically (write, fsync, rename), so it is never
+half written. A batch is applied without waiting for the engine to sync its
+files: a correction returns in milliseconds. `sync()` then makes every batch
+applied so far durable in one go and removes their journals; the library
+calls it when idle and when it closes, and the journal itself once
+`SYNC_EVERY` batches wait. The next open applies again, oldest first, every
+journal still there (a batch applied twice is the same as once): after a
+kill, or a power cut that lost what the engine had not synced, each batch is
+either fully there or, if its journal was not complete, fully absent.
 
 No batch starts on a disk with less than `reserve` bytes free (and a margin
 for the batch itself): Qdrant Edge maps its files into memory, and a page it
@@ -19,6 +23,7 @@ import errno
 import json
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -29,68 +34,117 @@ from faceorganizer.store.base import Batch, Store
 
 log = logging.getLogger(__name__)
 
-JOURNAL = "journal.json"
+#: Journal files are journal-<number>.json (journal.json: a single one, as
+#: libraries before numbered journals left it).
+JOURNAL_GLOB = "journal*.json"
+_NAME = re.compile(r"journal(?:-(\d+))?\.json")
+#: Batches applied before the journal syncs the engine by itself.
+SYNC_EVERY = 64
+
+
+def journal_files(folder: Path) -> list[Path]:
+    """The journals in `folder`, oldest first."""
+    found = []
+    for path in folder.glob(JOURNAL_GLOB):
+        match = _NAME.fullmatch(path.name)
+        if match:
+            found.append((int(match.group(1) or 0), path))
+    return [path for _, path in sorted(found)]
 
 
 class Journal:
-    """Writes batches to `store` through the journal file at `path`."""
+    """Writes batches to `store` through journal files in `folder`."""
 
-    def __init__(self, store: Store, path: Path, reserve: int = 0):
+    def __init__(self, store: Store, folder: Path, reserve: int = 0):
         self.store = store
-        self.path = path
+        self.folder = folder
         self.reserve = reserve
+        self._pending: list[Path] = []  # applied, not synced yet
+        self._failed = False  # a batch failed half way: apply the journals again first
+        self._next = 1
+
+    @property
+    def pending(self) -> int:
+        """How many batches are applied but not synced yet."""
+        return len(self._pending)
 
     def recover(self) -> bool:
-        """Finish the batch a killed process left; True if there was one."""
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        """Apply again every journal left, oldest first, sync, and remove
+        them; True if there was one."""
+        paths = journal_files(self.folder)
+        if not paths:
             return False
-        except ValueError as exc:
-            raise LibraryDamagedError(self.path.parent, f"the journal {self.path} cannot be read ({exc})") from None
-        try:
-            batch = Batch.from_json(json.loads(text))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise LibraryDamagedError(self.path.parent, f"the journal {self.path} cannot be read ({exc})") from None
-        self.check_space(2 * len(text))
-        log.info("finishing an interrupted write from %s", self.path)
-        self._apply(batch)
+        batches = []
+        for path in paths:
+            try:
+                text = path.read_text(encoding="utf-8")
+                batches.append((len(text), Batch.from_json(json.loads(text))))
+            except FileNotFoundError:
+                continue
+            except (ValueError, KeyError, TypeError) as exc:
+                raise LibraryDamagedError(self.folder, f"the journal {path} cannot be read ({exc})") from None
+        self.check_space(2 * max((size for size, _ in batches), default=0))
+        if not self._pending:
+            log.info("finishing %d interrupted write(s) from %s", len(batches), self.folder)
+        for _, batch in batches:
+            self.store.apply(batch)
+        self._pending = paths
+        self._failed = False
+        self.sync()
         return True
 
     def write(self, batch: Batch) -> None:
         if not batch:
             return
-        self.recover()  # a batch an earlier failure left half applied comes first
+        if self._failed:
+            self.recover()  # a batch an earlier failure left half applied comes first
         text = json.dumps(batch.to_json(), default=_json_default, separators=(",", ":"))
         # The engine writes the batch about twice more (its log, its segments).
         self.check_space(3 * len(text))
-        tmp = self.path.with_name(self.path.name + ".tmp")
+        path = self._new_path()
+        tmp = path.with_name(path.name + ".tmp")
         try:
             with open(tmp, "w", encoding="utf-8") as out:
                 out.write(text)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             if exc.errno == errno.ENOSPC:
                 raise self._full() from None
             raise
-        _fsync_dir(self.path.parent)
-        self._apply(batch)
+        _fsync_dir(self.folder)
+        self._pending.append(path)
+        try:
+            self.store.apply(batch)
+        except BaseException:
+            self._failed = True
+            raise
+        if len(self._pending) >= SYNC_EVERY:
+            self.sync()
+
+    def sync(self) -> None:
+        """Make every batch applied so far durable, and drop their journals."""
+        if not self._pending or self._failed:
+            return
+        self.store.flush()
+        for path in self._pending:
+            path.unlink(missing_ok=True)
+        self._pending.clear()
 
     def check_space(self, needed: int = 0) -> None:
         """Raise DiskFullError unless the disk has the reserve and `needed`
         bytes free."""
-        ensure_free(self.path.parent, self.reserve + needed)
+        ensure_free(self.folder, self.reserve + needed)
 
     def _full(self) -> DiskFullError:
-        return _disk_full(self.path.parent, self.reserve)
+        return _disk_full(self.folder, self.reserve)
 
-    def _apply(self, batch: Batch) -> None:
-        self.store.apply(batch)
-        self.store.flush()
-        self.path.unlink()
+    def _new_path(self) -> Path:
+        path = self.folder / f"journal-{self._next:06d}.json"
+        self._next += 1
+        return path
 
 
 def ensure_free(folder: Path, needed: int) -> None:
