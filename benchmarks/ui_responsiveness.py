@@ -152,7 +152,8 @@ def run_phase(app, window, meter, seconds: float, scroll: bool, corrections: boo
 def main() -> int:
     from faceorganizer.ui.app import application
     from faceorganizer.ui.mainwindow import MainWindow
-    from faceorganizer.ui.worker import UNASSIGNED, LibraryClient
+    from faceorganizer.protocol import UNASSIGNED, AddFolders
+    from faceorganizer.ui.worker import LibraryClient
 
     with tempfile.TemporaryDirectory(prefix="faceorganizer-ui-bench-") as root:
         root = Path(root)
@@ -176,7 +177,7 @@ def main() -> int:
 
         meter = PauseMeter()
         results = {"scroll": run_phase(app, window, meter, 10, scroll=True, corrections=False)}
-        window.client.call("add_folders", [str(root / "photos")])
+        window.client.call(AddFolders((str(root / "photos"),)))
         results["index"] = run_phase(app, window, meter, 10, scroll=False, corrections=False)
         results["index + scroll + corrections"] = run_phase(app, window, meter, 15, scroll=True, corrections=True)
         window.close()

@@ -1,9 +1,10 @@
 """The main window: folders and lists on the left, the people grid in the
 middle, the selected person's faces on the right, progress at the bottom.
 
-The window never touches the library itself: it asks the worker thread
-(LibraryClient.call) and updates its models from the answers. Every correction
-comes back as a change-set, which goes on the undo stack.
+The window never touches the library itself: it sends commands to the
+library service (LibraryClient.call) and updates its models from the events
+that come back. Undo and Redo walk the library's corrections log, so they
+agree with `faceorganizer undo` and survive a restart.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QRect, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -38,16 +38,45 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceorganizer.config import GroupingSettings
 from faceorganizer.humanize import count, duration
-from faceorganizer.people import ChangeSet, Person
+from faceorganizer.people import Person
+from faceorganizer.protocol import (
+    CORRECTED,
+    REDONE,
+    REGROUPED,
+    UNASSIGNED,
+    UNDONE,
+    AddFolders,
+    Changed,
+    ChangeSettings,
+    Failure,
+    Hide,
+    Index,
+    LibraryInfo,
+    ListFaces,
+    Merge,
+    MoveFaces,
+    NotAFace,
+    NotThisPerson,
+    Open,
+    PhotoInfo,
+    Progress,
+    Recluster,
+    Redo,
+    RemoveFolder,
+    Rename,
+    ShowPhoto,
+    Undo,
+)
 from faceorganizer.ui import resources
 from faceorganizer.ui.models import FacesModel, PeopleModel
 from faceorganizer.ui.problems import UnreadableDialog
-from faceorganizer.ui.settings import SettingsDialog, load_settings
+from faceorganizer.ui.settings import AppSettings, SettingsDialog, load_settings, take_old_grouping_settings
 from faceorganizer.ui.thumbnails import ThumbnailLoader
 from faceorganizer.ui.viewer import PhotoViewer
 from faceorganizer.ui.views import DropBar, ElidedLabel, GridView
-from faceorganizer.ui.worker import UNASSIGNED, LibraryClient, LibraryInfo, PhotoInfo, Progress
+from faceorganizer.ui.worker import LibraryClient
 
 #: The window's size at its first start, if the screen has room.
 _DEFAULT_SIZE = QSize(1360, 860)
@@ -60,36 +89,15 @@ _FRAME_ALLOWANCE = QSize(16, 48)
 _FACES_SENT_AT_ONCE = 1_000
 _FACES_REFRESH_INTERVAL = 5.0
 
+#: A service that stops this many times in a row before the library opens is not started again.
+_RESTARTS = 3
+
 #: Sidebar entries that choose what the people grid shows.
 ALL, NAMED, HIDDEN = "all", "named", "hidden"
 
 #: Links after a status bar message, and their text.
 UNDO, REDO, UNREADABLE = "undo", "redo", "unreadable"
 _LINK_TEXTS = {UNDO: "Undo", REDO: "Redo", UNREADABLE: "Show them"}
-
-
-class ChangeCommand(QUndoCommand):
-    """A correction on the undo stack. It is already done when pushed.
-
-    `say(message, link)` reports an undo or a redo in the status bar."""
-
-    def __init__(self, client: LibraryClient, change: ChangeSet, say):
-        super().__init__(change.description)
-        self.client = client
-        self.change = change
-        self.say = say
-        self._done = True
-
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-            return
-        self.client.call("apply", self.change)
-        self.say(f"Redone: {self.text()}", UNDO)
-
-    def undo(self) -> None:
-        self.client.call("apply", self.change.inverse())
-        self.say(f"Undone: {self.text()}", REDO)
 
 
 class MainWindow(QMainWindow):
@@ -121,7 +129,8 @@ class MainWindow(QMainWindow):
         self.viewer: PhotoViewer | None = None
         self._faces_refreshed = 0.0
         self._follow = None  # the person a change led to (a merge's result)
-        self._undo_index_at_job_start = 0
+        self.corrections_seen = 0  # corrections, undos and redos the service reported
+        self._restarts = 0  # of the service since the library last opened
         self._filling = False  # the people grid is taking a new list
         self._new_person_asked = False  # the next change makes a new person, to be named
         self._to_name = None  # that new person
@@ -131,7 +140,6 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
-        self.undo_stack = QUndoStack(self)
         self.thumbnails = ThumbnailLoader(parent=self)
         self.people_model = PeopleModel(self.thumbnails, self)
         self.faces_model = FacesModel(self.thumbnails, self)
@@ -143,7 +151,7 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._connect()
         self._restore_layout()
-        self.client.call("open", *self.library, self.settings.core)
+        self.client.call(Open(*self.library))
 
     # -- building -------------------------------------------------------------------
 
@@ -166,14 +174,12 @@ class MainWindow(QMainWindow):
                                           "Look for new, changed and deleted photos in the library's folders")
         self.recluster_action = self._action("Re-cluster", self.recluster, "Ctrl+R", "recluster",
                                              "Group all faces into people again (your corrections are kept)")
-        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
-        self.undo_action.setIconText("Undo")  # the toolbar's text; the menu says what
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.undo_action.setIcon(resources.icon("undo", self.palette()))
-        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.redo_action.setIconText("Redo")
+        self.undo_action = self._action("Undo", self.undo, QKeySequence.StandardKey.Undo, "undo")
+        self.redo_action = self._action("Redo", self.redo, None, "redo")
         self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
-        self.redo_action.setIcon(resources.icon("redo", self.palette()))
+        for action in (self.undo_action, self.redo_action):
+            action.setIconText(action.text())  # the toolbar's text; the menu says what
+            action.setEnabled(False)
         self.settings_action = self._action("Settings…", self.open_settings, QKeySequence.StandardKey.Preferences,
                                             "settings", "Similarity threshold, face sizes, library location")
         self.quit_action = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -390,12 +396,15 @@ class MainWindow(QMainWindow):
         worker.peopleChanged.connect(self._on_people)
         worker.facesReady.connect(self._on_faces)
         worker.changed.connect(self._on_changed)
+        worker.historyChanged.connect(self._on_history)
+        worker.settingsChanged.connect(self._on_settings)
+        worker.failed.connect(self._on_failed)
+        worker.died.connect(self._on_service_died)
         worker.progress.connect(self._on_progress)
         worker.jobFinished.connect(self._on_job_finished)
         worker.photoReady.connect(self._on_photo)
         worker.foldersChanged.connect(self._set_folders)
         worker.unreadable.connect(self._on_unreadable)
-        worker.error.connect(self._on_error)
         self.people_model.mergeRequested.connect(self.merge_into)
         self.people_model.moveRequested.connect(self.move_faces)
         self.people_model.renameRequested.connect(self.rename)
@@ -406,8 +415,8 @@ class MainWindow(QMainWindow):
         self.faces_view.dragStarted.connect(self.drop_bar.show)
         self.faces_view.dragFinished.connect(self.drop_bar.hide)
         self.drop_bar.new_person.dropped.connect(self.make_new_person)
-        self.drop_bar.not_this_person.dropped.connect(lambda ids: self.change("not_this_person", ids))
-        self.drop_bar.not_a_face.dropped.connect(lambda ids: self.change("not_a_face", ids))
+        self.drop_bar.not_this_person.dropped.connect(lambda ids: self.client.call(NotThisPerson(tuple(ids))))
+        self.drop_bar.not_a_face.dropped.connect(lambda ids: self.client.call(NotAFace(tuple(ids))))
         self.sidebar.itemClicked.connect(self._on_sidebar)
         self.sidebar.customContextMenuRequested.connect(self._sidebar_menu)
         self.search.textChanged.connect(lambda _: self._show_people())
@@ -416,11 +425,14 @@ class MainWindow(QMainWindow):
 
     def _on_opened(self, info: LibraryInfo) -> None:
         self.info = info
+        self._restarts = 0
+        if old := take_old_grouping_settings():
+            self.client.call(ChangeSettings(**old))
         self.thumbnails.set_folder(info.thumbnails)
         self._set_folders(info.folders)
         self.setWindowTitle(f"faceorganizer — {info.folder}")
         if self.initial_folders:
-            self.client.call("add_folders", self.initial_folders)
+            self.client.call(AddFolders(tuple(self.initial_folders)))
             self.initial_folders = []
 
     def _on_open_failed(self, message: str) -> None:
@@ -431,9 +443,24 @@ class MainWindow(QMainWindow):
             print(f"faceorganizer: {message}", file=sys.stderr)
         self.close()
 
-    def _on_error(self, message: str) -> None:
+    def _on_failed(self, failure: Failure) -> None:
         self._new_person_asked = False
-        self.say(f"⚠ {message}")
+        self.say(f"⚠ {failure}")
+
+    def _on_service_died(self, message: str) -> None:
+        """Say what happened and start the service again on the same library:
+        every correction made is in the library already."""
+        self._restarts += 1
+        self.job_running = False
+        self._show_progress(False)
+        self._update_center()
+        if self._restarts > _RESTARTS:
+            self.say(f"⚠ {message} It stopped again each time it was started: close the window and try again.")
+            return
+        self.say(f"⚠ {message} It was started again; your corrections are kept.")
+        self.client.restart()
+        self.people_loaded = False  # the first list asks again to finish what the job left
+        self.client.call(Open(*self.library))
 
     def _set_folders(self, folders: list[str]) -> None:
         self.library_section.takeChildren()
@@ -502,7 +529,7 @@ class MainWindow(QMainWindow):
                 self._refresh_faces()
         if first:
             # After the first faces are asked for: finish what a run cut short left.
-            self.client.call("index", None, True)
+            self.client.call(Index(resume=True))
         self.peopleShown.emit()
         _settle_heap()
         if not self.people_model.rowCount() and not self.job_running:
@@ -620,7 +647,7 @@ class MainWindow(QMainWindow):
     def _refresh_faces(self) -> None:
         if self.current_key is not None:
             self._faces_refreshed = time.monotonic()
-            self.client.call("faces", self.current_key)
+            self.client.call(ListFaces(self.current_key))
 
     def _on_faces(self, key, faces: list) -> None:
         if key != self.current_key:
@@ -649,22 +676,38 @@ class MainWindow(QMainWindow):
             self.faces_subtitle.setText(f"{faces} · least sure first")
             self.rename_button.show()
 
-    def _on_changed(self, change: ChangeSet, is_new: bool) -> None:
+    def _on_changed(self, changed: Changed) -> None:
+        change = changed.change
         self._follow = change.result if isinstance(change.result, int) else None
-        if is_new:
-            self.undo_stack.push(ChangeCommand(self.client, change, self.say))
-            self.say(change.description, UNDO)
+        if changed.cause == CORRECTED:
+            self.say(changed.description, UNDO)
             if self._new_person_asked:
                 self._to_name = change.result
+        elif changed.cause == UNDONE:
+            self.say(f"Undone: {changed.description}", REDO)
+        elif changed.cause == REDONE:
+            self.say(f"Redone: {changed.description}", UNDO)
+        if changed.cause != REGROUPED:
+            self.corrections_seen += 1
         self._new_person_asked = False
         if self.current_key == UNASSIGNED or self.current_key in change.cluster_ids:
             self._refresh_faces()
         if self.viewer is not None and self.viewer.isVisible():
-            self.client.call("photo", self.viewer.info.face_id, self.viewer.key)
+            self.client.call(ShowPhoto(self.viewer.info.face_id, self.viewer.key))
+
+    def _on_history(self, undo: str | None, redo: str | None) -> None:
+        """The Edit menu says what Undo and Redo would do."""
+        for action, text, plain in ((self.undo_action, undo, "Undo"), (self.redo_action, redo, "Redo")):
+            action.setText(text or plain)
+            action.setEnabled(text is not None)
+
+    def undo(self) -> None:
+        self.client.call(Undo())
+
+    def redo(self) -> None:
+        self.client.call(Redo())
 
     def _on_progress(self, progress: Progress) -> None:
-        if not self.job_running:
-            self._undo_index_at_job_start = self.undo_stack.index()
         self.job_running = True
         self._show_progress(True)
         if progress.total:
@@ -685,14 +728,12 @@ class MainWindow(QMainWindow):
         self.job_running = False
         self._show_progress(False)
         self.people_view.set_placeholder(self._people_placeholder())
-        # A re-cluster is undoable (the only change-set pushed while it ran).
-        regrouped = job == "recluster" and self.undo_stack.index() > self._undo_index_at_job_start
         if not summary:
-            pass  # nothing was left to index
+            pass  # nothing was left to index, or it failed (the failure says why)
         elif job == "index" and self.unreadable:
             self.say(summary, UNREADABLE)
         else:
-            self.say(summary, UNDO if regrouped else None)
+            self.say(summary)
         self._update_center()
         self._refresh_faces()
         if not self.faces_loaded and not self.people:
@@ -706,9 +747,9 @@ class MainWindow(QMainWindow):
 
     def _follow_status_link(self, link: str) -> None:
         if link == UNDO:
-            self.undo_stack.undo()
+            self.undo()
         elif link == REDO:
-            self.undo_stack.redo()
+            self.redo()
         elif link == UNREADABLE:
             self.show_unreadable()
 
@@ -728,15 +769,11 @@ class MainWindow(QMainWindow):
 
     # -- user actions -------------------------------------------------------------------
 
-    def change(self, operation: str, *args) -> None:
-        """Ask for a correction; it lands on the undo stack when done."""
-        self.client.call("change", operation, args)
-
     def merge_into(self, sources: list[int], target: int) -> None:
-        self.change("merge_clusters", [target, *sources])
+        self.client.call(Merge(tuple(sources), target))
 
-    def move_faces(self, face_ids: list[str], target: int) -> None:
-        self.change("reassign_faces", face_ids, target)
+    def move_faces(self, face_ids: list[str], target: int | None) -> None:
+        self.client.call(MoveFaces(tuple(face_ids), target))
 
     def rename(self, cluster_id: int, name: str) -> None:
         same = [p for p in self.people if p.name and name and p.name.casefold() == name.casefold()
@@ -751,9 +788,9 @@ class MainWindow(QMainWindow):
             if answer == QMessageBox.StandardButton.Cancel:
                 return
             if answer == QMessageBox.StandardButton.Yes:
-                self.change("merge_clusters", [same[0].cluster_id, cluster_id])
+                self.merge_into([cluster_id], same[0].cluster_id)
                 return
-        self.change("rename", cluster_id, name, bool(same))  # No: both keep the name
+        self.client.call(Rename(cluster_id, name, allow_duplicate=bool(same)))  # No: both keep the name
 
     def selected_people(self) -> list[int]:
         rows = sorted(i.row() for i in self.people_view.selectionModel().selectedIndexes())
@@ -793,13 +830,13 @@ class MainWindow(QMainWindow):
     def merge_selected(self) -> None:
         ids = self.selected_people()
         if len(ids) >= 2:
-            self.change("merge_clusters", ids)
+            self.merge_into(ids[1:], ids[0])
 
     def toggle_hidden(self) -> None:
         ids = self.selected_people()
         if ids:
             hidden = {p.cluster_id: p.hidden for p in self.people}
-            self.change("hide", ids, not all(hidden.get(i) for i in ids))
+            self.client.call(Hide(tuple(ids), not all(hidden.get(i) for i in ids)))
 
     def faces_to_new_person(self) -> None:
         self.make_new_person(self.selected_faces())
@@ -808,15 +845,15 @@ class MainWindow(QMainWindow):
         """Make the faces a new person, then ask for its name."""
         if faces:
             self._new_person_asked = True
-            self.change("reassign_faces", faces, None)
+            self.move_faces(faces, None)
 
     def faces_not_this_person(self) -> None:
         if (faces := self.selected_faces()) and self.current_key != UNASSIGNED:
-            self.change("not_this_person", faces)
+            self.client.call(NotThisPerson(tuple(faces)))
 
     def faces_not_a_face(self) -> None:
         if faces := self.selected_faces():
-            self.change("not_a_face", faces)
+            self.client.call(NotAFace(tuple(faces)))
 
     def select_all(self) -> None:
         view = self.faces_view if self.faces_view.hasFocus() else self.people_view
@@ -828,12 +865,12 @@ class MainWindow(QMainWindow):
             self.open_face(self.faces_model.item(index.row()).face_id)
 
     def open_face(self, face_id: str) -> None:
-        self.client.call("photo", face_id, self.current_key)
+        self.client.call(ShowPhoto(face_id, self.current_key))
 
     def _on_photo(self, info: PhotoInfo) -> None:
         if self.viewer is None:
             self.viewer = PhotoViewer(self)
-            self.viewer.navigate.connect(lambda face_id: self.client.call("photo", face_id, self.viewer.key))
+            self.viewer.navigate.connect(lambda face_id: self.client.call(ShowPhoto(face_id, self.viewer.key)))
             self.viewer.faceClicked.connect(self._select_face)
         self.viewer.show_photo(info, self.current_key)
 
@@ -847,13 +884,13 @@ class MainWindow(QMainWindow):
     def add_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", str(Path.home()))
         if folder:
-            self.client.call("add_folders", [folder])
+            self.client.call(AddFolders((folder,)))
 
     def rescan(self) -> None:
-        self.client.call("index", None)
+        self.client.call(Index())
 
     def recluster(self) -> None:
-        self.client.call("recluster")
+        self.client.call(Recluster())
 
     def cancel_job(self) -> None:
         self.client.cancel()
@@ -883,7 +920,7 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         if isinstance(data, tuple) and data[0] == "folder":
             folder = data[1]
-            menu.addAction("Rescan this folder", lambda: self.client.call("index", [folder]))
+            menu.addAction("Rescan this folder", lambda: self.client.call(Index((folder,))))
             menu.addAction("Remove from library…", lambda: self._remove_folder(folder))
         else:
             menu.addAction(self.add_folder_action)
@@ -896,7 +933,7 @@ class MainWindow(QMainWindow):
             "them, are forgotten. The photos themselves are not touched.",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.client.call("remove_folder", folder)
+            self.client.call(RemoveFolder(folder))
 
     def _people_menu(self, position) -> None:
         index = self.people_view.indexAt(position)
@@ -930,25 +967,28 @@ class MainWindow(QMainWindow):
         menu.exec(self.faces_view.viewport().mapToGlobal(position))
 
     def open_settings(self) -> None:
-        threshold = self.settings.core.cluster_threshold or (self.info.threshold if self.info else None)
-        shown = replace(self.settings, library_dir=self.library[0], qdrant_url=self.library[1],
-                        core=replace(self.settings.core, cluster_threshold=threshold))
-        dialog = SettingsDialog(self.settings, shown, self)
-        if not dialog.exec() or dialog.result_settings() == self.settings:
+        shown = AppSettings(*self.library)
+        dialog = SettingsDialog(self.settings, shown, self.info.settings if self.info else None, self)
+        if not dialog.exec():
             return
-        old = self.settings
-        self.settings = dialog.result_settings()
+        if changes := dialog.grouping_changes():
+            self.client.call(ChangeSettings(**changes))
+        chosen = dialog.window_settings()
+        if chosen == self.settings:
+            return
+        self.settings = chosen
         self.settings.save()
-        if (old.library_dir, old.qdrant_url) != (self.settings.library_dir, self.settings.qdrant_url):
-            self.library = (self.settings.library_dir, self.settings.qdrant_url)
+        if (chosen.library_dir, chosen.qdrant_url) != self.library:
+            self.library = (chosen.library_dir, chosen.qdrant_url)
             self.people_loaded = False
-            self.undo_stack.clear()
             self.people_model.set_items([])
             self.faces_model.set_items([])
             self.current_key = None
-            self.client.call("open", *self.library, self.settings.core)
-        else:
-            self.client.call("settings", self.settings.core)
+            self.client.call(Open(*self.library))
+
+    def _on_settings(self, settings: GroupingSettings) -> None:
+        if self.info is not None:
+            self.info.settings = settings
 
     # -- window -------------------------------------------------------------------------
 

@@ -31,11 +31,11 @@ def wait_change(qtbot, window, action, shown=lambda: True):
     """Run `action`, wait for its change-set, then until the people grid has
     changed and `shown()` holds."""
     before = people_state(window)
-    done = window.undo_stack.count() + 1
+    done = window.corrections_seen + 1
     action()
     # (Worker signals are waited for through what the window did with them:
     # qtbot.waitSignal would run its callback on the worker thread.)
-    qtbot.waitUntil(lambda: window.undo_stack.count() == done, timeout=20_000)
+    qtbot.waitUntil(lambda: window.corrections_seen == done, timeout=20_000)
     qtbot.waitUntil(lambda: people_state(window) != before and shown(), timeout=20_000)
 
 

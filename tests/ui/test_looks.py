@@ -8,8 +8,8 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QToolBar
 
+from faceorganizer.protocol import UNASSIGNED, AddFolders
 from faceorganizer.ui.app import apply_palette, application
-from faceorganizer.ui.worker import UNASSIGNED
 
 from .gestures import select_person, shown_people
 
@@ -124,7 +124,7 @@ def test_the_window_opens_on_the_screen_and_works_at_1024_by_640(qtbot, open_win
 
     # While photos are indexed, with a long progress line.
     many = make_photos("Holidays in Portugal 2019", "players", 16)[0].parent
-    window.client.call("add_folders", [str(many)])
+    window.client.call(AddFolders((str(many),)))
     qtbot.waitUntil(lambda: window.progress_bar.value() > 0, timeout=60_000)
     window.resize(1024, 640)
     assert_usable(qtbot, window)

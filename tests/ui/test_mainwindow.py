@@ -10,8 +10,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from faceorganizer.protocol import UNASSIGNED, AddFolders, Index
 from faceorganizer.ui.models import FACES_MIME, PEOPLE_MIME, ThumbnailRole, _mime
-from faceorganizer.ui.worker import UNASSIGNED
 
 from conftest import library_held_elsewhere
 
@@ -83,13 +83,13 @@ def test_drop_zones_new_person_and_not_a_face(qtbot, open_window, indexed_librar
     remaining = window.faces_model.item(0).face_id
     mime = _mime(FACES_MIME, [remaining])
     position = QPointF(bar.not_a_face.rect().center())
-    done = window.undo_stack.count() + 1
+    done = window.corrections_seen + 1
     QApplication.sendEvent(bar.not_a_face, QDragEnterEvent(
         position.toPoint(), Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier))
     QApplication.sendEvent(bar.not_a_face, QDropEvent(
         position, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
-    qtbot.waitUntil(lambda: window.undo_stack.count() == done, timeout=20_000)
+    qtbot.waitUntil(lambda: window.corrections_seen == done, timeout=20_000)
     qtbot.waitUntil(lambda: remaining not in shown_faces(window), timeout=10_000)
     assert {p.cluster_id: p.face_count for p in window.people}[source] == 1
     assert "not a face" in window.undo_action.text()
@@ -119,14 +119,14 @@ def test_indexing_in_the_worker_fills_the_grid_and_cancel_stops_it(qtbot, open_w
     # Worker signals reach test code before the window has handled them:
     # wait for what the window shows.
     folder = make_photos("new", "t1", 2)[0].parent
-    window.client.call("add_folders", [str(folder)])
+    window.client.call(AddFolders((str(folder),)))
     qtbot.waitUntil(lambda: "Indexed: 2 photos, 12 faces found" in window.status_message.text(), timeout=60_000)
     qtbot.waitUntil(lambda: window.people_model.rowCount() == 6, timeout=10_000)
     assert window.center.currentIndex() == 1
     assert window.sidebar_folders() == [str(folder)]
 
     many = make_photos("many", "players", 16)[0].parent
-    window.client.call("add_folders", [str(many)])
+    window.client.call(AddFolders((str(many),)))
     qtbot.waitUntil(lambda: window.cancel_button.isVisible() and window.progress_bar.value() > 0, timeout=60_000)
     assert "photos" in window.progress_label.text() and "faces" in window.progress_label.text()
     window.cancel_button.click()
@@ -160,8 +160,8 @@ def test_closing_the_window_while_indexing_stops_the_library_service(qtbot, open
 
     window = open_window(tmp_path / "lib")
     many = make_photos("many", "players", 20)[0].parent
-    window.client.call("add_folders", [str(many)])
-    window.client.call("index", [str(many)])  # a second job, queued behind the first
+    window.client.call(AddFolders((str(many),)))
+    window.client.call(Index((str(many),)))  # a second job, queued behind the first
     qtbot.waitUntil(lambda: window.cancel_button.isVisible(), timeout=60_000)
     started = time.monotonic()
     window.close()
