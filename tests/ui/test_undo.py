@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
@@ -58,3 +60,33 @@ def test_the_status_bar_offers_undo_only_for_the_action_it_reports(qtbot, open_w
     qtbot.waitUntil(lambda: window.status_message.text().startswith("Indexed"), timeout=60_000)
     assert not window.status_link.isVisible()
     assert window.undo_action.isEnabled()  # the merge can still be undone from the Edit menu
+
+
+def test_undo_outlives_the_window_and_agrees_with_the_command_line(qtbot, open_window, indexed_library):
+    """The corrections log is the library's: a merge made in one window is
+    undone by `faceorganizer undo`, redone and undone by the next window."""
+    window = open_window(indexed_library)
+    before = people_state(window)
+    anna, ben = (window.people_model.item(row).cluster_id for row in (0, 1))
+    wait_change(qtbot, window, lambda: window.merge_into([ben], anna))
+    merged = people_state(window)
+    assert window.undo_action.text().startswith("Undo merge ")
+    window.close()
+
+    undone = subprocess.run([sys.executable, "-m", "faceorganizer", "undo", "--library", str(indexed_library)],
+                            capture_output=True, text=True, timeout=120)
+    assert undone.returncode == 0 and undone.stdout.startswith("Undo merge "), undone.stderr
+
+    window = open_window(indexed_library)
+    assert people_state(window) == before
+    assert window.redo_action.isEnabled() and window.redo_action.text().startswith("Redo merge ")
+    window.redo_action.trigger()
+    qtbot.waitUntil(lambda: people_state(window) == merged, timeout=20_000)
+    window.close()
+
+    window = open_window(indexed_library)  # a new window, a new library process
+    assert people_state(window) == merged
+    assert window.undo_action.text().startswith("Undo merge ")
+    window.undo_action.trigger()
+    qtbot.waitUntil(lambda: people_state(window) == before, timeout=20_000)
+    assert window.status_message.text().startswith("Undone: Merge ")
