@@ -40,7 +40,7 @@ def test_drop_faces_on_a_person_moves_them_and_undo_redo_restore(qtbot, open_win
                 lambda: face_ids[0] not in shown_faces(window))
     counts = {p.cluster_id: p.face_count for p in window.people}
     assert counts[source] == 2 and counts[target] == 4
-    assert window.undo_action.text().startswith("Undo Move 1 face to")
+    assert window.undo_action.text().startswith("Undo move 1 face to")
     after = people_state(window)
 
     window.undo_action.trigger()
@@ -63,7 +63,7 @@ def test_drop_a_person_on_a_person_merges_and_the_target_keeps_its_name(qtbot, o
     assert source not in people
     assert people[target].name == "Anna" and people[target].face_count == 6
     assert window.people_model.rowCount() == len(indexed_library.people) - 1
-    assert "Merge" in window.undo_action.text() and "'Anna'" in window.undo_action.text()
+    assert window.undo_action.text().startswith("Undo merge ") and "'Anna'" in window.undo_action.text()
     # A person dropped on itself is refused.
     assert not window.people_model.canDropMimeData(_mime(PEOPLE_MIME, [target]), Qt.DropAction.MoveAction,
                                                    -1, 0, window.people_model.index(anna_row))
