@@ -128,10 +128,10 @@ def run_phase(app, window, meter, seconds: float, scroll: bool, corrections: boo
                     index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def correction():
-        if window.undo_stack.canUndo():
-            window.undo_stack.undo()
+        if window.undo_action.isEnabled():
+            window.undo()
         elif window.faces_model.rowCount():
-            window.change("reassign_faces", [window.faces_model.item(0).face_id], None)
+            window.move_faces([window.faces_model.item(0).face_id], None)
 
     if scroll:
         timers.append(QTimer(interval=16, timeout=scroll_step))
