@@ -131,7 +131,7 @@ def run_phase(app, window, meter, seconds: float, scroll: bool, corrections: boo
         if window.undo_action.isEnabled():
             window.undo()
         elif window.faces_model.rowCount():
-            window.move_faces([window.faces_model.item(0).face_id], None)
+            window.corrections.move_faces([window.faces_model.item(0).face_id], None)
 
     if scroll:
         timers.append(QTimer(interval=16, timeout=scroll_step))

@@ -35,7 +35,7 @@ def test_photos_that_could_not_be_read_are_listed_with_their_reasons(qtbot, open
     dialog.close()
 
     # A rescan still names them: they cannot be read still.
-    window.rescan_action.trigger()
+    window.actions.rescan.trigger()
     qtbot.waitUntil(lambda: window.status_message.text().startswith("Indexed")
                     and "0 photos" in window.status_message.text(), timeout=60_000)
     assert "2 photos could not be read" in window.status_message.text() and window.status_link.isVisible()
@@ -94,14 +94,14 @@ def test_while_photos_are_indexed_the_counts_agree(qtbot, open_window, tmp_path,
 
     def check():
         seen.append(window.job_running)
-        people = sidebar_count(window.scope_items["all"])
-        assert leading_count(window.people_title.text()) == people == window.people_model.rowCount()
+        people = sidebar_count(window.sidebar.scope_items["all"])
+        assert leading_count(window.people_pane.title.text()) == people == window.people_model.rowCount()
         key = window.current_key
         if key == UNASSIGNED:
-            assert leading_count(window.faces_subtitle.text()) == sidebar_count(window.scope_items[UNASSIGNED])
+            assert leading_count(window.faces_pane.subtitle.text()) == sidebar_count(window.sidebar.scope_items[UNASSIGNED])
         elif key is not None:
             faces = next(p.face_count for p in window.people if p.cluster_id == key)
-            assert leading_count(window.faces_subtitle.text()) == faces
+            assert leading_count(window.faces_pane.subtitle.text()) == faces
 
     window.peopleShown.connect(check)
     window.client.call(AddFolders((str(folder),)))
@@ -122,5 +122,5 @@ def test_the_first_people_found_take_the_place_of_the_unassigned_faces(qtbot, op
     qtbot.waitUntil(lambda: window.current_key == window.people_model.item(0).cluster_id, timeout=10_000)
 
     window.set_scope(UNASSIGNED)  # the user's choice stays
-    wait_change(qtbot, window, lambda: window.rename(window.people_model.item(0).cluster_id, "Anna"))
+    wait_change(qtbot, window, lambda: window.corrections.rename(window.people_model.item(0).cluster_id, "Anna"))
     assert window.current_key == UNASSIGNED

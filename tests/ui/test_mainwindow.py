@@ -27,7 +27,7 @@ def test_the_window_shows_people_with_names_counts_and_thumbnails(qtbot, open_wi
     # Thumbnails arrive off the GUI thread.
     qtbot.waitUntil(lambda: all(model.thumbnail(r) is not None for r in range(model.rowCount())), timeout=10_000)
     assert not model.index(0).data(ThumbnailRole).isNull()
-    assert window.center.currentIndex() == 1
+    assert window.people_pane.currentIndex() == 1
 
 
 def test_drop_faces_on_a_person_moves_them_and_undo_redo_restore(qtbot, open_window, indexed_library):
@@ -53,7 +53,7 @@ def test_drop_faces_on_a_person_moves_them_and_undo_redo_restore(qtbot, open_win
 def test_drop_a_person_on_a_person_merges_and_the_target_keeps_its_name(qtbot, open_window, indexed_library):
     window = open_window(indexed_library)
     target = window.people_model.item(0).cluster_id
-    wait_change(qtbot, window, lambda: window.rename(target, "Anna"))
+    wait_change(qtbot, window, lambda: window.corrections.rename(target, "Anna"))
     assert window.people_model.item(0).name == "Anna"
     row = next(r for r in range(window.people_model.rowCount()) if window.people_model.item(r).cluster_id != target)
     source = window.people_model.item(row).cluster_id
@@ -102,18 +102,18 @@ def test_keyboard_not_this_person_and_unassigned_list(qtbot, open_window, indexe
     window.faces_view.selectionModel().select(window.faces_model.index(0),
                                               window.faces_view.selectionModel().SelectionFlag.Select)
     face = window.faces_model.item(0).face_id
-    wait_change(qtbot, window, window.not_person_action.trigger)
+    wait_change(qtbot, window, window.actions.not_person.trigger)
     assert window.unassigned_count == 1
     window.set_scope(UNASSIGNED)
     qtbot.waitUntil(lambda: shown_faces(window) == [face], timeout=10_000)
-    assert window.faces_title.text() == "Unassigned faces"
+    assert window.faces_pane.title.text() == "Unassigned faces"
 
 
 def test_indexing_in_the_worker_fills_the_grid_and_cancel_stops_it(qtbot, open_window, tmp_path, make_photos):
     empty = tmp_path / "fresh"
     window = open_window(empty)
-    assert window.center.currentIndex() == 0  # the invitation to add a folder
-    assert window.empty_button.isVisible() and not window.faces_page.isVisible()
+    assert window.people_pane.currentIndex() == 0  # the invitation to add a folder
+    assert window.people_pane.empty_button.isVisible() and not window.faces_pane.isVisible()
     assert window.sidebar_folders() == []
 
     # Worker signals reach test code before the window has handled them:
@@ -122,13 +122,13 @@ def test_indexing_in_the_worker_fills_the_grid_and_cancel_stops_it(qtbot, open_w
     window.client.call(AddFolders((str(folder),)))
     qtbot.waitUntil(lambda: "Indexed: 2 photos, 12 faces found" in window.status_message.text(), timeout=60_000)
     qtbot.waitUntil(lambda: window.people_model.rowCount() == 6, timeout=10_000)
-    assert window.center.currentIndex() == 1
+    assert window.people_pane.currentIndex() == 1
     assert window.sidebar_folders() == [str(folder)]
 
     many = make_photos("many", "players", 16)[0].parent
     window.client.call(AddFolders((str(many),)))
     qtbot.waitUntil(lambda: window.cancel_button.isVisible() and window.progress_bar.value() > 0, timeout=60_000)
-    assert "photos" in window.progress_label.text() and "faces" in window.progress_label.text()
+    assert "photos" in window.status.progress_label.text() and "faces" in window.status.progress_label.text()
     window.cancel_button.click()
     qtbot.waitUntil(lambda: window.status_message.text().startswith("Stopped"), timeout=60_000)
     assert not window.cancel_button.isVisible()

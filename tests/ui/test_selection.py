@@ -41,7 +41,7 @@ def test_hiding_a_person_shows_the_next_one(qtbot, open_window, indexed_library)
         assert shown_person(window) == following
     hidden = select_person(qtbot, window, len(shown_people(window)) - 1)
     before = shown_people(window)[-2]
-    wait_change(qtbot, window, window.hide_action.trigger)
+    wait_change(qtbot, window, window.actions.hide.trigger)
     assert shown_person(window) == before
 
 
@@ -72,15 +72,15 @@ def test_the_new_person_drop_zone_shows_the_new_person(qtbot, open_window, index
 def test_a_search_without_a_match_empties_the_faces_pane(qtbot, open_window, indexed_library):
     window = open_window(indexed_library)
     person = window.people_model.item(2).cluster_id
-    wait_change(qtbot, window, lambda: window.rename(person, "Anna"))
+    wait_change(qtbot, window, lambda: window.corrections.rename(person, "Anna"))
     select_person(qtbot, window, 1)
     qtbot.keyClicks(window.search, "ann")
     assert shown_people(window) == [person]
-    qtbot.waitUntil(lambda: window.current_key == person and window.faces_title.text() == "Anna", timeout=10_000)
+    qtbot.waitUntil(lambda: window.current_key == person and window.faces_pane.title.text() == "Anna", timeout=10_000)
     qtbot.keyClicks(window.search, "x")
     assert shown_people(window) == []
     assert window.current_key is None and window.faces_model.rowCount() == 0
-    assert window.faces_title.text() == "" and not window.rename_button.isVisible()
+    assert window.faces_pane.title.text() == "" and not window.faces_pane.rename_button.isVisible()
     window.search.clear()
     qtbot.waitUntil(lambda: window.current_key == person and window.faces_model.rowCount() > 0, timeout=10_000)
 

@@ -24,7 +24,7 @@ def test_a_failed_correction_is_reported_with_its_action(qtbot, open_window, ind
 def test_a_killed_library_process_is_restarted_and_loses_no_correction(qtbot, open_window, indexed_library):
     window = open_window(indexed_library)
     anna, ben = (window.people_model.item(row).cluster_id for row in (0, 1))
-    wait_change(qtbot, window, lambda: window.merge_into([ben], anna))
+    wait_change(qtbot, window, lambda: window.corrections.merge_into([ben], anna))
     merged = people_state(window)
     killed = window.client.process.pid
     os.kill(killed, signal.SIGKILL)

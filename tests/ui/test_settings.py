@@ -21,7 +21,7 @@ def answer_settings(window, answer) -> None:
         answer(dialog)
 
     QTimer.singleShot(0, fill_in)
-    window.settings_action.trigger()
+    window.actions.settings.trigger()
 
 
 def library_settings(library) -> dict:

@@ -22,7 +22,7 @@ def test_the_platform_redo_keys_redo(qtbot, open_window, indexed_library):
     activate(qtbot, window)
     person = window.people_model.item(0).cluster_id
     before = people_state(window)
-    wait_change(qtbot, window, lambda: window.rename(person, "Anna"))
+    wait_change(qtbot, window, lambda: window.corrections.rename(person, "Anna"))
     after = people_state(window)
     window.people_view.setFocus()
     # (Not the keyboard's own Redo key: QTest cannot type it.)
@@ -39,9 +39,9 @@ def test_the_platform_redo_keys_redo(qtbot, open_window, indexed_library):
 def test_the_status_bar_offers_undo_only_for_the_action_it_reports(qtbot, open_window, indexed_library):
     window = open_window(indexed_library)
     anna = window.people_model.item(0).cluster_id
-    wait_change(qtbot, window, lambda: window.rename(anna, "Anna"))
+    wait_change(qtbot, window, lambda: window.corrections.rename(anna, "Anna"))
     other = window.people_model.item(1).cluster_id
-    wait_change(qtbot, window, lambda: window.merge_into([other], anna))
+    wait_change(qtbot, window, lambda: window.corrections.merge_into([other], anna))
     message = window.status_message.text()
     assert message.startswith("Merge ") and message.endswith("into 'Anna'")
     assert not re.search(r"person \d", message + window.undo_action.text())
@@ -56,7 +56,7 @@ def test_the_status_bar_offers_undo_only_for_the_action_it_reports(qtbot, open_w
     qtbot.waitUntil(lambda: people_state(window) == merged, timeout=20_000)
     assert window.status_message.text() == f"Redone: {message}"
 
-    window.rescan_action.trigger()
+    window.actions.rescan.trigger()
     qtbot.waitUntil(lambda: window.status_message.text().startswith("Indexed"), timeout=60_000)
     assert not window.status_link.isVisible()
     assert window.undo_action.isEnabled()  # the merge can still be undone from the Edit menu
@@ -68,7 +68,7 @@ def test_undo_outlives_the_window_and_agrees_with_the_command_line(qtbot, open_w
     window = open_window(indexed_library)
     before = people_state(window)
     anna, ben = (window.people_model.item(row).cluster_id for row in (0, 1))
-    wait_change(qtbot, window, lambda: window.merge_into([ben], anna))
+    wait_change(qtbot, window, lambda: window.corrections.merge_into([ben], anna))
     merged = people_state(window)
     assert window.undo_action.text().startswith("Undo merge ")
     window.close()
