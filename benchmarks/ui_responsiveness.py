@@ -170,7 +170,7 @@ def main() -> int:
         deadline = time.perf_counter() + 120
         while window.info is None and time.perf_counter() < deadline:
             app.processEvents()
-        window.set_scope(UNASSIGNED)
+        window.browser.set_scope(UNASSIGNED)
         while window.faces_model.rowCount() < args.faces and time.perf_counter() < deadline:
             app.processEvents()
         print(f"faces grid: {window.faces_model.rowCount():,} faces", flush=True)

@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLineEdit, QMainWindow, QMenu, QSizePolicy, QToolBar, QWidget
 
 from faceorganizer.ui import resources
+from faceorganizer.ui.panes.sidebar import HIDDEN
 
 
 class Actions:
@@ -39,9 +40,9 @@ class Actions:
         self.new_person = make("Make a new person", corrections.faces_to_new_person, "Ctrl+N")
         self.not_person = make("Not this person", corrections.selected_not_this_person, keys.Delete)
         self.not_face = make("Not a face", corrections.selected_not_a_face, "Shift+Del")
-        self.open_photo = make("Open photo", window.open_current_face, "Return")
-        self.select_all = make("Select all", window.select_all, keys.SelectAll)
-        self.show_hidden = make("Show hidden people", window.show_hidden_people)
+        self.open_photo = make("Open photo", window.browser.open_current_face, "Return")
+        self.select_all = make("Select all", window.browser.select_all, keys.SelectAll)
+        self.show_hidden = make("Show hidden people", lambda: window.browser.set_scope(HIDDEN))
         #: Actions on the people grid and on the faces grid: their shortcuts
         #: act on the grid that has the focus only.
         self.on_people = [self.rename, self.merge, self.hide]
@@ -78,7 +79,8 @@ class Actions:
         view = menus.addMenu("&View")
         view.addActions([self.show_hidden, self.open_photo])
 
-    def add_toolbar(self, search: QLineEdit) -> None:
+    def add_toolbar(self) -> QLineEdit:
+        """The toolbar, with the search box it returns."""
         bar = QToolBar("Main", self.window)
         bar.setObjectName("mainToolbar")
         bar.setMovable(False)
@@ -90,8 +92,14 @@ class Actions:
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
+        search = QLineEdit()
+        search.setObjectName("search")
+        search.setPlaceholderText("Find a person…")
+        search.setClearButtonEnabled(True)
+        search.setAccessibleName("Find a person")
         bar.addWidget(search)
         self.window.addToolBar(bar)
+        return search
 
     def people_menu(self, merge_targets: list[tuple[str, object]]) -> QMenu:
         """The context menu of the people grid; `merge_targets`: (name, what

@@ -52,7 +52,7 @@ class Corrections(QObject):
 
     def rename(self, cluster_id: int, name: str) -> None:
         """Name a person; a name another person has offers to merge them."""
-        same = [p for p in self.window.people if p.name and name and p.name.casefold() == name.casefold()
+        same = [p for p in self.window.browser.people if p.name and name and p.name.casefold() == name.casefold()
                 and p.cluster_id != cluster_id]
         if same:
             answer = QMessageBox.question(
@@ -75,7 +75,7 @@ class Corrections(QObject):
 
     def toggle_hidden(self) -> None:
         if ids := self.selected_people():
-            hidden = {p.cluster_id: p.hidden for p in self.window.people}
+            hidden = {p.cluster_id: p.hidden for p in self.window.browser.people}
             self.client.call(Hide(tuple(ids), not all(hidden.get(i) for i in ids)))
 
     def faces_to_new_person(self) -> None:
@@ -94,7 +94,7 @@ class Corrections(QObject):
         self.not_a_face(self.selected_faces())
 
     def not_this_person(self, faces: list[str]) -> None:
-        if faces and self.window.current_key != UNASSIGNED:
+        if faces and self.window.browser.current_key != UNASSIGNED:
             self.client.call(NotThisPerson(tuple(faces)))
 
     def not_a_face(self, faces: list[str]) -> None:
@@ -112,7 +112,7 @@ class Corrections(QObject):
 
     def rename_shown_person(self) -> None:
         """Name the person whose faces are shown on the right."""
-        row = self.window.people_model.row_of(self.window.current_key)
+        row = self.window.people_model.row_of(self.window.browser.current_key)
         if row >= 0:
             self.edit_name(self.window.people_model.index(row))
 
@@ -133,14 +133,15 @@ class Corrections(QObject):
             return
         selected = self.selected_people()
         targets = [(p.name, lambda p=p.cluster_id: self.merge_into(self.selected_people(), p))
-                   for p in self.window.people if p.name and p.cluster_id not in selected]
+                   for p in self.window.browser.people if p.name and p.cluster_id not in selected]
         self.window.actions.people_menu(targets).exec(view.viewport().mapToGlobal(position))
 
     def faces_menu(self, position) -> None:
         if not self.selected_faces():
             return
+        browser = self.window.browser
         targets = [(p.name or f"Unnamed ({p.face_count:,} faces)",
                     lambda p=p.cluster_id: self.move_faces(self.selected_faces(), p))
-                   for p in self.window.people if p.cluster_id != self.window.current_key and not p.hidden]
+                   for p in browser.people if p.cluster_id != browser.current_key and not p.hidden]
         view = self.window.faces_view
         self.window.actions.faces_menu(targets).exec(view.viewport().mapToGlobal(position))

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 
 def people_state(window) -> list:
-    return sorted((p.cluster_id, p.name, p.face_count, p.hidden) for p in window.people)
+    return sorted((p.cluster_id, p.name, p.face_count, p.hidden) for p in window.browser.people)
 
 
 def drop(view, mime, row: int) -> None:
@@ -50,7 +50,7 @@ def shown_people(window) -> list[int]:
 def select_person(qtbot, window, row: int) -> int:
     person = window.people_model.item(row)
     window.people_view.setCurrentIndex(window.people_model.index(row))
-    qtbot.waitUntil(lambda: window.current_key == person.cluster_id
+    qtbot.waitUntil(lambda: window.browser.current_key == person.cluster_id
                     and window.faces_model.rowCount() == person.face_count, timeout=10_000)
     return person.cluster_id
 

@@ -42,7 +42,7 @@ def test_photos_that_could_not_be_read_are_listed_with_their_reasons(qtbot, open
 
 
 def faces_shown(window) -> int:
-    return sum(p.face_count for p in window.people) + window.unassigned_count
+    return sum(p.face_count for p in window.browser.people) + window.browser.unassigned_count
 
 
 def test_indexing_cut_short_by_closing_the_window_goes_on_when_it_opens_again(qtbot, open_window, tmp_path,
@@ -96,11 +96,11 @@ def test_while_photos_are_indexed_the_counts_agree(qtbot, open_window, tmp_path,
         seen.append(window.job_running)
         people = sidebar_count(window.sidebar.scope_items["all"])
         assert leading_count(window.people_pane.title.text()) == people == window.people_model.rowCount()
-        key = window.current_key
+        key = window.browser.current_key
         if key == UNASSIGNED:
             assert leading_count(window.faces_pane.subtitle.text()) == sidebar_count(window.sidebar.scope_items[UNASSIGNED])
         elif key is not None:
-            faces = next(p.face_count for p in window.people if p.cluster_id == key)
+            faces = next(p.face_count for p in window.browser.people if p.cluster_id == key)
             assert leading_count(window.faces_pane.subtitle.text()) == faces
 
     window.peopleShown.connect(check)
@@ -113,14 +113,14 @@ def test_the_first_people_found_take_the_place_of_the_unassigned_faces(qtbot, op
     window = open_window(tmp_path / "library")
     one_shot = make_photos("one shot", "t1", 1)[0].parent
     window.client.call(AddFolders((str(one_shot),)))
-    qtbot.waitUntil(lambda: window.current_key == UNASSIGNED and window.faces_model.rowCount() == 6, timeout=60_000)
+    qtbot.waitUntil(lambda: window.browser.current_key == UNASSIGNED and window.faces_model.rowCount() == 6, timeout=60_000)
     assert window.people_model.rowCount() == 0  # a person needs two faces
 
     more = make_photos("more shots", "t1", 2, first_seed=1)[0].parent
     window.client.call(AddFolders((str(more),)))
     qtbot.waitUntil(lambda: window.people_model.rowCount() == 6, timeout=60_000)
-    qtbot.waitUntil(lambda: window.current_key == window.people_model.item(0).cluster_id, timeout=10_000)
+    qtbot.waitUntil(lambda: window.browser.current_key == window.people_model.item(0).cluster_id, timeout=10_000)
 
-    window.set_scope(UNASSIGNED)  # the user's choice stays
+    window.browser.set_scope(UNASSIGNED)  # the user's choice stays
     wait_change(qtbot, window, lambda: window.corrections.rename(window.people_model.item(0).cluster_id, "Anna"))
-    assert window.current_key == UNASSIGNED
+    assert window.browser.current_key == UNASSIGNED

@@ -63,7 +63,7 @@ def test_the_selected_sidebar_entry_keeps_its_text_readable(qtbot, open_window, 
             sidebar.setCurrentItem(item)
             assert item.isSelected()
             assert text_contrast(sidebar, item) >= 4.5, item.text(0)
-        window.set_scope("all")
+        window.browser.set_scope("all")
         assert shown_people(window)
     finally:
         monkeypatch.delenv("FACEORGANIZER_THEME")
@@ -118,7 +118,7 @@ def test_the_window_opens_on_the_screen_and_works_at_1024_by_640(qtbot, open_win
     assert window.size() == QSize(1024, 640)
     window.splitter.setSizes([1, 10_000, 10_000])  # the sidebar as narrow as it goes
     select_person(qtbot, window, 0)
-    window.corrections.rename(window.current_key, "Maximilian Alexander")
+    window.corrections.rename(window.browser.current_key, "Maximilian Alexander")
     qtbot.waitUntil(lambda: window.faces_pane.title.text() == "Maximilian Alexander", timeout=20_000)
     assert_usable(qtbot, window)
 

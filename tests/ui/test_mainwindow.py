@@ -38,7 +38,7 @@ def test_drop_faces_on_a_person_moves_them_and_undo_redo_restore(qtbot, open_win
     target = window.people_model.item(1).cluster_id
     wait_change(qtbot, window, lambda: drop(window.people_view, _mime(FACES_MIME, face_ids), 1),
                 lambda: face_ids[0] not in shown_faces(window))
-    counts = {p.cluster_id: p.face_count for p in window.people}
+    counts = {p.cluster_id: p.face_count for p in window.browser.people}
     assert counts[source] == 2 and counts[target] == 4
     assert window.undo_action.text().startswith("Undo move 1 face to")
     after = people_state(window)
@@ -59,7 +59,7 @@ def test_drop_a_person_on_a_person_merges_and_the_target_keeps_its_name(qtbot, o
     source = window.people_model.item(row).cluster_id
     anna_row = window.people_model.row_of(target)
     wait_change(qtbot, window, lambda: drop(window.people_view, _mime(PEOPLE_MIME, [source]), anna_row))
-    people = {p.cluster_id: p for p in window.people}
+    people = {p.cluster_id: p for p in window.browser.people}
     assert source not in people
     assert people[target].name == "Anna" and people[target].face_count == 6
     assert window.people_model.rowCount() == len(indexed_library.people) - 1
@@ -76,8 +76,8 @@ def test_drop_zones_new_person_and_not_a_face(qtbot, open_window, indexed_librar
     bar = window.drop_bar
     wait_change(qtbot, window, lambda: bar.new_person.dropped.emit(faces[:1]),
                 lambda: shown_faces(window) == faces[:1])
-    assert len(window.people) == len(indexed_library.people) + 1
-    assert {p.cluster_id: p.face_count for p in window.people}[source] == 2
+    assert len(window.browser.people) == len(indexed_library.people) + 1
+    assert {p.cluster_id: p.face_count for p in window.browser.people}[source] == 2
 
     select_person(qtbot, window, window.people_model.row_of(source))
     remaining = window.faces_model.item(0).face_id
@@ -91,7 +91,7 @@ def test_drop_zones_new_person_and_not_a_face(qtbot, open_window, indexed_librar
         position, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
     qtbot.waitUntil(lambda: window.corrections_seen == done, timeout=20_000)
     qtbot.waitUntil(lambda: remaining not in shown_faces(window), timeout=10_000)
-    assert {p.cluster_id: p.face_count for p in window.people}[source] == 1
+    assert {p.cluster_id: p.face_count for p in window.browser.people}[source] == 1
     assert "not a face" in window.undo_action.text()
 
 
@@ -103,8 +103,8 @@ def test_keyboard_not_this_person_and_unassigned_list(qtbot, open_window, indexe
                                               window.faces_view.selectionModel().SelectionFlag.Select)
     face = window.faces_model.item(0).face_id
     wait_change(qtbot, window, window.actions.not_person.trigger)
-    assert window.unassigned_count == 1
-    window.set_scope(UNASSIGNED)
+    assert window.browser.unassigned_count == 1
+    window.browser.set_scope(UNASSIGNED)
     qtbot.waitUntil(lambda: shown_faces(window) == [face], timeout=10_000)
     assert window.faces_pane.title.text() == "Unassigned faces"
 

@@ -25,7 +25,7 @@ def type_name(qtbot, window, name: str) -> None:
 
 
 def name_of(window, cluster_id: int) -> str | None:
-    return next(p.name for p in window.people if p.cluster_id == cluster_id)
+    return next(p.name for p in window.browser.people if p.cluster_id == cluster_id)
 
 
 def test_f2_in_the_faces_pane_names_the_person_shown(qtbot, open_window, indexed_library):

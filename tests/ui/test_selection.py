@@ -15,7 +15,7 @@ def shown_person(window) -> int | None:
     """The person whose tile is current and whose faces are on the right."""
     index = window.people_view.currentIndex()
     tile = window.people_model.item(index.row()).cluster_id if index.isValid() else None
-    assert tile == window.current_key
+    assert tile == window.browser.current_key
     return tile
 
 
@@ -23,7 +23,7 @@ def test_a_person_dropped_on_another_leaves_the_merged_person_shown(qtbot, open_
     window = open_window(indexed_library)
     target = window.people_model.item(0).cluster_id
     source = select_person(qtbot, window, 3)
-    size = sum(p.face_count for p in window.people if p.cluster_id in (source, target))
+    size = sum(p.face_count for p in window.browser.people if p.cluster_id in (source, target))
     wait_change(qtbot, window, lambda: drop(window.people_view, _mime(PEOPLE_MIME, [source]), 0))
     qtbot.waitUntil(lambda: window.faces_model.rowCount() == size, timeout=10_000)
     assert shown_person(window) == target
@@ -76,13 +76,13 @@ def test_a_search_without_a_match_empties_the_faces_pane(qtbot, open_window, ind
     select_person(qtbot, window, 1)
     qtbot.keyClicks(window.search, "ann")
     assert shown_people(window) == [person]
-    qtbot.waitUntil(lambda: window.current_key == person and window.faces_pane.title.text() == "Anna", timeout=10_000)
+    qtbot.waitUntil(lambda: window.browser.current_key == person and window.faces_pane.title.text() == "Anna", timeout=10_000)
     qtbot.keyClicks(window.search, "x")
     assert shown_people(window) == []
-    assert window.current_key is None and window.faces_model.rowCount() == 0
+    assert window.browser.current_key is None and window.faces_model.rowCount() == 0
     assert window.faces_pane.title.text() == "" and not window.faces_pane.rename_button.isVisible()
     window.search.clear()
-    qtbot.waitUntil(lambda: window.current_key == person and window.faces_model.rowCount() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.browser.current_key == person and window.faces_model.rowCount() > 0, timeout=10_000)
 
 
 def test_the_drag_image_leaves_the_target_under_the_cursor_in_sight(qtbot, open_window, indexed_library):

@@ -36,7 +36,7 @@ def test_a_killed_library_process_is_restarted_and_loses_no_correction(qtbot, op
     qtbot.waitUntil(lambda: people_state(window) == merged, timeout=60_000)
     assert window.undo_action.text().startswith("Undo merge ")
     window.undo_action.trigger()  # the new process undoes what the old one did
-    qtbot.waitUntil(lambda: ben in [p.cluster_id for p in window.people], timeout=20_000)
+    qtbot.waitUntil(lambda: ben in [p.cluster_id for p in window.browser.people], timeout=20_000)
 
 
 

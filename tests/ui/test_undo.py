@@ -49,7 +49,7 @@ def test_the_status_bar_offers_undo_only_for_the_action_it_reports(qtbot, open_w
     merged = people_state(window)
 
     window.status_link.linkActivated.emit("undo")
-    qtbot.waitUntil(lambda: other in [p.cluster_id for p in window.people], timeout=20_000)
+    qtbot.waitUntil(lambda: other in [p.cluster_id for p in window.browser.people], timeout=20_000)
     assert window.status_message.text() == f"Undone: {message}"
     assert window.status_link.text().endswith(">Redo</a>")  # not Undo: it would undo the rename
     window.status_link.linkActivated.emit("redo")
