@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from faceorganizer import read_models
 from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
 from faceorganizer.humanize import count, duration, lower_first
 from faceorganizer.people import ChangeSet
@@ -26,7 +27,6 @@ from faceorganizer.protocol import (
     PROTOCOL_VERSION,
     REDONE,
     REGROUPED,
-    UNASSIGNED,
     UNDONE,
     AddFolders,
     Call,
@@ -36,7 +36,6 @@ from faceorganizer.protocol import (
     Closed,
     Command,
     Correction,
-    FaceItem,
     FacesReady,
     Failure,
     FoldersChanged,
@@ -57,8 +56,6 @@ from faceorganizer.protocol import (
     Opened,
     OpenFailed,
     PeopleChanged,
-    PhotoFace,
-    PhotoInfo,
     PhotoReady,
     Progress,
     Recluster,
@@ -203,43 +200,10 @@ class LibraryService:
         self.send(HistoryChanged(undo and f"Undo {lower_first(undo)}", redo and f"Redo {lower_first(redo)}"))
 
     def _faces(self, command: ListFaces) -> None:
-        lib, key = self.library, command.key
-        catalog = lib.catalog
-        if key == UNASSIGNED:
-            ids = lib.unassigned_faces()
-            similarity = [None] * len(ids)
-        else:
-            if not catalog.face_count(key):
-                self.send(FacesReady(key, []))
-                return
-            ids = lib.faces_of(key)
-            rows = [catalog.row[f] for f in ids]
-            similarity = catalog.similarity_to_person(rows, key).tolist()
-        paths = lib.paths_of(ids)
-        self.send(FacesReady(key, [FaceItem(f, paths.get(f), s) for f, s in zip(ids, similarity)]))
+        self.send(FacesReady(command.key, read_models.face_list(self.library, command.key)))
 
     def _photo(self, command: ShowPhoto) -> None:
-        """The photo of a face, for the viewer; `key` is the list it was opened from."""
-        lib, face_id, key = self.library, command.face_id, command.key
-        face = lib.get_face(face_id)
-        faces = []
-        for other in lib.faces_in_photo(face["image_id"]):
-            if other.get("not_a_face"):
-                continue
-            cid = other.get("cluster_id")
-            person = lib.catalog.people.get(cid) if cid is not None else None
-            faces.append(PhotoFace(other["id"], tuple(other["bbox"]), cid, person.name if person else None))
-        # The person's photos in path order, one face each, for previous and next.
-        order = lib.unassigned_faces() if key == UNASSIGNED else lib.catalog.face_ids_of(key)
-        paths = lib.paths_of(order)
-        order = sorted(order, key=lambda f: (paths.get(f) or "", f))
-        i = order.index(face_id) if face_id in order else -1
-        self.send(PhotoReady(PhotoInfo(
-            face["path"], tuple(face.get("image_size") or (0, 0)), faces, face_id,
-            order[i - 1] if i > 0 else None,
-            order[i + 1] if 0 <= i < len(order) - 1 else None,
-            (i + 1, len(order)),
-        )))
+        self.send(PhotoReady(read_models.photo(self.library, command.face_id, command.key)))
 
     # -- changes ------------------------------------------------------------------
 
