@@ -128,10 +128,10 @@ def run_phase(app, window, meter, seconds: float, scroll: bool, corrections: boo
                     index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def correction():
-        if window.undo_stack.canUndo():
-            window.undo_stack.undo()
+        if window.undo_action.isEnabled():
+            window.undo()
         elif window.faces_model.rowCount():
-            window.change("reassign_faces", [window.faces_model.item(0).face_id], None)
+            window.corrections.move_faces([window.faces_model.item(0).face_id], None)
 
     if scroll:
         timers.append(QTimer(interval=16, timeout=scroll_step))
@@ -152,7 +152,8 @@ def run_phase(app, window, meter, seconds: float, scroll: bool, corrections: boo
 def main() -> int:
     from faceorganizer.ui.app import application
     from faceorganizer.ui.mainwindow import MainWindow
-    from faceorganizer.ui.worker import UNASSIGNED, LibraryClient
+    from faceorganizer.protocol import UNASSIGNED, AddFolders
+    from faceorganizer.ui.worker import LibraryClient
 
     with tempfile.TemporaryDirectory(prefix="faceorganizer-ui-bench-") as root:
         root = Path(root)
@@ -169,14 +170,14 @@ def main() -> int:
         deadline = time.perf_counter() + 120
         while window.info is None and time.perf_counter() < deadline:
             app.processEvents()
-        window.set_scope(UNASSIGNED)
+        window.browser.set_scope(UNASSIGNED)
         while window.faces_model.rowCount() < args.faces and time.perf_counter() < deadline:
             app.processEvents()
         print(f"faces grid: {window.faces_model.rowCount():,} faces", flush=True)
 
         meter = PauseMeter()
         results = {"scroll": run_phase(app, window, meter, 10, scroll=True, corrections=False)}
-        window.client.call("add_folders", [str(root / "photos")])
+        window.client.call(AddFolders((str(root / "photos"),)))
         results["index"] = run_phase(app, window, meter, 10, scroll=False, corrections=False)
         results["index + scroll + corrections"] = run_phase(app, window, meter, 15, scroll=True, corrections=True)
         window.close()

@@ -238,6 +238,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("redo", parents=[common], help="redo the last correction undone")
     history = commands.add_parser("history", parents=[common], help="list the corrections, newest first")
     history.add_argument("--json", action="store_true", help="print JSON")
+
+    settings = commands.add_parser(
+        "settings", parents=[common], help="show or change how the library groups faces into people",
+        description="Show the library's settings, or change those given. They are kept in the library, "
+        "so the window groups its faces by them too.",
+    )
+    settings.add_argument("--threshold", type=_similarity, metavar="T",
+                          help="how alike two faces must be (cosine similarity) to be one person")
+    settings.add_argument("--min-faces", type=_count, metavar="N",
+                          help="a group of faces becomes a person from this many faces")
+    settings.add_argument("--min-face-size", type=_count, metavar="PX",
+                          help="faces smaller than this (pixels, shorter side) are ignored from the next indexing")
+    settings.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -620,6 +633,29 @@ def _cmd_history(args) -> int:
     return 0
 
 
+def _cmd_settings(args) -> int:
+    from dataclasses import asdict
+
+    changes = {"cluster_threshold": args.threshold, "min_faces": args.min_faces,
+               "min_face_size": args.min_face_size}
+    with _open(args) as library:
+        before = library.grouping_settings()
+        after = library.change_settings(**changes)
+        engine = library.store.engine
+    if args.json:
+        print(json.dumps({**asdict(after), "engine": engine}, indent=2))
+        return 0
+    for name, label, unit in (("cluster_threshold", "threshold", ""), ("min_faces", "min-faces", " faces"),
+                              ("min_face_size", "min-face-size", " px")):
+        value, old = getattr(after, name), getattr(before, name)
+        was = f"  (was {old}{unit})" if value != old else ""
+        print(f"{label:<14} {value}{unit}{was}")
+    print(f"{'engine':<14} {engine}")
+    if after.cluster_threshold != before.cluster_threshold or after.min_faces != before.min_faces:
+        print("Run faceorganizer cluster (or Re-cluster in the window) to regroup the faces already grouped.")
+    return 0
+
+
 def _rename(library, args):
     try:
         return library.rename(args.id, args.name, allow_duplicate=args.allow_duplicate)
@@ -658,6 +694,7 @@ COMMANDS = {
     "undo": lambda a: _undo(a, redo=False),
     "redo": lambda a: _undo(a, redo=True),
     "history": _cmd_history,
+    "settings": _cmd_settings,
 }
 
 

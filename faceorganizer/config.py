@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import platformdirs
+
+from faceorganizer.errors import FaceOrganizerError
 
 #: Environment variable naming the library folder (the --library option wins).
 LIBRARY_ENV = "FACEORGANIZER_LIBRARY"
@@ -66,3 +69,32 @@ class Settings:
     @classmethod
     def describe(cls) -> dict[str, str]:
         return {f.name: f.metadata.get("help", "") for f in fields(cls)}
+
+
+@dataclass(frozen=True)
+class GroupingSettings:
+    """How a library's faces become people. The library keeps these in its
+    store, so the command line and the window group its faces alike."""
+
+    cluster_threshold: float
+    min_faces: int
+    min_face_size: int
+
+
+def grouping_changes(cluster_threshold: float | None = None, min_faces: int | None = None,
+                     min_face_size: int | None = None) -> dict:
+    """The grouping settings given (None: unchanged), checked; a bad value
+    raises FaceOrganizerError naming it."""
+    changes = {}
+    if cluster_threshold is not None:
+        if not (isinstance(cluster_threshold, (int, float)) and 0 < cluster_threshold < 1
+                and math.isfinite(cluster_threshold)):
+            raise FaceOrganizerError(f"The threshold {cluster_threshold!r} is not a similarity between 0 and 1.")
+        changes["cluster_threshold"] = float(cluster_threshold)
+    for name, value, what in (("min_faces", min_faces, "minimum number of faces per person"),
+                              ("min_face_size", min_face_size, "minimum face size")):
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise FaceOrganizerError(f"The {what} {value!r} is not a whole number of 1 or more.")
+            changes[name] = value
+    return changes

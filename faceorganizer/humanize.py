@@ -1,4 +1,4 @@
-"""Numbers as people read them, for the command line and the window."""
+"""Numbers and phrases as people read them, for the command line and the window."""
 
 from __future__ import annotations
 
@@ -16,3 +16,8 @@ def duration(seconds: float) -> str:
 def count(number: int, word: str) -> str:
     """'1 face', '2,140 faces'."""
     return f"{number:,} {word}{'s' * (number != 1)}"
+
+
+def lower_first(text: str) -> str:
+    """A sentence to follow other words: 'Merge ...' -> 'merge ...'."""
+    return text[:1].lower() + text[1:]

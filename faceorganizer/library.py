@@ -31,14 +31,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from faceorganizer.config import Settings, default_library_dir
+from faceorganizer.config import GroupingSettings, Settings, default_library_dir, grouping_changes
 from faceorganizer.corrections import CorrectionsLog
 from faceorganizer.errors import (
     FaceNotFoundError,
@@ -189,6 +189,8 @@ class FaceLibrary(PeopleOperations):
             self._resources.close()
             raise
         self.corrections = CorrectionsLog(self.store)
+        self.settings = replace(self.settings, **{k: self._meta[k] for k in ("min_faces", "min_face_size")
+                                                  if k in self._meta})
         self.thumbnails = ThumbnailCache(self.folder / "thumbnails")
         self.vector_cache = VectorCache(self.folder / VECTORS, self.store.dim, writable=not self.read_only)
         self._analyzer = analyzer
@@ -785,6 +787,21 @@ class FaceLibrary(PeopleOperations):
         self._forget_photos(records, batch)
         self._store(batch)
         return sum(len(r.get("face_ids", [])) for r in records)
+
+    def grouping_settings(self) -> GroupingSettings:
+        """How this library's faces become people (`change_settings` keeps
+        them in the library, for the command line and the window alike)."""
+        return GroupingSettings(self.cluster_threshold, self.settings.min_faces, self.settings.min_face_size)
+
+    def change_settings(self, **changes) -> GroupingSettings:
+        """Keep new grouping settings (GroupingSettings' fields; None keeps a
+        value). The threshold is the library's from then on, over any given
+        to this run."""
+        changes = grouping_changes(**changes)
+        self._store(Batch(meta=changes))
+        self.settings = replace(self.settings, cluster_threshold=None,
+                                **{k: v for k, v in changes.items() if k != "cluster_threshold"})
+        return self.grouping_settings()
 
     def thumbnail_path(self, face_id: str) -> Path:
         return self.thumbnails.path(face_id)

@@ -1,10 +1,11 @@
 """The library service: the one process that owns the library.
 
 The window runs it in a child process (faceorganizer.ui.worker starts it) and
-talks to it over a pipe: calls go in as (name, args), events come back as
-(event, args). A process, not a thread, because the embedded store is pure
-Python: on a thread it would hold the GIL for most of an indexing run, and
-every paint of the window (a Python call per tile) would wait for it.
+talks to it over a pipe in the messages of faceorganizer.protocol: calls with
+an id come in, one reply per call and events go out. A process, not a
+thread, because the embedded store is pure Python: on a thread it would hold
+the GIL for most of an indexing run, and every paint of the window (a Python
+call per tile) would wait for it.
 
 This module imports no Qt.
 """
@@ -15,242 +16,239 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
-from faceorganizer.config import Settings
+from faceorganizer import read_models
 from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
-from faceorganizer.humanize import count, duration
+from faceorganizer.humanize import count, duration, lower_first
 from faceorganizer.people import ChangeSet
+from faceorganizer.protocol import (
+    CORRECTED,
+    PROTOCOL_VERSION,
+    REDONE,
+    REGROUPED,
+    UNDONE,
+    AddFolders,
+    Call,
+    Changed,
+    ChangeSettings,
+    Close,
+    Closed,
+    Command,
+    Correction,
+    FacesReady,
+    Failure,
+    FoldersChanged,
+    Hello,
+    HistoryChanged,
+    Hide,
+    Index,
+    Job,
+    JobFinished,
+    LibraryInfo,
+    ListFaces,
+    ListPeople,
+    Merge,
+    MoveFaces,
+    NotAFace,
+    NotThisPerson,
+    Open,
+    Opened,
+    OpenFailed,
+    PeopleChanged,
+    PhotoReady,
+    Progress,
+    Recluster,
+    Redo,
+    RemoveFolder,
+    Rename,
+    Reply,
+    SettingsChanged,
+    ShowPhoto,
+    Undo,
+    Unreadable,
+)
 
 log = logging.getLogger(__name__)
-
-UNASSIGNED = "unassigned"
-
-#: Long jobs, and the calls that wait while one runs.
-_JOBS = frozenset({"index", "recluster", "remove_folder"})
-_AFTER_JOB = _JOBS | {"open", "close"}
 
 #: Progress and the people list go out at most this often while indexing (s).
 _PROGRESS_INTERVAL = 0.2
 _PEOPLE_INTERVAL = 1.0
 
-
-class FaceItem(NamedTuple):
-    """A face as a grid shows it (a tuple: lists of 10,000 cross the pipe fast)."""
-
-    face_id: str
-    path: str | None
-    similarity: float | None = None
-
-
-@dataclass(frozen=True)
-class PhotoFace:
-    face_id: str
-    bbox: tuple[float, float, float, float]
-    cluster_id: int | None
-    name: str | None
-
-
-@dataclass(frozen=True)
-class PhotoInfo:
-    """A photo for the viewer: its file, its faces, and the photos of the same
-    person before and after it."""
-
-    path: str
-    size: tuple[int, int]
-    faces: list[PhotoFace]
-    face_id: str
-    previous_face: str | None = None
-    next_face: str | None = None
-    position: tuple[int, int] = (0, 0)
-
-
-@dataclass
-class Progress:
-    label: str
-    done: int = 0
-    total: int = 0
-    faces: int = 0
-    seconds_left: float | None = None
-
-
-@dataclass
-class LibraryInfo:
-    folder: Path
-    thumbnails: Path
-    folders: list[str] = field(default_factory=list)
-    threshold: float | None = None  # the grouping threshold the library uses
+#: Each correction and the library operation that makes it.
+_CORRECTIONS: dict[type[Correction], Callable] = {
+    Merge: lambda library, c: library.merge_clusters([c.target, *c.sources]),
+    MoveFaces: lambda library, c: library.reassign_faces(list(c.face_ids), c.target),
+    Rename: lambda library, c: library.rename(c.cluster_id, c.name, allow_duplicate=c.allow_duplicate),
+    Hide: lambda library, c: library.hide(list(c.cluster_ids), hidden=c.hidden),
+    NotThisPerson: lambda library, c: library.not_this_person(list(c.face_ids)),
+    NotAFace: lambda library, c: library.not_a_face(list(c.face_ids)),
+}
 
 
 class LibraryService:
-    """Owns a FaceLibrary. Runs `do_<name>` calls and answers with events,
-    `emit(event, *args)`; the events are the GUI's LibraryBridge signals:
+    """Owns a FaceLibrary and runs the calls of faceorganizer.protocol on it.
 
-        opened(LibraryInfo), openFailed(message), peopleChanged([Person],
-        unassigned count), facesReady(key, [FaceItem]), changed(ChangeSet,
-        is new), progress(Progress), jobFinished(job, summary),
-        photoReady(PhotoInfo), foldersChanged([folder]), unreadable([(path, reason)]
-        of the last indexing), error(message), closed()
-
-    `poll()` returns the next waiting call or None: during a long job the
-    service handles the calls that arrive between two photos.
+    `send(message)` sends a reply or an event; `poll()` returns the next
+    waiting call or None: during a long job the service handles the calls
+    that arrive between two photos. Jobs run one at a time; the others wait.
     """
 
-    def __init__(self, emit: Callable[..., None], poll: Callable[[], tuple | None], cancel_event) -> None:
-        self.emit = emit
+    def __init__(self, send: Callable[[object], None], poll: Callable[[], Call | None], cancel_event) -> None:
+        self.send = send
         self.poll = poll
         self.library = None
         self.cancel_event = cancel_event
         self.quitting = False
         self._busy = False
-        self._queue: list[tuple[str, tuple]] = []
+        self._queue: list[Call] = []
         self._last_people = 0.0
+        self._handlers: dict[type[Command], Callable[[Command], object]] = {
+            Open: self._open,
+            Close: self._close,
+            ListPeople: lambda _: self._send_people(),
+            ListFaces: self._faces,
+            ShowPhoto: self._photo,
+            Undo: lambda _: self._walk_log(undo=True),
+            Redo: lambda _: self._walk_log(undo=False),
+            ChangeSettings: self._change_settings,
+            AddFolders: self._add_folders,
+            Index: self._index,
+            Recluster: self._recluster,
+            RemoveFolder: self._remove_folder,
+            **{kind: self._correct for kind in _CORRECTIONS},
+        }
 
-    def dispatch(self, name: str, args: tuple) -> None:
-        """Run `do_<name>(*args)`; long jobs queue while another runs."""
-        if self._busy and name in _AFTER_JOB:
-            # Jobs wait for the running one; so do changes of library under it.
-            if name in ("open", "close"):
+    def dispatch(self, call: Call) -> None:
+        """Run a call and reply to it; jobs wait while another runs."""
+        command = call.command
+        if self._busy and isinstance(command, (Job, Open, Close)):
+            if isinstance(command, (Open, Close)):
                 # The library is being left: its running and waiting jobs stop.
                 self.cancel_event.set()
-                self._queue = [call for call in self._queue if call[0] not in _JOBS]
-            self._queue.append((name, args))
+                self._drop_waiting_jobs()
+            self._queue.append(call)
             return
-        if self.quitting and name in _JOBS:
+        if self.quitting and isinstance(command, Job):
+            self.send(Reply(call.id))
             return
         try:
-            getattr(self, f"do_{name}")(*args)
+            handler = self._handlers[type(command)]
+            if self.library is None and not isinstance(command, (Open, Close)):
+                raise FaceOrganizerError("no library is open.")
+            result = handler(command)
         except FaceOrganizerError as exc:
-            self.emit("error", str(exc))
+            self._fail(call, str(exc))
         except Exception as exc:  # a bug: say so, keep the window alive
-            log.exception("%s failed", name)
-            self.emit("error", f"{name} failed: {exc}")
+            log.exception("%s failed", type(command).__name__)
+            self._fail(call, f"unexpected error: {type(exc).__name__}: {exc}")
+        else:
+            self.send(Reply(call.id, result))
+        self._next_job()
+
+    def _fail(self, call: Call, message: str) -> None:
+        if isinstance(call.command, Job):
+            self.send(JobFinished(call.command.job, ""))  # the window's progress bar ends with it
+        self.send(Reply(call.id, failure=Failure(call.command.action, message)))
 
     # -- library ------------------------------------------------------------------
 
-    def do_open(self, library_dir: str | None, qdrant_url: str | None, settings: Settings) -> None:
+    def _open(self, command: Open) -> None:
         from faceorganizer.library import FaceLibrary
 
-        self.do_close(emit=False)
+        self._close(Close(), say=False)
         try:
-            self.library = FaceLibrary(library_dir or None, qdrant_url=qdrant_url or None, settings=settings)
+            self.library = FaceLibrary(command.library_dir or None, qdrant_url=command.qdrant_url or None)
         except LibraryLockedError as exc:
-            self.emit("openFailed", str(exc))
+            self.send(OpenFailed(str(exc)))
             return
         except Exception as exc:
             log.exception("cannot open the library")
-            self.emit("openFailed", f"The library could not be opened: {exc}")
+            self.send(OpenFailed(f"The library could not be opened: {exc}"))
             return
         lib = self.library
-        self.emit("opened", LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.cluster_threshold))
-        self._emit_people()
+        self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings())))
+        self._send_history()
+        self._send_people()
 
-    def do_close(self, emit: bool = True) -> None:
+    def _close(self, _command: Close, say: bool = True) -> None:
         if self.library is not None:
             self.library.close()
             self.library = None
-        if emit:
-            self.emit("closed")
+        if say:
+            self.send(Closed())
 
-    def do_settings(self, settings: Settings) -> None:
-        if self.library is not None:
-            self.library.settings = settings
+    def _change_settings(self, command: ChangeSettings) -> None:
+        settings = self.library.change_settings(cluster_threshold=command.cluster_threshold,
+                                                min_faces=command.min_faces, min_face_size=command.min_face_size)
+        self.send(SettingsChanged(settings))
 
     # -- reading ------------------------------------------------------------------
 
-    def do_people(self) -> None:
-        self._emit_people()
-
-    def _emit_people(self) -> None:
+    def _send_people(self) -> None:
         lib = self.library
         if lib is None:
             return
         self._last_people = time.monotonic()
-        self.emit("peopleChanged", lib.people(include_hidden=True), lib.unassigned_count())
+        self.send(PeopleChanged(lib.people(include_hidden=True), lib.unassigned_count()))
 
-    def do_faces(self, key) -> None:
-        lib = self.library
-        if lib is None:
-            return
-        catalog = lib.catalog
-        if key == UNASSIGNED:
-            ids = lib.unassigned_faces()
-            similarity = [None] * len(ids)
-        else:
-            if not catalog.face_count(key):
-                self.emit("facesReady", key, [])
-                return
-            ids = lib.faces_of(key)
-            rows = [catalog.row[f] for f in ids]
-            similarity = catalog.similarity_to_person(rows, key).tolist()
-        paths = lib.paths_of(ids)
-        self.emit("facesReady", key, [FaceItem(f, paths.get(f), s) for f, s in zip(ids, similarity)])
+    def _send_history(self) -> None:
+        """What Undo and Redo would do, in the Edit menu's words."""
+        entries = self.library.history()  # newest first
+        undo = next((e["description"] for e in entries if not e["undone"]), None)
+        redo = next((e["description"] for e in reversed(entries) if e["undone"]), None)
+        self.send(HistoryChanged(undo and f"Undo {lower_first(undo)}", redo and f"Redo {lower_first(redo)}"))
 
-    def do_photo(self, face_id: str, key) -> None:
-        """The photo of a face, for the viewer; `key` is the list it was opened from."""
-        lib = self.library
-        face = lib.get_face(face_id)
-        faces = []
-        for other in lib.faces_in_photo(face["image_id"]):
-            if other.get("not_a_face"):
-                continue
-            cid = other.get("cluster_id")
-            person = lib.catalog.people.get(cid) if cid is not None else None
-            faces.append(PhotoFace(other["id"], tuple(other["bbox"]), cid, person.name if person else None))
-        # The person's photos in path order, one face each, for previous and next.
-        order = lib.unassigned_faces() if key == UNASSIGNED else lib.catalog.face_ids_of(key)
-        paths = lib.paths_of(order)
-        order = sorted(order, key=lambda f: (paths.get(f) or "", f))
-        i = order.index(face_id) if face_id in order else -1
-        self.emit("photoReady", PhotoInfo(
-            face["path"], tuple(face.get("image_size") or (0, 0)), faces, face_id,
-            order[i - 1] if i > 0 else None,
-            order[i + 1] if 0 <= i < len(order) - 1 else None,
-            (i + 1, len(order)),
-        ))
+    def _faces(self, command: ListFaces) -> None:
+        self.send(FacesReady(command.key, read_models.face_list(self.library, command.key)))
+
+    def _photo(self, command: ShowPhoto) -> None:
+        self.send(PhotoReady(read_models.photo(self.library, command.face_id, command.key)))
 
     # -- changes ------------------------------------------------------------------
 
-    def do_change(self, operation: str, args: tuple) -> None:
-        """A correction by the user: one of the library's operations."""
-        change: ChangeSet = getattr(self.library, operation)(*args)
-        if change:
-            self.emit("changed", change, True)
-        self._emit_people()
+    def _correct(self, command: Correction) -> None:
+        change: ChangeSet = _CORRECTIONS[type(command)](self.library, command)
+        self._changed(change, CORRECTED, change.description)
 
-    def do_apply(self, change: ChangeSet) -> None:
-        """Undo or redo: bring the library to the change-set's after-state."""
-        self.library.apply(change)
-        self.emit("changed", change, False)
-        self._emit_people()
+    def _walk_log(self, undo: bool) -> None:
+        """Undo the newest correction not undone, or redo the oldest undone."""
+        entries = self.library.history()  # newest first
+        walked = (next((e for e in entries if not e["undone"]), None) if undo
+                  else next((e for e in reversed(entries) if e["undone"]), None))
+        change = self.library.undo() if undo else self.library.redo()
+        if change is None or walked is None:
+            raise FaceOrganizerError(f"there is nothing to {'undo' if undo else 'redo'}.")
+        self._changed(change, UNDONE if undo else REDONE, walked["description"])
+
+    def _changed(self, change: ChangeSet, cause: str, description: str) -> None:
+        if change or cause != CORRECTED:
+            self.send(Changed(change, cause, description))
+        self._send_history()
+        self._send_people()
 
     # -- folders and long jobs ----------------------------------------------------
 
-    def do_add_folders(self, folders: list[str]) -> None:
-        self.library.add_folders(folders)
-        self.emit("foldersChanged", self.library.folders())
-        self.dispatch("index", (folders,))
+    def _add_folders(self, command: AddFolders) -> None:
+        self.library.add_folders(command.folders)
+        self.send(FoldersChanged(self.library.folders()))
+        self.dispatch(Call(None, Index(tuple(command.folders))))
 
-    def do_remove_folder(self, folder: str) -> None:
-        removed = self.library.remove_folder(folder)
-        self.emit("foldersChanged", self.library.folders())
-        self._emit_people()
-        self.emit("jobFinished", "remove", f"Removed {folder} ({removed:,} faces forgotten)")
+    def _remove_folder(self, command: RemoveFolder) -> None:
+        removed = self.library.remove_folder(command.folder)
+        self.send(FoldersChanged(self.library.folders()))
+        self._send_history()
+        self._send_people()
+        self.send(JobFinished(command.job, f"Removed {command.folder} ({removed:,} faces forgotten)"))
 
-    def do_index(self, folders: list[str] | None = None, resume: bool = False) -> None:
-        """Index `folders` (all the library's). `resume` is the check when the
-        window opens: it finishes what a run cut short left, takes in what
-        changed meanwhile, and says nothing (no progress, an empty summary)
-        when nothing did."""
-        lib = self.library
-        folders = folders or lib.folders()
+    def _index(self, command: Index) -> None:
+        lib, resume = self.library, command.resume
+        folders = list(command.folders or lib.folders())
         self._busy = True
         self.cancel_event.clear()
         started = time.monotonic()
         progress = Progress("Indexing")
-        last_emit = 0.0
+        last_sent = 0.0
         indexed = found = failed = removed = 0
         unreadable_photos: list[tuple[str, str]] = []
         unreadable_folders: list[tuple[str, str]] = []
@@ -262,10 +260,10 @@ class LibraryService:
                 folder_started = time.monotonic()
 
                 def report_progress(now: float, last: bool = False) -> None:
-                    nonlocal last_emit
-                    if (now - last_emit >= _PROGRESS_INTERVAL or last) and (progress.total or not resume):
-                        last_emit = now
-                        self.emit("progress", progress)
+                    nonlocal last_sent
+                    if (now - last_sent >= _PROGRESS_INTERVAL or last) and (progress.total or not resume):
+                        last_sent = now
+                        self.send(progress)
 
                 def on_photo(outcome):
                     # (Photos are reported as they are written, after their progress.)
@@ -280,7 +278,7 @@ class LibraryService:
                         progress.seconds_left = rate * (total - done)
                     report_progress(now, last=done == total)
                     if now - self._last_people >= _PEOPLE_INTERVAL:
-                        self._emit_people()
+                        self._send_people()
                     # Handle the user's corrections that arrived meanwhile.
                     self._pump()
 
@@ -294,55 +292,57 @@ class LibraryService:
                 unreadable_folders += report.unreadable_folders
         finally:
             self._busy = False
-        self._emit_people()
+        self._send_people()
         if resume and not (indexed or failed or removed or unreadable_folders or self.cancel_event.is_set()):
-            self.emit("jobFinished", "index", "")
-        else:
-            verb = "Stopped" if self.cancel_event.is_set() else "Indexed"
-            summary = f"{verb}: {count(indexed, 'photo')}, {count(found, 'face')} found"
-            if removed:
-                summary += f", {count(removed, 'photo')} gone (their faces forgotten)"
-            for things, kind in ((unreadable_photos, "photo"), (unreadable_folders, "folder")):
-                if things:
-                    summary += f", {count(len(things), kind)} could not be read"
-            summary += f" ({duration(time.monotonic() - started)})"
-            self.emit("unreadable", unreadable_folders + unreadable_photos)
-            self.emit("jobFinished", "index", summary)
-        self._next_job()
+            self.send(JobFinished(command.job, ""))
+            return
+        verb = "Stopped" if self.cancel_event.is_set() else "Indexed"
+        summary = f"{verb}: {count(indexed, 'photo')}, {count(found, 'face')} found"
+        if removed:
+            summary += f", {count(removed, 'photo')} gone (their faces forgotten)"
+        for things, kind in ((unreadable_photos, "photo"), (unreadable_folders, "folder")):
+            if things:
+                summary += f", {count(len(things), kind)} could not be read"
+        summary += f" ({duration(time.monotonic() - started)})"
+        self.send(Unreadable(unreadable_folders + unreadable_photos))
+        self.send(JobFinished(command.job, summary))
 
-    def do_recluster(self) -> None:
+    def _recluster(self, command: Recluster) -> None:
         self._busy = True
-        self.emit("progress", Progress("Grouping faces into people"))
+        self.send(Progress("Grouping faces into people"))
         try:
             change = self.library.recluster()
         finally:
             self._busy = False
-        if change:
-            self.emit("changed", change, True)
-        self._emit_people()
-        self.emit("jobFinished", "recluster", f"{len(self.library.people()):,} people")
-        self._next_job()
+        self._changed(change, REGROUPED, change.description)
+        self.send(JobFinished(command.job, f"{len(self.library.people()):,} people"))
 
     def _pump(self) -> None:
         while (call := self.poll()) is not None:
-            self.dispatch(*call)
+            self.dispatch(call)
+
+    def _drop_waiting_jobs(self) -> None:
+        """Forget the jobs waiting; each still gets its reply."""
+        for call in [call for call in self._queue if isinstance(call.command, Job)]:
+            self._queue.remove(call)
+            self.send(Reply(call.id))
 
     def _next_job(self) -> None:
+        if self._busy or not self._queue:
+            return
         if self.cancel_event.is_set():
-            # Cancel stops what waits too.
-            self._queue = [call for call in self._queue if call[0] not in _JOBS]
+            self._drop_waiting_jobs()  # cancel stops what waits too
         if self._queue:
-            name, args = self._queue.pop(0)
-            self.dispatch(name, args)
+            self.dispatch(self._queue.pop(0))
 
 
 def serve(connection, cancel_event) -> None:
-    """The child process: run calls from `connection` until it sends None."""
+    """The child process: say Hello, then run calls from `connection` until it sends None."""
     if hasattr(os, "nice"):
         os.nice(5)  # background work: the window and the user's programs first
     logging.basicConfig(level=logging.WARNING, format="faceorganizer: %(levelname)s: %(message)s")
 
-    def poll():
+    def poll() -> Call | None:
         try:
             if not connection.poll():
                 return None
@@ -352,17 +352,17 @@ def serve(connection, cancel_event) -> None:
         if call is None:
             service.quitting = True
             cancel_event.set()
-            return None
         return call
 
-    def emit(event: str, *args) -> None:
+    def send(message) -> None:
         try:
-            connection.send((event, args))
+            connection.send(message)
         except (BrokenPipeError, OSError):  # the window is gone
             service.quitting = True
             cancel_event.set()
 
-    service = LibraryService(emit, poll, cancel_event)
+    service = LibraryService(send, poll, cancel_event)
+    send(Hello(PROTOCOL_VERSION, os.getpid()))
     try:
         while not service.quitting:
             try:
@@ -371,8 +371,7 @@ def serve(connection, cancel_event) -> None:
                 break
             if call is None:
                 break
-            service.dispatch(*call)
+            service.dispatch(call)
     finally:
-        service.do_close(emit=False)
+        service._close(Close(), say=False)
         connection.close()
-

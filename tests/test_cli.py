@@ -406,6 +406,23 @@ def test_undo_and_redo_in_a_new_process(six_people):
     assert run("undo", "--library", six_people).stdout.strip() == "Nothing to undo"
 
 
+def test_settings_are_kept_in_the_library_and_group_its_faces(six_people, engine, capsys):
+    """`settings` changes the library's grouping for every later process:
+    with at least 4 faces a person, the six people of three photos wait
+    unassigned after `cluster`."""
+    assert main(["settings", "--library", six_people, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "cluster_threshold": 0.475, "min_faces": 2, "min_face_size": 20, "engine": engine}
+    assert main(["settings", "--library", six_people, "--min-faces", "4", "--threshold", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "min-faces      4 faces  (was 2 faces)" in out and "faceorganizer cluster" in out
+    clustered = run("cluster", "--library", six_people)
+    assert clustered.returncode == 0 and clustered.stdout.startswith("0 people, 18 faces unassigned"), clustered
+    assert json.loads(run("settings", "--library", six_people, "--json").stdout)["cluster_threshold"] == 0.5
+    usage_error(["settings", "--library", six_people, "--threshold", "1.2"])
+    usage_error(["settings", "--library", six_people, "--min-face-size", "0"])
+
+
 def test_a_new_library_takes_the_engine_asked_for(tmp_path, photo_folder):
     for engine in ("local", "edge"):
         library = tmp_path / engine

@@ -104,7 +104,7 @@ class Screenshot:
         w = self.window
         return (
             w.info is not None and w.people_loaded and not w.job_running and not w.initial_folders
-            and (w.faces_loaded or not w.people) and w.thumbnails.is_idle()
+            and (w.browser.faces_loaded or not w.browser.people) and w.thumbnails.is_idle()
         )
 
     def _check(self) -> None:

@@ -13,8 +13,8 @@ from PySide6.QtGui import QPixmap
 
 from faceorganizer.humanize import count
 from faceorganizer.people import Person
+from faceorganizer.protocol import FaceItem
 from faceorganizer.ui.thumbnails import ThumbnailLoader
-from faceorganizer.ui.worker import FaceItem
 
 #: Drag data: JSON lists of ids under private MIME types.
 FACES_MIME = "application/x-faceorganizer-face-ids"

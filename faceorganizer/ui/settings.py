@@ -1,10 +1,10 @@
-"""The user's settings: declared once (faceorganizer.config.Settings for the
-core, plus where the library is), stored per user with QSettings, and edited
-in a dialog."""
+"""The settings dialog: the library's grouping settings (kept in the library,
+faceorganizer.config.GroupingSettings, so the command line groups alike), and
+which library the window opens (kept per user with QSettings)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields, replace
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
@@ -21,15 +21,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceorganizer.clustering import DEFAULT_THRESHOLD
-from faceorganizer.config import Settings, default_library_dir
+from faceorganizer.config import GroupingSettings, Settings, default_library_dir
+
+#: Where windows before the library kept its settings were told to keep them.
+_OLD_GROUPING_KEYS = {"people/threshold": "cluster_threshold", "people/min_faces": "min_faces",
+                      "faces/min_size": "min_face_size"}
 
 
 @dataclass
 class AppSettings:
-    """Everything the settings dialog edits."""
+    """Which library the window opens."""
 
-    core: Settings = field(default_factory=Settings)
     library_dir: str = ""  # "" means the default folder
     qdrant_url: str = ""
 
@@ -37,43 +39,46 @@ class AppSettings:
         stored = QSettings()
         stored.setValue("library/folder", self.library_dir)
         stored.setValue("library/qdrant_url", self.qdrant_url)
-        threshold = self.core.cluster_threshold
-        stored.setValue("people/threshold", "" if threshold is None else threshold)
-        stored.setValue("people/min_faces", self.core.min_faces)
-        stored.setValue("faces/min_size", self.core.min_face_size)
 
 
 def load_settings() -> AppSettings:
     stored = QSettings()
-    defaults = Settings()
-    threshold = stored.value("people/threshold", "")
-    core = replace(
-        defaults,
-        cluster_threshold=float(threshold) if threshold not in ("", None) else None,
-        min_faces=int(stored.value("people/min_faces", defaults.min_faces)),
-        min_face_size=int(stored.value("faces/min_size", defaults.min_face_size)),
-    )
-    return AppSettings(core, str(stored.value("library/folder", "")), str(stored.value("library/qdrant_url", "")))
+    return AppSettings(str(stored.value("library/folder", "")), str(stored.value("library/qdrant_url", "")))
+
+
+def take_old_grouping_settings() -> dict:
+    """Grouping settings an older window kept per user, for the library to
+    keep from now on; they are removed from the user's settings."""
+    stored = QSettings()
+    found = {}
+    for key, name in _OLD_GROUPING_KEYS.items():
+        value = stored.value(key)
+        if value not in (None, ""):
+            found[name] = float(value) if name == "cluster_threshold" else int(value)
+        stored.remove(key)
+    return found
 
 
 class SettingsDialog(QDialog):
-    """Shows the values in use (`shown`: this run's library, the library's
-    threshold) and changes only what the user edits: `result_settings()` is
-    `settings` with the edited values."""
+    """Shows the values in use (`shown`: this run's library; `grouping`: the
+    open library's, None when none is open) and changes only what the user
+    edits: `window_settings()` is `settings` with the edited values,
+    `grouping_changes()` the grouping values edited."""
 
-    def __init__(self, settings: AppSettings, shown: AppSettings, parent: QWidget | None = None):
+    def __init__(self, settings: AppSettings, shown: AppSettings, grouping: GroupingSettings | None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
-        self.shown = shown
         help_ = Settings.describe()
         form = QFormLayout(self)
+        grouping = grouping or GroupingSettings(0.0, 0, 0)
 
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.20, 0.90)
         self.threshold.setSingleStep(0.005)
         self.threshold.setDecimals(3)
-        self.threshold.setValue(shown.core.cluster_threshold or DEFAULT_THRESHOLD)
+        self.threshold.setValue(grouping.cluster_threshold)
         self.threshold.setToolTip(help_["cluster_threshold"])
         form.addRow("Similarity threshold:", self.threshold)
         form.addRow("", _note("Higher: fewer wrong merges, more people to merge by hand. "
@@ -81,16 +86,20 @@ class SettingsDialog(QDialog):
 
         self.min_faces = QSpinBox()
         self.min_faces.setRange(1, 50)
-        self.min_faces.setValue(shown.core.min_faces)
+        self.min_faces.setValue(grouping.min_faces)
         self.min_faces.setToolTip(help_["min_faces"])
         form.addRow("Minimum faces per person:", self.min_faces)
 
         self.min_size = QSpinBox()
         self.min_size.setRange(8, 400)
         self.min_size.setSuffix(" px")
-        self.min_size.setValue(shown.core.min_face_size)
+        self.min_size.setValue(grouping.min_face_size)
         self.min_size.setToolTip(help_["min_face_size"])
         form.addRow("Minimum face size:", self.min_size)
+        form.addRow("", _note("Kept in the library, for the command line too. A new minimum size applies "
+                              "to the photos indexed from now on."))
+        for box in (self.threshold, self.min_faces, self.min_size):
+            box.setEnabled(grouping.min_faces > 0)  # (no library open: nothing to set)
 
         self.library = QLineEdit(shown.library_dir)
         self.library.setPlaceholderText(str(default_library_dir()))
@@ -117,18 +126,28 @@ class SettingsDialog(QDialog):
             self.library.setText(folder)
 
     def _values(self) -> dict:
+        """What the boxes say. (Values are compared as shown: a threshold the
+        boxes round, 0.4725 shown as 0.473, is kept unless edited.)"""
         return {
-            "cluster_threshold": round(self.threshold.value(), 3),
+            "cluster_threshold": self.threshold.text(),
             "min_faces": self.min_faces.value(),
             "min_face_size": self.min_size.value(),
             "library_dir": self.library.text().strip(),
             "qdrant_url": self.qdrant_url.text().strip(),
         }
 
-    def result_settings(self) -> AppSettings:
-        edited = {name: value for name, value in self._values().items() if value != self._initial[name]}
-        core = replace(self.settings.core, **{k: v for k, v in edited.items() if hasattr(self.settings.core, k)})
-        return replace(self.settings, core=core, **{k: v for k, v in edited.items() if hasattr(self.settings, k)})
+    def _edited(self) -> dict:
+        return {name: value for name, value in self._values().items() if value != self._initial[name]}
+
+    def window_settings(self) -> AppSettings:
+        edited = self._edited()
+        return replace(self.settings, **{k: v for k, v in edited.items() if hasattr(self.settings, k)})
+
+    def grouping_changes(self) -> dict:
+        edited = self._edited()
+        if "cluster_threshold" in edited:
+            edited["cluster_threshold"] = round(self.threshold.value(), self.threshold.decimals())
+        return {k: v for k, v in edited.items() if k in {f.name for f in fields(GroupingSettings)}}
 
 
 def _note(text: str) -> QLabel:

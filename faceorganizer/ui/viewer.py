@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSize, Qt, QThre
 from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from faceorganizer.ui.worker import PhotoInfo
+from faceorganizer.protocol import PhotoInfo
 
 #: Photos are shown at most this large (longer side), decoded off the GUI thread.
 _MAX_SIDE = 2400

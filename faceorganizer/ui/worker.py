@@ -1,28 +1,32 @@
 """The window's handle on the library service (faceorganizer.service), which
 runs in a child process: every store access happens there.
 
-`LibraryClient.call(name, *args)` sends a call; the service's events arrive on
-a reader thread and are re-emitted as the Qt signals of `LibraryClient.worker`
-(a LibraryBridge), delivered on the GUI thread. Signals carry plain Python
-objects, declared `object` (a `list` would be copied element by element).
+`LibraryClient.call(command)` sends a command of faceorganizer.protocol with a
+new call id. The service's events and replies arrive on a reader thread and
+are re-emitted as the Qt signals of `LibraryClient.worker` (a LibraryBridge),
+delivered on the GUI thread. A failed call comes back as `failed(Failure)`,
+which names the action. Should the service stop (killed, crashed), every call
+still waiting fails and `died(message)` says so; `restart()` starts a new one.
+Signals carry plain Python objects, declared `object` (a `list` would be
+copied element by element).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
+from typing import NamedTuple
 
 from PySide6.QtCore import QObject, Signal
 
-from faceorganizer.service import (  # noqa: F401  (the UI's names for them)
-    UNASSIGNED,
-    FaceItem,
-    LibraryInfo,
-    PhotoFace,
-    PhotoInfo,
-    Progress,
-    serve,
-)
+from faceorganizer import protocol as p
+from faceorganizer.service import serve
+
+
+class _Stopped(NamedTuple):
+    """The reader's last word: the pipe closed (`reason`, if the service was refused)."""
+
+    reason: str | None = None
 
 
 class LibraryBridge(QObject):
@@ -32,45 +36,83 @@ class LibraryBridge(QObject):
     openFailed = Signal(str)  # a message for the user
     peopleChanged = Signal(object, int)  # [Person], unassigned face count
     facesReady = Signal(object, object)  # key (person id or UNASSIGNED), [FaceItem]
-    changed = Signal(object, bool)  # ChangeSet, whether it is a new user action
+    changed = Signal(object)  # protocol.Changed
+    historyChanged = Signal(object, object)  # the Undo and Redo texts (None: nothing to undo, redo)
+    settingsChanged = Signal(object)  # GroupingSettings
     progress = Signal(object)  # Progress
     jobFinished = Signal(str, str)  # job, summary for the status bar
     photoReady = Signal(object)  # PhotoInfo
     foldersChanged = Signal(object)  # [str]
     unreadable = Signal(object)  # [(path, reason)]: what the last indexing could not read
-    error = Signal(str)
+    failed = Signal(object)  # Failure: a call failed
+    died = Signal(str)  # the service stopped unexpectedly: what happened
     closed = Signal()
 
-    _arrived = Signal(str, object)
+    _arrived = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()
         self._arrived.connect(self._deliver)
+        self.on_reply = None  # set by LibraryClient
+        self.on_stopped = None
+        self._events = {
+            p.Opened: lambda e: self.opened.emit(e.info),
+            p.OpenFailed: lambda e: self.openFailed.emit(e.message),
+            p.Closed: lambda e: self.closed.emit(),
+            p.PeopleChanged: lambda e: self.peopleChanged.emit(e.people, e.unassigned),
+            p.FacesReady: lambda e: self.facesReady.emit(e.key, e.faces),
+            p.Changed: self.changed.emit,
+            p.HistoryChanged: lambda e: self.historyChanged.emit(e.undo, e.redo),
+            p.SettingsChanged: lambda e: self.settingsChanged.emit(e.settings),
+            p.Progress: self.progress.emit,
+            p.JobFinished: lambda e: self.jobFinished.emit(e.job, e.summary),
+            p.PhotoReady: lambda e: self.photoReady.emit(e.info),
+            p.FoldersChanged: lambda e: self.foldersChanged.emit(e.folders),
+            p.Unreadable: lambda e: self.unreadable.emit(e.problems),
+        }
 
-    def _deliver(self, event: str, args: tuple) -> None:
-        getattr(self, event).emit(*args)
+    def _deliver(self, message) -> None:
+        if isinstance(message, p.Reply):
+            self.on_reply(message)
+        elif isinstance(message, _Stopped):
+            self.on_stopped(message.reason)
+        else:
+            self._events[type(message)](message)
 
 
 class LibraryClient(QObject):
-    """Starts the service process and talks to it."""
+    """Starts the service process, talks to it, and notices when it stops."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.worker = LibraryBridge()
+        self.worker.on_reply = self._on_reply
+        self.worker.on_stopped = self._on_stopped
+        self.pending: dict[int, p.Command] = {}  # calls not answered yet
+        self._next_id = 0
+        self._send_lock = threading.Lock()
+        self._closing = False
+        self._start()
+
+    def _start(self) -> None:
         # spawn, not fork: a forked copy of a process running Qt is unsafe.
         context = multiprocessing.get_context("spawn")
         self._connection, child = context.Pipe()
         self._cancel = context.Event()
-        self._send_lock = threading.Lock()
-        self.worker = LibraryBridge()
         self.process = context.Process(target=serve, args=(child, self._cancel),
                                        name="faceorganizer-library", daemon=True)
         self.process.start()
         child.close()
-        self.reader = threading.Thread(target=self._read, name="faceorganizer-events", daemon=True)
+        self.reader = threading.Thread(target=self._read, args=(self._connection,),
+                                       name="faceorganizer-events", daemon=True)
         self.reader.start()
 
-    def call(self, name: str, *args) -> None:
-        self._send((name, args))
+    def call(self, command: p.Command) -> int:
+        """Send a command; its reply (or failure) comes back with the id returned."""
+        self._next_id += 1
+        self.pending[self._next_id] = command
+        self._send(p.Call(self._next_id, command))
+        return self._next_id
 
     def cancel(self) -> None:
         """Stop the running job after the photos in progress."""
@@ -79,13 +121,21 @@ class LibraryClient(QObject):
     def is_running(self) -> bool:
         return self.process.is_alive() or self.reader.is_alive()
 
+    def restart(self) -> None:
+        """Start a new service after the last one stopped (open the library again on it)."""
+        self.reader.join(5)
+        self.process.join(5)
+        self._connection.close()
+        self._start()
+
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Cancel what runs, close the library and end the process."""
+        self._closing = True
         if not self.process.is_alive():
             self.reader.join(timeout_s)
             return
         self.cancel()
-        self.call("close")
+        self.call(p.Close())
         self._send(None)
         self.process.join(timeout_s)
         if self.process.is_alive():
@@ -99,12 +149,37 @@ class LibraryClient(QObject):
             try:
                 self._connection.send(message)
             except (BrokenPipeError, OSError):
-                pass  # the service is gone; shutdown() says so
+                pass  # the service is gone: the reader says so
 
-    def _read(self) -> None:
-        while True:
-            try:
-                event, args = self._connection.recv()
-            except (EOFError, OSError, TypeError):
+    def _read(self, connection) -> None:
+        """The reader thread: check the service's Hello, then pass on what it says."""
+        try:
+            hello = connection.recv()
+            if not (isinstance(hello, p.Hello) and hello.version == p.PROTOCOL_VERSION):
+                self.process.kill()
+                self.worker._arrived.emit(_Stopped(
+                    f"The library's process speaks version {getattr(hello, 'version', '?')} of the window's "
+                    f"protocol, this window version {p.PROTOCOL_VERSION}: install faceorganizer again."))
                 return
-            self.worker._arrived.emit(event, args)
+            while True:
+                self.worker._arrived.emit(connection.recv())
+        except (EOFError, OSError):
+            self.worker._arrived.emit(_Stopped())
+
+    def _on_reply(self, reply: p.Reply) -> None:
+        self.pending.pop(reply.call_id, None)
+        if reply.failure is not None:
+            self.worker.failed.emit(reply.failure)
+
+    def _on_stopped(self, reason: str | None) -> None:
+        """The pipe closed: on shutdown, as asked; otherwise the service died."""
+        if self._closing:
+            return
+        self.process.join(5)
+        code = self.process.exitcode
+        how = f"was killed (signal {-code})" if code is not None and code < 0 else f"stopped (exit status {code})"
+        waiting, self.pending = self.pending, {}
+        for command in waiting.values():
+            if not isinstance(command, p.Close):
+                self.worker.failed.emit(p.Failure(command.action, "the library's process stopped before it was done."))
+        self.worker.died.emit(reason or f"The library's process {how}.")

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 
 def people_state(window) -> list:
-    return sorted((p.cluster_id, p.name, p.face_count, p.hidden) for p in window.people)
+    return sorted((p.cluster_id, p.name, p.face_count, p.hidden) for p in window.browser.people)
 
 
 def drop(view, mime, row: int) -> None:
@@ -31,11 +31,11 @@ def wait_change(qtbot, window, action, shown=lambda: True):
     """Run `action`, wait for its change-set, then until the people grid has
     changed and `shown()` holds."""
     before = people_state(window)
-    done = window.undo_stack.count() + 1
+    done = window.corrections_seen + 1
     action()
     # (Worker signals are waited for through what the window did with them:
     # qtbot.waitSignal would run its callback on the worker thread.)
-    qtbot.waitUntil(lambda: window.undo_stack.count() == done, timeout=20_000)
+    qtbot.waitUntil(lambda: window.corrections_seen == done, timeout=20_000)
     qtbot.waitUntil(lambda: people_state(window) != before and shown(), timeout=20_000)
 
 
@@ -50,7 +50,7 @@ def shown_people(window) -> list[int]:
 def select_person(qtbot, window, row: int) -> int:
     person = window.people_model.item(row)
     window.people_view.setCurrentIndex(window.people_model.index(row))
-    qtbot.waitUntil(lambda: window.current_key == person.cluster_id
+    qtbot.waitUntil(lambda: window.browser.current_key == person.cluster_id
                     and window.faces_model.rowCount() == person.face_count, timeout=10_000)
     return person.cluster_id
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QTreeWidget
 
 from faceorganizer.humanize import count
 from faceorganizer.library import FaceLibrary
-from faceorganizer.ui.worker import UNASSIGNED
+from faceorganizer.protocol import UNASSIGNED, AddFolders, ListPeople
 
 from .gestures import wait_change
 
@@ -19,7 +19,7 @@ def test_photos_that_could_not_be_read_are_listed_with_their_reasons(qtbot, open
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
     (folder / "empty.png").write_bytes(b"")
     window = open_window(tmp_path / "library")
-    window.client.call("add_folders", [str(folder)])
+    window.client.call(AddFolders((str(folder),)))
     qtbot.waitUntil(lambda: window.status_message.text().startswith("Indexed"), timeout=60_000)
     assert "2 photos could not be read" in window.status_message.text()
     assert window.status_link.isVisible()
@@ -35,14 +35,14 @@ def test_photos_that_could_not_be_read_are_listed_with_their_reasons(qtbot, open
     dialog.close()
 
     # A rescan still names them: they cannot be read still.
-    window.rescan_action.trigger()
+    window.actions.rescan.trigger()
     qtbot.waitUntil(lambda: window.status_message.text().startswith("Indexed")
                     and "0 photos" in window.status_message.text(), timeout=60_000)
     assert "2 photos could not be read" in window.status_message.text() and window.status_link.isVisible()
 
 
 def faces_shown(window) -> int:
-    return sum(p.face_count for p in window.people) + window.unassigned_count
+    return sum(p.face_count for p in window.browser.people) + window.browser.unassigned_count
 
 
 def test_indexing_cut_short_by_closing_the_window_goes_on_when_it_opens_again(qtbot, open_window, tmp_path,
@@ -53,7 +53,7 @@ def test_indexing_cut_short_by_closing_the_window_goes_on_when_it_opens_again(qt
         all_faces = reference.count()
 
     window = open_window(tmp_path / "library")
-    window.client.call("add_folders", [str(folder)])
+    window.client.call(AddFolders((str(folder),)))
     qtbot.waitUntil(lambda: window.progress_bar.value() >= 2, timeout=60_000)
     window.close()
 
@@ -69,7 +69,7 @@ def test_indexing_cut_short_by_closing_the_window_goes_on_when_it_opens_again(qt
 def test_an_unchanged_library_opens_without_a_word_about_indexing(qtbot, open_window, indexed_library):
     window = open_window(indexed_library)
     qtbot.waitUntil(lambda: window.status_message.text().endswith("stored on this computer"), timeout=20_000)
-    window.client.call("people")  # answered after the check for unfinished work
+    window.client.call(ListPeople())  # answered after the check for unfinished work
     shown = window.peopleShown
     with qtbot.waitSignal(shown, timeout=20_000):
         pass
@@ -94,17 +94,17 @@ def test_while_photos_are_indexed_the_counts_agree(qtbot, open_window, tmp_path,
 
     def check():
         seen.append(window.job_running)
-        people = sidebar_count(window.scope_items["all"])
-        assert leading_count(window.people_title.text()) == people == window.people_model.rowCount()
-        key = window.current_key
+        people = sidebar_count(window.sidebar.scope_items["all"])
+        assert leading_count(window.people_pane.title.text()) == people == window.people_model.rowCount()
+        key = window.browser.current_key
         if key == UNASSIGNED:
-            assert leading_count(window.faces_subtitle.text()) == sidebar_count(window.scope_items[UNASSIGNED])
+            assert leading_count(window.faces_pane.subtitle.text()) == sidebar_count(window.sidebar.scope_items[UNASSIGNED])
         elif key is not None:
-            faces = next(p.face_count for p in window.people if p.cluster_id == key)
-            assert leading_count(window.faces_subtitle.text()) == faces
+            faces = next(p.face_count for p in window.browser.people if p.cluster_id == key)
+            assert leading_count(window.faces_pane.subtitle.text()) == faces
 
     window.peopleShown.connect(check)
-    window.client.call("add_folders", [str(folder)])
+    window.client.call(AddFolders((str(folder),)))
     qtbot.waitUntil(lambda: window.status_message.text().startswith("Indexed"), timeout=120_000)
     assert seen.count(True) >= 3  # checked while indexing
 
@@ -112,15 +112,15 @@ def test_while_photos_are_indexed_the_counts_agree(qtbot, open_window, tmp_path,
 def test_the_first_people_found_take_the_place_of_the_unassigned_faces(qtbot, open_window, tmp_path, make_photos):
     window = open_window(tmp_path / "library")
     one_shot = make_photos("one shot", "t1", 1)[0].parent
-    window.client.call("add_folders", [str(one_shot)])
-    qtbot.waitUntil(lambda: window.current_key == UNASSIGNED and window.faces_model.rowCount() == 6, timeout=60_000)
+    window.client.call(AddFolders((str(one_shot),)))
+    qtbot.waitUntil(lambda: window.browser.current_key == UNASSIGNED and window.faces_model.rowCount() == 6, timeout=60_000)
     assert window.people_model.rowCount() == 0  # a person needs two faces
 
     more = make_photos("more shots", "t1", 2, first_seed=1)[0].parent
-    window.client.call("add_folders", [str(more)])
+    window.client.call(AddFolders((str(more),)))
     qtbot.waitUntil(lambda: window.people_model.rowCount() == 6, timeout=60_000)
-    qtbot.waitUntil(lambda: window.current_key == window.people_model.item(0).cluster_id, timeout=10_000)
+    qtbot.waitUntil(lambda: window.browser.current_key == window.people_model.item(0).cluster_id, timeout=10_000)
 
-    window.set_scope(UNASSIGNED)  # the user's choice stays
-    wait_change(qtbot, window, lambda: window.rename(window.people_model.item(0).cluster_id, "Anna"))
-    assert window.current_key == UNASSIGNED
+    window.browser.set_scope(UNASSIGNED)  # the user's choice stays
+    wait_change(qtbot, window, lambda: window.corrections.rename(window.people_model.item(0).cluster_id, "Anna"))
+    assert window.browser.current_key == UNASSIGNED

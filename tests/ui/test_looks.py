@@ -8,8 +8,8 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QToolBar
 
+from faceorganizer.protocol import UNASSIGNED, AddFolders
 from faceorganizer.ui.app import apply_palette, application
-from faceorganizer.ui.worker import UNASSIGNED
 
 from .gestures import select_person, shown_people
 
@@ -58,12 +58,12 @@ def test_the_selected_sidebar_entry_keeps_its_text_readable(qtbot, open_window, 
     apply_palette(application())
     try:
         sidebar = window.sidebar
-        folder = window.library_section.child(0)
-        for item in (window.scope_items["all"], window.scope_items[UNASSIGNED], folder):
+        folder = window.sidebar.library_section.child(0)
+        for item in (window.sidebar.scope_items["all"], window.sidebar.scope_items[UNASSIGNED], folder):
             sidebar.setCurrentItem(item)
             assert item.isSelected()
             assert text_contrast(sidebar, item) >= 4.5, item.text(0)
-        window.set_scope("all")
+        window.browser.set_scope("all")
         assert shown_people(window)
     finally:
         monkeypatch.delenv("FACEORGANIZER_THEME")
@@ -80,13 +80,13 @@ def assert_usable(qtbot, window) -> None:
     """What must be readable and reachable at the window's size."""
     qtbot.waitUntil(lambda: window.size() == window.size().expandedTo(window.minimumSizeHint()), timeout=2_000)
     sidebar = window.sidebar
-    items = [window.library_section, window.people_section, window.faces_section, *window.scope_items.values()]
+    items = [window.sidebar.library_section, window.sidebar.people_section, window.sidebar.faces_section, *window.sidebar.scope_items.values()]
     for item in items:
         assert sidebar.viewport().rect().contains(sidebar.visualItemRect(item)), f"{item.text(0)} is out of sight"
         indent = sidebar.indentation() if item.parent() else 0
         needed = indent + sidebar.sizeHintForIndex(sidebar.indexFromItem(item)).width()
         assert needed <= sidebar.viewport().width(), f"{item.text(0)} is cut"
-    folders = [window.library_section.child(i) for i in range(window.library_section.childCount())]
+    folders = [window.sidebar.library_section.child(i) for i in range(window.sidebar.library_section.childCount())]
     assert all(item.toolTip(0) in window.sidebar_folders() for item in folders)  # the name may be shortened
     toolbar = window.findChild(QToolBar)
     for action in toolbar.actions():
@@ -96,9 +96,9 @@ def assert_usable(qtbot, window) -> None:
         first, second = (view.visualRect(view.model().index(row)) for row in (0, 1))
         assert first.top() == second.top() and view.viewport().rect().contains(second), \
             f"{view.accessibleName()}: fewer than two tiles a row"
-    labels = [window.people_title, window.faces_title, window.faces_subtitle, window.status_message]
+    labels = [window.people_pane.title, window.faces_pane.title, window.faces_pane.subtitle, window.status_message]
     if window.job_running:
-        labels.append(window.progress_label)
+        labels.append(window.status.progress_label)
         assert window.progress_bar.isVisible()
     try:  # (the status bar lays out a new message later)
         qtbot.waitUntil(lambda: all(map(fully_shown, labels)), timeout=2_000)
@@ -118,13 +118,13 @@ def test_the_window_opens_on_the_screen_and_works_at_1024_by_640(qtbot, open_win
     assert window.size() == QSize(1024, 640)
     window.splitter.setSizes([1, 10_000, 10_000])  # the sidebar as narrow as it goes
     select_person(qtbot, window, 0)
-    window.rename(window.current_key, "Maximilian Alexander")
-    qtbot.waitUntil(lambda: window.faces_title.text() == "Maximilian Alexander", timeout=20_000)
+    window.corrections.rename(window.browser.current_key, "Maximilian Alexander")
+    qtbot.waitUntil(lambda: window.faces_pane.title.text() == "Maximilian Alexander", timeout=20_000)
     assert_usable(qtbot, window)
 
     # While photos are indexed, with a long progress line.
     many = make_photos("Holidays in Portugal 2019", "players", 16)[0].parent
-    window.client.call("add_folders", [str(many)])
+    window.client.call(AddFolders((str(many),)))
     qtbot.waitUntil(lambda: window.progress_bar.value() > 0, timeout=60_000)
     window.resize(1024, 640)
     assert_usable(qtbot, window)

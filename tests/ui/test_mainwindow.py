@@ -10,8 +10,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from faceorganizer.protocol import UNASSIGNED, AddFolders, Index
 from faceorganizer.ui.models import FACES_MIME, PEOPLE_MIME, ThumbnailRole, _mime
-from faceorganizer.ui.worker import UNASSIGNED
 
 from conftest import library_held_elsewhere
 
@@ -27,7 +27,7 @@ def test_the_window_shows_people_with_names_counts_and_thumbnails(qtbot, open_wi
     # Thumbnails arrive off the GUI thread.
     qtbot.waitUntil(lambda: all(model.thumbnail(r) is not None for r in range(model.rowCount())), timeout=10_000)
     assert not model.index(0).data(ThumbnailRole).isNull()
-    assert window.center.currentIndex() == 1
+    assert window.people_pane.currentIndex() == 1
 
 
 def test_drop_faces_on_a_person_moves_them_and_undo_redo_restore(qtbot, open_window, indexed_library):
@@ -38,9 +38,9 @@ def test_drop_faces_on_a_person_moves_them_and_undo_redo_restore(qtbot, open_win
     target = window.people_model.item(1).cluster_id
     wait_change(qtbot, window, lambda: drop(window.people_view, _mime(FACES_MIME, face_ids), 1),
                 lambda: face_ids[0] not in shown_faces(window))
-    counts = {p.cluster_id: p.face_count for p in window.people}
+    counts = {p.cluster_id: p.face_count for p in window.browser.people}
     assert counts[source] == 2 and counts[target] == 4
-    assert window.undo_action.text().startswith("Undo Move 1 face to")
+    assert window.undo_action.text().startswith("Undo move 1 face to")
     after = people_state(window)
 
     window.undo_action.trigger()
@@ -53,17 +53,17 @@ def test_drop_faces_on_a_person_moves_them_and_undo_redo_restore(qtbot, open_win
 def test_drop_a_person_on_a_person_merges_and_the_target_keeps_its_name(qtbot, open_window, indexed_library):
     window = open_window(indexed_library)
     target = window.people_model.item(0).cluster_id
-    wait_change(qtbot, window, lambda: window.rename(target, "Anna"))
+    wait_change(qtbot, window, lambda: window.corrections.rename(target, "Anna"))
     assert window.people_model.item(0).name == "Anna"
     row = next(r for r in range(window.people_model.rowCount()) if window.people_model.item(r).cluster_id != target)
     source = window.people_model.item(row).cluster_id
     anna_row = window.people_model.row_of(target)
     wait_change(qtbot, window, lambda: drop(window.people_view, _mime(PEOPLE_MIME, [source]), anna_row))
-    people = {p.cluster_id: p for p in window.people}
+    people = {p.cluster_id: p for p in window.browser.people}
     assert source not in people
     assert people[target].name == "Anna" and people[target].face_count == 6
     assert window.people_model.rowCount() == len(indexed_library.people) - 1
-    assert "Merge" in window.undo_action.text() and "'Anna'" in window.undo_action.text()
+    assert window.undo_action.text().startswith("Undo merge ") and "'Anna'" in window.undo_action.text()
     # A person dropped on itself is refused.
     assert not window.people_model.canDropMimeData(_mime(PEOPLE_MIME, [target]), Qt.DropAction.MoveAction,
                                                    -1, 0, window.people_model.index(anna_row))
@@ -76,22 +76,22 @@ def test_drop_zones_new_person_and_not_a_face(qtbot, open_window, indexed_librar
     bar = window.drop_bar
     wait_change(qtbot, window, lambda: bar.new_person.dropped.emit(faces[:1]),
                 lambda: shown_faces(window) == faces[:1])
-    assert len(window.people) == len(indexed_library.people) + 1
-    assert {p.cluster_id: p.face_count for p in window.people}[source] == 2
+    assert len(window.browser.people) == len(indexed_library.people) + 1
+    assert {p.cluster_id: p.face_count for p in window.browser.people}[source] == 2
 
     select_person(qtbot, window, window.people_model.row_of(source))
     remaining = window.faces_model.item(0).face_id
     mime = _mime(FACES_MIME, [remaining])
     position = QPointF(bar.not_a_face.rect().center())
-    done = window.undo_stack.count() + 1
+    done = window.corrections_seen + 1
     QApplication.sendEvent(bar.not_a_face, QDragEnterEvent(
         position.toPoint(), Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier))
     QApplication.sendEvent(bar.not_a_face, QDropEvent(
         position, Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
-    qtbot.waitUntil(lambda: window.undo_stack.count() == done, timeout=20_000)
+    qtbot.waitUntil(lambda: window.corrections_seen == done, timeout=20_000)
     qtbot.waitUntil(lambda: remaining not in shown_faces(window), timeout=10_000)
-    assert {p.cluster_id: p.face_count for p in window.people}[source] == 1
+    assert {p.cluster_id: p.face_count for p in window.browser.people}[source] == 1
     assert "not a face" in window.undo_action.text()
 
 
@@ -102,33 +102,33 @@ def test_keyboard_not_this_person_and_unassigned_list(qtbot, open_window, indexe
     window.faces_view.selectionModel().select(window.faces_model.index(0),
                                               window.faces_view.selectionModel().SelectionFlag.Select)
     face = window.faces_model.item(0).face_id
-    wait_change(qtbot, window, window.not_person_action.trigger)
-    assert window.unassigned_count == 1
-    window.set_scope(UNASSIGNED)
+    wait_change(qtbot, window, window.actions.not_person.trigger)
+    assert window.browser.unassigned_count == 1
+    window.browser.set_scope(UNASSIGNED)
     qtbot.waitUntil(lambda: shown_faces(window) == [face], timeout=10_000)
-    assert window.faces_title.text() == "Unassigned faces"
+    assert window.faces_pane.title.text() == "Unassigned faces"
 
 
 def test_indexing_in_the_worker_fills_the_grid_and_cancel_stops_it(qtbot, open_window, tmp_path, make_photos):
     empty = tmp_path / "fresh"
     window = open_window(empty)
-    assert window.center.currentIndex() == 0  # the invitation to add a folder
-    assert window.empty_button.isVisible() and not window.faces_page.isVisible()
+    assert window.people_pane.currentIndex() == 0  # the invitation to add a folder
+    assert window.people_pane.empty_button.isVisible() and not window.faces_pane.isVisible()
     assert window.sidebar_folders() == []
 
     # Worker signals reach test code before the window has handled them:
     # wait for what the window shows.
     folder = make_photos("new", "t1", 2)[0].parent
-    window.client.call("add_folders", [str(folder)])
+    window.client.call(AddFolders((str(folder),)))
     qtbot.waitUntil(lambda: "Indexed: 2 photos, 12 faces found" in window.status_message.text(), timeout=60_000)
     qtbot.waitUntil(lambda: window.people_model.rowCount() == 6, timeout=10_000)
-    assert window.center.currentIndex() == 1
+    assert window.people_pane.currentIndex() == 1
     assert window.sidebar_folders() == [str(folder)]
 
     many = make_photos("many", "players", 16)[0].parent
-    window.client.call("add_folders", [str(many)])
+    window.client.call(AddFolders((str(many),)))
     qtbot.waitUntil(lambda: window.cancel_button.isVisible() and window.progress_bar.value() > 0, timeout=60_000)
-    assert "photos" in window.progress_label.text() and "faces" in window.progress_label.text()
+    assert "photos" in window.status.progress_label.text() and "faces" in window.status.progress_label.text()
     window.cancel_button.click()
     qtbot.waitUntil(lambda: window.status_message.text().startswith("Stopped"), timeout=60_000)
     assert not window.cancel_button.isVisible()
@@ -160,8 +160,8 @@ def test_closing_the_window_while_indexing_stops_the_library_service(qtbot, open
 
     window = open_window(tmp_path / "lib")
     many = make_photos("many", "players", 20)[0].parent
-    window.client.call("add_folders", [str(many)])
-    window.client.call("index", [str(many)])  # a second job, queued behind the first
+    window.client.call(AddFolders((str(many),)))
+    window.client.call(Index((str(many),)))  # a second job, queued behind the first
     qtbot.waitUntil(lambda: window.cancel_button.isVisible(), timeout=60_000)
     started = time.monotonic()
     window.close()

@@ -25,7 +25,7 @@ def type_name(qtbot, window, name: str) -> None:
 
 
 def name_of(window, cluster_id: int) -> str | None:
-    return next(p.name for p in window.people if p.cluster_id == cluster_id)
+    return next(p.name for p in window.browser.people if p.cluster_id == cluster_id)
 
 
 def test_f2_in_the_faces_pane_names_the_person_shown(qtbot, open_window, indexed_library):
@@ -37,7 +37,7 @@ def test_f2_in_the_faces_pane_names_the_person_shown(qtbot, open_window, indexed
     qtbot.keyClick(window.faces_view, Qt.Key.Key_F2)
     type_name(qtbot, window, "Anna")
     qtbot.waitUntil(lambda: name_of(window, person) == "Anna", timeout=20_000)
-    assert window.faces_title.text() == "Anna"
+    assert window.faces_pane.title.text() == "Anna"
 
 
 def test_the_pencil_button_names_the_person_shown(qtbot, open_window, indexed_library):
@@ -45,7 +45,7 @@ def test_the_pencil_button_names_the_person_shown(qtbot, open_window, indexed_li
     activate(qtbot, window)
     person = select_person(qtbot, window, 2)
     click_tile(qtbot, window.faces_view, 0)
-    qtbot.mouseClick(window.rename_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.faces_pane.rename_button, Qt.MouseButton.LeftButton)
     type_name(qtbot, window, "Ben")
     qtbot.waitUntil(lambda: name_of(window, person) == "Ben", timeout=20_000)
 
@@ -55,7 +55,7 @@ def test_edit_rename_with_a_face_selected_names_the_person_shown(qtbot, open_win
     activate(qtbot, window)
     person = select_person(qtbot, window, 0)
     click_tile(qtbot, window.faces_view, 1)
-    window.rename_action.trigger()
+    window.actions.rename.trigger()
     type_name(qtbot, window, "Carla")
     qtbot.waitUntil(lambda: name_of(window, person) == "Carla", timeout=20_000)
 
@@ -69,13 +69,13 @@ def test_a_taken_name_answered_no_names_both(qtbot, open_window, indexed_library
     window = open_window(indexed_library)
     activate(qtbot, window)
     first = select_person(qtbot, window, 0)
-    window.rename(first, "Dana")
+    window.corrections.rename(first, "Dana")
     qtbot.waitUntil(lambda: name_of(window, first) == "Dana", timeout=20_000)
     second = select_person(qtbot, window, 1)
     asked = []
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *args, **kwargs: asked.append(args) or QMessageBox.StandardButton.No)
-    window.rename(second, "dana")
+    window.corrections.rename(second, "dana")
     qtbot.waitUntil(lambda: name_of(window, second) == "dana", timeout=20_000)
     assert asked and name_of(window, first) == "Dana"
 
@@ -88,10 +88,10 @@ def test_a_new_people_list_keeps_the_name_being_typed_for_its_person(qtbot, open
     activate(qtbot, window)
     person = select_person(qtbot, window, 1)
     other = shown_people(window)[2]
-    window.rename_action.trigger()
+    window.actions.rename.trigger()
     editor = name_editor(qtbot, window)
     qtbot.keyClicks(editor, "Carla")
-    window.rename(other, "Ada")  # named people come first: the tiles move
+    window.corrections.rename(other, "Ada")  # named people come first: the tiles move
     qtbot.waitUntil(lambda: shown_people(window)[0] == other, timeout=20_000)
     assert editor.text() == "Carla"
     qtbot.keyClick(editor, Qt.Key.Key_Return)

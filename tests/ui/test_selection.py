@@ -15,7 +15,7 @@ def shown_person(window) -> int | None:
     """The person whose tile is current and whose faces are on the right."""
     index = window.people_view.currentIndex()
     tile = window.people_model.item(index.row()).cluster_id if index.isValid() else None
-    assert tile == window.current_key
+    assert tile == window.browser.current_key
     return tile
 
 
@@ -23,7 +23,7 @@ def test_a_person_dropped_on_another_leaves_the_merged_person_shown(qtbot, open_
     window = open_window(indexed_library)
     target = window.people_model.item(0).cluster_id
     source = select_person(qtbot, window, 3)
-    size = sum(p.face_count for p in window.people if p.cluster_id in (source, target))
+    size = sum(p.face_count for p in window.browser.people if p.cluster_id in (source, target))
     wait_change(qtbot, window, lambda: drop(window.people_view, _mime(PEOPLE_MIME, [source]), 0))
     qtbot.waitUntil(lambda: window.faces_model.rowCount() == size, timeout=10_000)
     assert shown_person(window) == target
@@ -41,7 +41,7 @@ def test_hiding_a_person_shows_the_next_one(qtbot, open_window, indexed_library)
         assert shown_person(window) == following
     hidden = select_person(qtbot, window, len(shown_people(window)) - 1)
     before = shown_people(window)[-2]
-    wait_change(qtbot, window, window.hide_action.trigger)
+    wait_change(qtbot, window, window.actions.hide.trigger)
     assert shown_person(window) == before
 
 
@@ -72,17 +72,17 @@ def test_the_new_person_drop_zone_shows_the_new_person(qtbot, open_window, index
 def test_a_search_without_a_match_empties_the_faces_pane(qtbot, open_window, indexed_library):
     window = open_window(indexed_library)
     person = window.people_model.item(2).cluster_id
-    wait_change(qtbot, window, lambda: window.rename(person, "Anna"))
+    wait_change(qtbot, window, lambda: window.corrections.rename(person, "Anna"))
     select_person(qtbot, window, 1)
     qtbot.keyClicks(window.search, "ann")
     assert shown_people(window) == [person]
-    qtbot.waitUntil(lambda: window.current_key == person and window.faces_title.text() == "Anna", timeout=10_000)
+    qtbot.waitUntil(lambda: window.browser.current_key == person and window.faces_pane.title.text() == "Anna", timeout=10_000)
     qtbot.keyClicks(window.search, "x")
     assert shown_people(window) == []
-    assert window.current_key is None and window.faces_model.rowCount() == 0
-    assert window.faces_title.text() == "" and not window.rename_button.isVisible()
+    assert window.browser.current_key is None and window.faces_model.rowCount() == 0
+    assert window.faces_pane.title.text() == "" and not window.faces_pane.rename_button.isVisible()
     window.search.clear()
-    qtbot.waitUntil(lambda: window.current_key == person and window.faces_model.rowCount() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: window.browser.current_key == person and window.faces_model.rowCount() > 0, timeout=10_000)
 
 
 def test_the_drag_image_leaves_the_target_under_the_cursor_in_sight(qtbot, open_window, indexed_library):

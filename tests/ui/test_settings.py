@@ -1,8 +1,13 @@
-"""The settings dialog: it changes what the user changed, and nothing else."""
+"""The settings dialog: it changes what the user changed, and nothing else;
+the grouping settings are the library's, the same for the command line."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+import json
+import subprocess
+import sys
+
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from faceorganizer.ui.settings import SettingsDialog, load_settings
@@ -16,7 +21,15 @@ def answer_settings(window, answer) -> None:
         answer(dialog)
 
     QTimer.singleShot(0, fill_in)
-    window.settings_action.trigger()
+    window.actions.settings.trigger()
+
+
+def library_settings(library) -> dict:
+    """What `faceorganizer settings --json` says of the library."""
+    done = subprocess.run([sys.executable, "-m", "faceorganizer", "settings", "--library", str(library), "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def test_ok_with_nothing_changed_keeps_the_settings(qtbot, open_window, indexed_library):
@@ -26,19 +39,34 @@ def test_ok_with_nothing_changed_keeps_the_settings(qtbot, open_window, indexed_
     answer_settings(window, lambda dialog: (shown.append(dialog.threshold.text()), dialog.accept()))
     assert shown == ["0.475"]  # the library's threshold
     assert load_settings() == before == window.settings
-    assert window.settings.core.cluster_threshold is None  # still the library's own
+    window.close()
+    assert library_settings(indexed_library)["cluster_threshold"] == 0.475  # not 0.47
 
 
-def test_a_changed_threshold_is_kept_as_typed(qtbot, open_window, indexed_library):
+def test_changed_settings_are_the_librarys_for_the_command_line_too(qtbot, open_window, indexed_library, engine):
     window = open_window(indexed_library)
 
-    def set_threshold(dialog):
+    def change(dialog):
         dialog.threshold.setValue(0.512)
+        dialog.min_faces.setValue(3)
         dialog.accept()
 
-    answer_settings(window, set_threshold)
-    assert window.settings.core.cluster_threshold == 0.512
-    assert load_settings().core.cluster_threshold == 0.512
+    answer_settings(window, change)
+    qtbot.waitUntil(lambda: window.info.settings.cluster_threshold == 0.512, timeout=20_000)
     shown = []
-    answer_settings(window, lambda dialog: (shown.append(dialog.threshold.text()), dialog.reject()))
-    assert shown == ["0.512"]
+    answer_settings(window, lambda dialog: (shown.append((dialog.threshold.text(), dialog.min_faces.value())),
+                                            dialog.reject()))
+    assert shown == [("0.512", 3)]
+    window.close()
+    assert library_settings(indexed_library) == {
+        "cluster_threshold": 0.512, "min_faces": 3, "min_face_size": 20, "engine": engine}
+    assert not [key for key in QSettings().allKeys() if key.startswith(("people/", "faces/"))]
+
+
+def test_settings_an_older_window_kept_move_into_the_library(qtbot, open_window, indexed_library):
+    QSettings().setValue("people/min_faces", 4)
+    window = open_window(indexed_library)
+    qtbot.waitUntil(lambda: window.info.settings.min_faces == 4, timeout=20_000)
+    window.close()
+    assert library_settings(indexed_library)["min_faces"] == 4
+    assert QSettings().value("people/min_faces") is None

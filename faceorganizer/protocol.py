@@ -1,0 +1,343 @@
+"""What the window and the library service say to each other over their pipe.
+
+The window sends a `Call`: an id and a command (a dataclass below). The
+service answers each call with exactly one `Reply` carrying the same id: a
+result, or a `Failure` naming the action in the user's words. Between calls
+it sends events (the other dataclasses below), which say what changed. The
+first message of a service is `Hello` with its `PROTOCOL_VERSION`; the window
+refuses a service that speaks another.
+
+Everything here crosses the pipe pickled: plain values only. This module
+imports no Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple
+
+from faceorganizer.config import GroupingSettings
+from faceorganizer.humanize import lower_first
+from faceorganizer.people import ChangeSet, Person
+
+#: Changed whenever a message below changes shape.
+PROTOCOL_VERSION = 2
+
+#: The faces pane's key for the faces of no person.
+UNASSIGNED = "unassigned"
+
+
+# -- values ----------------------------------------------------------------------
+
+
+class FaceItem(NamedTuple):
+    """A face as a grid shows it (a tuple: lists of 10,000 cross the pipe fast)."""
+
+    face_id: str
+    path: str | None
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class PhotoFace:
+    face_id: str
+    bbox: tuple[float, float, float, float]
+    cluster_id: int | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """A photo for the viewer: its file, its faces, and the photos of the same
+    person before and after it."""
+
+    path: str
+    size: tuple[int, int]
+    faces: list[PhotoFace]
+    face_id: str
+    previous_face: str | None = None
+    next_face: str | None = None
+    position: tuple[int, int] = (0, 0)
+
+
+@dataclass
+class LibraryInfo:
+    folder: Path
+    thumbnails: Path
+    folders: list[str] = field(default_factory=list)
+    settings: GroupingSettings | None = None
+
+
+# -- commands --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    """A request to the service. `action` names it in a failure's message:
+    "Could not {action}: {reason}"."""
+
+    action: ClassVar[str] = "do that"
+
+
+@dataclass(frozen=True)
+class Open(Command):
+    action: ClassVar[str] = "open the library"
+    library_dir: str | None = None
+    qdrant_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Close(Command):
+    action: ClassVar[str] = "close the library"
+
+
+@dataclass(frozen=True)
+class ListPeople(Command):
+    action: ClassVar[str] = "list the people"
+
+
+@dataclass(frozen=True)
+class ListFaces(Command):
+    action: ClassVar[str] = "list the faces"
+    key: int | str  # a person's id or UNASSIGNED
+
+
+@dataclass(frozen=True)
+class ShowPhoto(Command):
+    action: ClassVar[str] = "show the photo"
+    face_id: str
+    key: int | str | None  # the list the photo was opened from
+
+
+@dataclass(frozen=True)
+class Correction(Command):
+    """A change the user makes to the people; it goes into the corrections log."""
+
+
+@dataclass(frozen=True)
+class Merge(Correction):
+    action: ClassVar[str] = "merge the people"
+    sources: tuple[int, ...]
+    target: int
+
+
+@dataclass(frozen=True)
+class MoveFaces(Correction):
+    action: ClassVar[str] = "move the faces"
+    face_ids: tuple[str, ...]
+    target: int | None  # None: a new person
+
+
+@dataclass(frozen=True)
+class Rename(Correction):
+    action: ClassVar[str] = "name the person"
+    cluster_id: int
+    name: str
+    allow_duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Hide(Correction):
+    action: ClassVar[str] = "hide or show the people"
+    cluster_ids: tuple[int, ...]
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class NotThisPerson(Correction):
+    action: ClassVar[str] = "take the faces out of their person"
+    face_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NotAFace(Correction):
+    action: ClassVar[str] = "mark them as not a face"
+    face_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Undo(Command):
+    action: ClassVar[str] = "undo"
+
+
+@dataclass(frozen=True)
+class Redo(Command):
+    action: ClassVar[str] = "redo"
+
+
+@dataclass(frozen=True)
+class ChangeSettings(Command):
+    """Change the library's grouping settings; None keeps a value."""
+
+    action: ClassVar[str] = "change the settings"
+    cluster_threshold: float | None = None
+    min_faces: int | None = None
+    min_face_size: int | None = None
+
+
+@dataclass(frozen=True)
+class AddFolders(Command):
+    """Add folders to the library, then index them."""
+
+    action: ClassVar[str] = "add the folder"
+    folders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Job(Command):
+    """A long job: one runs at a time, the others wait; each ends with a
+    `JobFinished` event, whether it succeeded or failed."""
+
+    job: ClassVar[str] = ""
+
+
+@dataclass(frozen=True)
+class Index(Job):
+    """Index `folders` (all the library's when None). `resume` is the check
+    when the window opens: it finishes what a run cut short, takes in what
+    changed meanwhile, and says nothing when nothing did."""
+
+    action: ClassVar[str] = "index the photos"
+    job: ClassVar[str] = "index"
+    folders: tuple[str, ...] | None = None
+    resume: bool = False
+
+
+@dataclass(frozen=True)
+class Recluster(Job):
+    action: ClassVar[str] = "group the faces into people"
+    job: ClassVar[str] = "recluster"
+
+
+@dataclass(frozen=True)
+class RemoveFolder(Job):
+    action: ClassVar[str] = "remove the folder"
+    job: ClassVar[str] = "remove"
+    folder: str
+
+
+# -- calls and replies -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    id: int
+    command: Command
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a call failed, for the user: "Could not {action}: {message}"."""
+
+    action: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"Could not {self.action}: {lower_first(self.message)}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The one answer to a call (`call_id` None: to a job the service started itself)."""
+
+    call_id: int | None
+    result: Any = None
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True)
+class Hello:
+    """The service's first message."""
+
+    version: int
+    pid: int
+
+
+# -- events -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Opened:
+    info: LibraryInfo
+
+
+@dataclass(frozen=True)
+class OpenFailed:
+    message: str
+
+
+@dataclass(frozen=True)
+class Closed:
+    pass
+
+
+@dataclass(frozen=True)
+class PeopleChanged:
+    people: list[Person]
+    unassigned: int
+
+
+@dataclass(frozen=True)
+class FacesReady:
+    key: int | str
+    faces: list[FaceItem]
+
+
+#: What made a change: a new correction, an undo, a redo, a re-clustering.
+CORRECTED, UNDONE, REDONE, REGROUPED = "corrected", "undone", "redone", "regrouped"
+
+
+@dataclass(frozen=True)
+class Changed:
+    """Faces or people changed. `description` is the correction in the
+    user's words (for an undo or a redo: the correction undone or redone)."""
+
+    change: ChangeSet
+    cause: str
+    description: str
+
+
+@dataclass(frozen=True)
+class HistoryChanged:
+    """What Undo and Redo would do now (None: nothing)."""
+
+    undo: str | None
+    redo: str | None
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    settings: GroupingSettings
+
+
+@dataclass
+class Progress:
+    label: str
+    done: int = 0
+    total: int = 0
+    faces: int = 0
+    seconds_left: float | None = None
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    job: str
+    summary: str  # for the status bar; "" when there is nothing to say (or it failed)
+
+
+@dataclass(frozen=True)
+class PhotoReady:
+    info: PhotoInfo
+
+
+@dataclass(frozen=True)
+class FoldersChanged:
+    folders: list[str]
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """What the last indexing could not read: (path, reason)."""
+
+    problems: list[tuple[str, str]]

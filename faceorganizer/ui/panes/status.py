@@ -1,0 +1,71 @@
+"""The status bar: a message after each action with a link to act on it
+(Undo, Redo, the photos that could not be read), and the progress of the
+running job with its cancel button."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton
+
+from faceorganizer.humanize import duration
+from faceorganizer.protocol import Progress
+from faceorganizer.ui.views import ElidedLabel
+
+#: Links after a message, and their text.
+UNDO, REDO, UNREADABLE = "undo", "redo", "unreadable"
+_LINK_TEXTS = {UNDO: "Undo", REDO: "Redo", UNREADABLE: "Show them"}
+
+
+class StatusArea(QObject):
+    """Fills `bar`. Signals: `linkActivated(link)`, `cancelClicked()`."""
+
+    linkActivated = Signal(str)
+    cancelClicked = Signal()
+
+    def __init__(self, bar: QStatusBar):
+        super().__init__(bar)
+        self.message = ElidedLabel("")
+        self.message.setObjectName("statusMessage")
+        self.link = QLabel("")
+        self.link.setObjectName("statusLink")
+        self.link.linkActivated.connect(self.linkActivated)
+        self.link.hide()
+        self.progress_label = ElidedLabel("")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(False)
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("✕")
+        self.cancel_button.setToolTip("Stop (what is done is kept)")
+        self.cancel_button.setAccessibleName("Cancel")
+        self.cancel_button.clicked.connect(self.cancelClicked)
+        bar.addWidget(self.message)
+        bar.addWidget(self.link)
+        bar.addPermanentWidget(self.progress_label)
+        bar.addPermanentWidget(self.progress_bar)
+        bar.addPermanentWidget(self.cancel_button)
+        self.show_progress(None)
+
+    def say(self, message: str, link: str | None = None) -> None:
+        """Show `message`, with a link (UNDO, REDO, UNREADABLE) to act on it."""
+        self.message.setText(message)
+        self.link.setText(f'<a href="{link}">{_LINK_TEXTS[link]}</a>' if link else "")
+        self.link.setVisible(link is not None)
+
+    def show_progress(self, progress: Progress | None) -> None:
+        """The running job's progress (None: no job runs)."""
+        for widget in (self.progress_label, self.progress_bar, self.cancel_button):
+            widget.setVisible(progress is not None)
+        if progress is None:
+            return
+        if progress.total:
+            self.progress_bar.setRange(0, progress.total)
+            self.progress_bar.setValue(progress.done)
+            left = ""
+            if progress.seconds_left is not None and progress.done < progress.total:
+                left = f" · {duration(progress.seconds_left)} left"
+            self.progress_label.setText(
+                f"{progress.label}  {progress.done:,} / {progress.total:,} photos · {progress.faces:,} faces{left}"
+            )
+        else:
+            self.progress_bar.setRange(0, 0)
+            self.progress_label.setText(progress.label)

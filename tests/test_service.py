@@ -1,0 +1,119 @@
+"""The library service, run in this process on a real library: each call gets
+exactly one reply, failures name their action, a failed job still ends, and
+undo walks the library's corrections log."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from faceorganizer.library import FaceLibrary
+from faceorganizer.protocol import (
+    CORRECTED,
+    UNDONE,
+    Call,
+    Changed,
+    ChangeSettings,
+    Failure,
+    HistoryChanged,
+    Index,
+    JobFinished,
+    ListPeople,
+    Merge,
+    Open,
+    Opened,
+    PeopleChanged,
+    Recluster,
+    Rename,
+    Reply,
+    Undo,
+)
+from faceorganizer.service import LibraryService
+
+
+class Service:
+    """A LibraryService whose messages are kept in `sent`."""
+
+    def __init__(self):
+        self.sent: list = []
+        self.service = LibraryService(self.sent.append, lambda: None, threading.Event())
+        self.calls = 0
+
+    def call(self, command) -> list:
+        """Run a command; what the service sent for it."""
+        self.calls += 1
+        start = len(self.sent)
+        self.service.dispatch(Call(self.calls, command))
+        return self.sent[start:]
+
+    def close(self):
+        self.service._close(None, say=False)
+
+
+@pytest.fixture
+def service(tmp_path, analyzer, make_photos):
+    folder = tmp_path / "library"
+    with FaceLibrary(folder, analyzer=analyzer) as library:
+        library.index_directory(make_photos("t1", "t1", 3)[0].parent)
+        library.cluster_all()
+    running = Service()
+    running.call(Open(str(folder)))
+    yield running
+    running.close()
+
+
+def replies(sent: list) -> list[Reply]:
+    return [m for m in sent if isinstance(m, Reply)]
+
+
+def of(kind, sent: list) -> list:
+    return [m for m in sent if isinstance(m, kind)]
+
+
+def test_every_call_gets_one_reply_with_its_id(service):
+    [opened] = of(Opened, service.sent)
+    assert opened.info.settings.cluster_threshold == 0.475
+    assert of(HistoryChanged, service.sent) == [HistoryChanged(None, None)]
+    people = of(PeopleChanged, service.sent)[-1].people
+    anna, ben = people[0].cluster_id, people[1].cluster_id
+
+    sent = service.call(Merge((ben,), anna))
+    [changed] = of(Changed, sent)
+    assert changed.cause == CORRECTED and changed.description.startswith("Merge ")
+    assert of(HistoryChanged, sent)[-1].undo == f"Undo m{changed.description[1:]}"
+    assert replies(sent) == [Reply(service.calls)]
+
+    sent = service.call(Undo())
+    [undone] = of(Changed, sent)
+    assert (undone.cause, undone.description) == (UNDONE, changed.description)
+    assert of(HistoryChanged, sent)[-1] == HistoryChanged(None, f"Redo m{changed.description[1:]}")
+    assert {p.cluster_id for p in of(PeopleChanged, sent)[-1].people} >= {anna, ben}
+    assert replies(sent) == [Reply(service.calls)]
+
+    assert [r.call_id for r in replies(service.sent)] == list(range(1, service.calls + 1))
+
+
+def test_a_failure_names_the_action_and_changes_nothing(service):
+    people = of(PeopleChanged, service.sent)[-1].people
+    named = of(PeopleChanged, service.call(Rename(people[0].cluster_id, "Anna")))[-1].people
+    sent = service.call(Rename(people[1].cluster_id, "anna"))
+    [reply] = replies(sent)
+    assert reply.failure.action == "name the person" and "Anna" in reply.failure.message
+    assert str(reply.failure).startswith("Could not name the person: ")
+    assert not of(Changed, sent)
+
+    [reply] = replies(service.call(ChangeSettings(cluster_threshold=1.5)))
+    assert str(reply.failure) == "Could not change the settings: the threshold 1.5 is not a similarity between 0 and 1."
+    assert of(PeopleChanged, service.call(ListPeople()))[-1].people == named
+
+
+def test_a_failed_job_still_ends_and_the_next_one_runs():
+    """Jobs asked for with no library open (it failed to open) fail, each
+    with its end and its reply."""
+    service = Service()
+    sent = service.call(Recluster())
+    assert sent == [JobFinished("recluster", ""),
+                    Reply(1, failure=Failure("group the faces into people", "no library is open."))]
+    sent = service.call(Index())
+    assert sent == [JobFinished("index", ""), Reply(2, failure=Failure("index the photos", "no library is open."))]
