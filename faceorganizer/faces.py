@@ -198,15 +198,15 @@ class FaceAnalyzer:
 
     def _detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Boxes (N x 5: x1, y1, x2, y2, score) and keypoints (N x 5 x 2), in `rgb` pixels."""
+        import cv2
+
         height, width = rgb.shape[:2]
         ratio = min(1.0, self.det_size / max(height, width))
         small = rgb
         if ratio < 1.0:
-            import cv2
-
             size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
             small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        small = np.ascontiguousarray(small[:, :, ::-1])  # InsightFace's models take BGR
+        small = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)  # InsightFace's detector takes BGR
         # The smallest input of multiples of 32 that holds the photo: a 4:3 photo
         # runs at 640x480, a quarter less work than a square 640x640.
         input_size = tuple(max(32, math.ceil(s / 32) * 32) for s in small.shape[1::-1])

@@ -192,6 +192,7 @@ class FaceLibrary(PeopleOperations):
         self._analyzer = analyzer
         self._analyzer_lock = threading.Lock()
         self._models_checked = False
+        self._unwritten_meta: dict[str, Any] = {}
         self._catalog: FaceCatalog | None = None
 
     # -- lifetime --------------------------------------------------------------
@@ -268,7 +269,9 @@ class FaceLibrary(PeopleOperations):
                 f"The faces in {self.folder} were found with the model {used}, not {name}: "
                 "their vectors cannot be compared. Use the same models, or another library."
             )
-        self._store(Batch(meta={"recognizer": name}))
+        # Written with the first photos analysed: a write of its own would hold
+        # up the start of indexing by a flush of the store.
+        self._unwritten_meta["recognizer"] = name
 
     # -- indexing --------------------------------------------------------------
 
@@ -546,13 +549,14 @@ class FaceLibrary(PeopleOperations):
         written, so they are written once with their person. Returns the
         people formed.
         """
-        batch = Batch()
+        batch = Batch(meta=dict(self._unwritten_meta))
         formed: set[int] = set()
         if analyses:
             self._add_analyses(analyses, batch)
         if group:
             formed = self._group_unassigned(group, batch, regroup)
         self._store(batch)
+        self._unwritten_meta.clear()
         return formed
 
     def _add_analyses(self, analyses: Sequence[_Analysis], batch: Batch) -> None:
