@@ -23,6 +23,7 @@ def test_a_folder_of_larger_models_replaces_what_it_holds(tmp_path):
         model_files(tmp_path / "nope")
 
 
+@pytest.mark.filterwarnings("ignore:`estimate` is deprecated:FutureWarning")  # in insightface's norm_crop
 def test_a_face_s_vector_is_the_one_insightface_s_recogniser_gives(analyzer, sample_photos):
     """The recogniser runs a rewritten graph (its PReLUs unfolded) on RGB crops:
     the vectors are InsightFace's own, from the original model on BGR crops."""
