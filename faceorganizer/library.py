@@ -40,6 +40,7 @@ import numpy as np
 
 from faceorganizer.config import GroupingSettings, Settings, default_library_dir, grouping_changes
 from faceorganizer.corrections import CorrectionsLog
+from faceorganizer.dates import photo_date
 from faceorganizer.errors import (
     FaceNotFoundError,
     FaceOrganizerError,
@@ -138,6 +139,7 @@ class _Analysis:
     faces: list[tuple[str, DetectedFace]] = field(default_factory=list)
     found: int = 0
     error: str | None = None
+    taken: tuple[str, str] | None = None  # (ISO 8601 date, where it came from)
 
 
 class FaceLibrary(PeopleOperations):
@@ -196,6 +198,7 @@ class FaceLibrary(PeopleOperations):
         self._analyzer = analyzer
         self._analyzer_lock = threading.Lock()
         self._models_checked = False
+        self._unwritten_meta: dict[str, Any] = {}
         self._catalog: FaceCatalog | None = None
 
     # -- lifetime --------------------------------------------------------------
@@ -278,7 +281,9 @@ class FaceLibrary(PeopleOperations):
                 f"The faces in {self.folder} were found with the model {used}, not {name}: "
                 "their vectors cannot be compared. Use the same models, or another library."
             )
-        self._store(Batch(meta={"recognizer": name}))
+        # Written with the first photos analysed: a write of its own would hold
+        # up the start of indexing by a flush of the store.
+        self._unwritten_meta["recognizer"] = name
 
     # -- indexing --------------------------------------------------------------
 
@@ -308,7 +313,8 @@ class FaceLibrary(PeopleOperations):
 
         `size` is (width, height) of the upright photo; each face is a dict
         with `bbox` (x1, y1, x2, y2 in its pixels), `det_score`, `embedding`
-        (512 floats) and optionally `landmarks` (5 x 2). No thumbnail is made.
+        (512 floats) and optionally `landmarks` (5 x 2). No thumbnail is made,
+        nor is the photo's date read (the next indexing of its folder reads it).
         """
         return self.add_analysed_photos([(path, size, faces)])[0]
 
@@ -395,12 +401,15 @@ class FaceLibrary(PeopleOperations):
             return report
         todo: list[tuple[str, ImageInput]] = []
         new_files = []
+        batch = Batch()
         for file_path, st in files:
             record = known.pop(file_path, None)
             version = _version(st)
             if record and record.get("status") in ("done", "failed") and _same(record, version):
                 if record["status"] == "done":
                     report.unchanged += 1
+                    if not record.get("taken"):  # indexed before dates were kept
+                        batch.photo_fields[record["id"]] = _date_fields(photo_date(file_path, st.st_mtime_ns))
                 else:
                     report.still_failing.append((file_path, record.get("error", "")))
                 continue
@@ -410,7 +419,6 @@ class FaceLibrary(PeopleOperations):
         # A photo moved or renamed keeps its size and modification time: it
         # keeps its faces and the user's corrections too.
         by_version = {_move_key(r.get("version") or {}): r for r in gone if r.get("status") == "done"}
-        batch = Batch()
         for file_path, version in new_files:
             record = by_version.pop(_move_key(version), None)
             if record is None:
@@ -523,6 +531,8 @@ class FaceLibrary(PeopleOperations):
             analysis.error = exc.reason
             return analysis
         analysis.width, analysis.height = photo.width, photo.height
+        if path is not None:
+            analysis.taken = photo_date(path, version["mtime_ns"])
         settings = self.settings
         try:
             detected = self.analyzer.detect(photo)
@@ -556,13 +566,14 @@ class FaceLibrary(PeopleOperations):
         written, so they are written once with their person. Returns the
         people formed.
         """
-        batch = Batch()
+        batch = Batch(meta=dict(self._unwritten_meta))
         formed: set[int] = set()
         if analyses:
             self._add_analyses(analyses, batch)
         if group:
             formed = self._group_unassigned(group, batch, regroup)
         self._store(batch)
+        self._unwritten_meta.clear()
         return formed
 
     def _add_analyses(self, analyses: Sequence[_Analysis], batch: Batch) -> None:
@@ -596,6 +607,7 @@ class FaceLibrary(PeopleOperations):
                 "height": a.height,
                 "removed_face_ids": removed,
                 "indexed_at": now,
+                **_date_fields(a.taken),
             }
         self._delete_faces(stale, batch)
         good = [a for a in analyses if a.error is None]
@@ -768,6 +780,17 @@ class FaceLibrary(PeopleOperations):
     def folders(self) -> list[str]:
         """The folders the user added to the library (indexed by a rescan)."""
         return list(self._meta.get("folders", []))
+
+    def photo_dates(self, folder: str | os.PathLike | None = None) -> dict[str, tuple[str, str]]:
+        """When each indexed photo (anywhere under `folder`, or all) was taken:
+        path -> (ISO 8601 date, 'exif', 'digitized' or 'file'), that is the
+        EXIF DateTimeOriginal (with its offset from UTC when the camera wrote
+        one), else DateTimeDigitized, else the file's modification time.
+        Photos indexed before dates were kept get theirs at the next indexing
+        of their folder."""
+        under = str(Path(folder).expanduser().resolve()) if folder is not None else None
+        return {r["path"]: (r["taken"], r["taken_from"])
+                for r in self.store.iter_photos(under=under) if r.get("taken") and r.get("path")}
 
     def add_folders(self, folders: Iterable[str | os.PathLike]) -> list[str]:
         current = self.folders()
@@ -973,6 +996,12 @@ def _photo_fields(a: _Analysis) -> dict:
         "folders": [str(folder), *map(str, folder.parents)] if folder else [],
         "version": a.version,
     }
+
+
+def _date_fields(taken: tuple[str, str] | None) -> dict:
+    """A photo record's `taken` (ISO 8601) and `taken_from` ('exif',
+    'digitized' or 'file'); none for an image that is not a file."""
+    return {"taken": taken[0], "taken_from": taken[1]} if taken else {}
 
 
 def _face_payload(face_id: str, a: _Analysis, face: DetectedFace, now: str) -> dict:
