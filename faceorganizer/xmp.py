@@ -20,7 +20,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +32,13 @@ import exiv2
 from faceorganizer.config import SIDECAR_STYLES
 from faceorganizer.errors import FaceOrganizerError
 
-# libexiv2 must set up its XMP toolkit once, before threads use it; its
-# warnings about other tools' metadata are no concern of ours.
+# libexiv2 sets up its XMP toolkit once, here; the toolkit is not
+# thread-safe (the exiv2 package lets go of the GIL while it parses), so one
+# thread at a time uses it. Its warnings about other tools' metadata are no
+# concern of ours.
 exiv2.XmpParser.initialize()
 exiv2.LogMsg.setLevel(exiv2.LogMsg.Level.mute)
+_toolkit = threading.Lock()
 
 #: New sidecars get the permissions of any new file (os.umask only tells by setting it).
 _UMASK = os.umask(0o022)
@@ -111,7 +116,8 @@ def read_regions(photo: str | os.PathLike) -> list[Region]:
     for source in (*(sidecar_path(photo, style) for style in SIDECAR_STYLES), Path(photo)):
         if source.is_file():
             try:
-                found = regions_in(_read(source))
+                with _toolkit:
+                    found = regions_in(_read(source))
             except SidecarError:
                 continue
             regions += [r for r in found if not any(r.name == s.name and r.same_face(s) for s in regions)]
@@ -142,27 +148,16 @@ def update_sidecar(path: str | os.PathLike, regions: Sequence[Region], size: tup
     try:
         if created:
             os.chmod(temp, 0o666 & ~_UMASK)
-            image = exiv2.ImageFactory.create(exiv2.ImageType.xmp, temp)
         else:
-            with open(path, "rb") as source, open(temp, "wb") as target:
-                target.write(source.read())
+            shutil.copyfile(path, temp)
             os.chmod(temp, os.stat(path).st_mode & 0o7777)
-            image = _open(temp, path)
-        xmp = image.xmpData()
-        dropped = _put_regions(xmp, regions, size)
-        names = {r.name for r in regions}
-        left = {r.name for r in regions_in(xmp)}
-        stale = {n for n in dropped if n not in left}
-        _update_keywords(xmp, _SUBJECT, exiv2.TypeId.xmpBag, names, stale)
-        _update_keywords(xmp, _TAGS, exiv2.TypeId.xmpSeq, {f"People/{n}" for n in names},
-                         {f"People/{n}" for n in stale})
-        if style == "lightroom":
-            _update_keywords(xmp, _HIERARCHY, exiv2.TypeId.xmpBag, {f"People|{n}" for n in names},
-                             {f"People|{n}" for n in stale})
-        try:
-            image.writeMetadata()
-        except exiv2.Exiv2Error as exc:
-            raise SidecarError(f"Cannot write the sidecar {path}: {exc}") from None
+        with _toolkit:
+            image = exiv2.ImageFactory.create(exiv2.ImageType.xmp, temp) if created else _open(temp, path)
+            _put_names(image.xmpData(), regions, size, style)
+            try:
+                image.writeMetadata()
+            except exiv2.Exiv2Error as exc:
+                raise SidecarError(f"Cannot write the sidecar {path}: {exc}") from None
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -220,6 +215,19 @@ def _mp_region(fields: dict[str, str]) -> Region | None:
 
 
 # -- writing -------------------------------------------------------------------
+
+
+def _put_names(xmp: exiv2.XmpData, regions: Sequence[Region], size: tuple[int, int], style: str) -> None:
+    """Put the regions in, and their names in the keywords; a name whose
+    region was replaced and is on no region left leaves the keywords."""
+    replaced = _put_regions(xmp, regions, size)
+    names = {r.name for r in regions}
+    stale = replaced - {r.name for r in regions_in(xmp)}
+    _update_keywords(xmp, _SUBJECT, exiv2.TypeId.xmpBag, names, stale)
+    _update_keywords(xmp, _TAGS, exiv2.TypeId.xmpSeq, {f"People/{n}" for n in names}, {f"People/{n}" for n in stale})
+    if style == "lightroom":
+        _update_keywords(xmp, _HIERARCHY, exiv2.TypeId.xmpBag, {f"People|{n}" for n in names},
+                         {f"People|{n}" for n in stale})
 
 
 def _put_regions(xmp: exiv2.XmpData, regions: Sequence[Region], size: tuple[int, int]) -> set[str]:

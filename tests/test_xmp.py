@@ -42,9 +42,10 @@ def read_with_exiftool(sidecar: Path) -> dict:
 
 
 def write_with_exiftool(target: Path, regions: list[tuple[str, tuple[float, ...]]], size: tuple[int, int],
-                        *extra: str) -> None:
-    """A sidecar as another tool writes it: MWG regions (name, box in pixels)
-    for a photo of `size`, and `extra` exiftool assignments."""
+                        *extra: str, source: Path | None = None) -> None:
+    """A sidecar as another tool writes it (or, from a `source` photo, a copy
+    of it with its own XMP): MWG regions (name, box in pixels) for a photo of
+    `size`, and `extra` exiftool assignments."""
     width, height = size
     items = ",".join(
         f"{{Area={{X={(x1 + x2) / 2 / width:.5f},Y={(y1 + y2) / 2 / height:.5f},W={(x2 - x1) / width:.5f},"
@@ -52,7 +53,8 @@ def write_with_exiftool(target: Path, regions: list[tuple[str, tuple[float, ...]
         for name, (x1, y1, x2, y2) in regions
     )
     info = f"{{AppliedToDimensions={{W={width},H={height},Unit=pixel}},RegionList=[{items}]}}"
-    subprocess.run(["exiftool", "-q", f"-XMP-mwg-rs:RegionInfo={info}", *extra, str(target)], check=True)
+    files = ["-o", str(target), str(source)] if source else [str(target)]
+    subprocess.run(["exiftool", "-q", f"-XMP-mwg-rs:RegionInfo={info}", *extra, *files], check=True)
 
 
 def hashes(folder: Path) -> dict[str, str]:
@@ -141,15 +143,23 @@ def test_sidecars_in_digikam_and_lightroom_layouts_name_the_faces(library, tmp_p
     rectangle = f"{x1 / width:.5f}|, {y1 / height:.5f}|, {(x2 - x1) / width:.5f}|, {(y2 - y1) / height:.5f}"
     subprocess.run(["exiftool", "-q", f"-XMP-MP:RegionInfoMP={{Regions=[{{PersonDisplayName=Yao Ming,"
                     f"Rectangle={rectangle}}}]}}", str(folder / "yaoming.jpg.xmp")], check=True)
+    # A photo with the regions in its own XMP.
+    players = boxes_of(analyzer, sample_photos["players"])
+    write_with_exiftool(folder / "players.jpg", [("Dana", players[3])], Image.open(sample_photos["players"]).size,
+                        source=sample_photos["players"])
     before = hashes(folder)
 
     library.index_directory(folder)
 
-    names = named_faces(library)
-    assert names == {
+    expected = {
         ("t1.jpg", _box_key(t1[0])): "Anna", ("t1.jpg", _box_key(t1[1])): "Ben",
         ("gdp.jpg", _box_key(gdp[0])): "Chen", ("yaoming.jpg", _box_key(yao[0])): "Yao Ming",
+        ("players.jpg", _box_key(players[3])): "Dana",
     }
+    names = named_faces(library)
+    assert {key: names.get(key) for key in expected} == expected
+    # Yao Ming is among the players too: that face is of the person his region named.
+    assert [(key[0], name) for key, name in names.items() if key not in expected] == [("players.jpg", "Yao Ming")]
     assert hashes(folder) == before
 
 
@@ -162,6 +172,20 @@ def test_a_named_region_joins_the_person_of_that_name(library, make_photos, anal
     library.index_directory(second.parent)
     named = [p for p in library.people() if p.name]
     assert [(p.name, p.face_count) for p in named] == [("Yao Ming", 2)]
+
+
+def test_a_named_face_below_the_size_filter_is_kept(library, tmp_path, sample_photos, analyzer, exiftool):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(sample_photos["t1"], folder / "t1.jpg")
+    boxes = boxes_of(analyzer, folder / "t1.jpg")
+    write_with_exiftool(folder / "t1.jpg.xmp", [("Anna", boxes[2])], Image.open(folder / "t1.jpg").size)
+    library.settings.min_face_size = 400  # every face of t1.jpg is smaller
+
+    library.index_directory(folder)
+
+    assert library.count() == 1
+    assert named_faces(library) == {("t1.jpg", _box_key(boxes[2])): "Anna"}
 
 
 def test_a_face_the_detector_missed_is_found_in_its_region(library, tmp_path, sample_photos, analyzer, exiftool):
