@@ -608,8 +608,9 @@ def _cmd_write_xmp(args) -> int:
         finally:
             progress.finish()
     written = report.created + report.updated
+    took = duration(time.monotonic() - started)
     print(f"{count(written, 'sidecar')} written ({report.created:,} new, {report.updated:,} updated) with "
-          f"{count(report.faces, 'named face')}; {len(report.failed):,} failed ({duration(time.monotonic() - started)})")
+          f"{count(report.faces, 'named face')}; {len(report.failed):,} failed ({took})")
     for path, reason in report.failed:
         print(f"  failed {path}: {reason}")
     return 0

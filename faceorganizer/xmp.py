@@ -157,7 +157,7 @@ def update_sidecar(path: str | os.PathLike, regions: Sequence[Region], size: tup
             try:
                 image.writeMetadata()
             except exiv2.Exiv2Error as exc:
-                raise SidecarError(f"Cannot write the sidecar {path}: {exc}") from None
+                raise SidecarError(f"Cannot write the sidecar {path}: {_reason(exc)}") from None
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -174,8 +174,15 @@ def _open(file: str | os.PathLike, name: str | os.PathLike) -> exiv2.Image:
         image = exiv2.ImageFactory.open(str(file))
         image.readMetadata()
     except exiv2.Exiv2Error as exc:
-        raise SidecarError(f"Cannot read the XMP of {name}: {exc}") from None
+        raise SidecarError(f"Cannot read the XMP of {name}: {_reason(exc)}") from None
     return image
+
+
+def _reason(exc: exiv2.Exiv2Error) -> str:
+    """libexiv2's message, without the file name it starts with."""
+    message = str(exc.args[-1]) if exc.args else str(exc)
+    message = message.split(": ", 1)[-1].rstrip(".")
+    return message[:1].lower() + message[1:]
 
 
 def _read(path: Path) -> exiv2.XmpData:

@@ -279,3 +279,23 @@ def test_an_existing_sidecar_is_updated_not_clobbered(library, tmp_path, sample_
     assert [r["Name"] for r in tags["RegionInfo"]["RegionList"]] == ["Somebody", "Anna Smith"]
     assert tags["Subject"] == ["beach", "Anna Smith"] and tags["TagsList"] == ["People/Anna Smith"]
     assert (tags["Title"], tags["Rating"]) == ("Holiday", 4)
+
+
+def test_a_sidecar_that_is_not_xmp_is_left_alone(library, tmp_path, sample_photos):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(sample_photos["t1"], folder / "t1.jpg")
+    sidecar = folder / "t1.jpg.xmp"
+    sidecar.write_bytes(b"<x:xmpmeta>half a sidecar")
+    library.index_directory(folder)
+    assert library.count() == 6 and not [p for p in library.people() if p.name]
+    face = next(library.iter_faces())
+    library.rename(library.reassign_faces([face["id"]], None).result, "Anna")
+
+    report = write_sidecars(library)
+
+    assert (report.created, report.updated) == (0, 0)
+    assert report.failed == [(str(folder / "t1.jpg"), f"Cannot read the XMP of {sidecar}: "
+                              "the file contains data of an unknown image type")]
+    assert sidecar.read_bytes() == b"<x:xmpmeta>half a sidecar"
+    assert sorted(p.name for p in folder.iterdir()) == ["t1.jpg", "t1.jpg.xmp"]
