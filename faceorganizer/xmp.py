@@ -23,7 +23,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,8 +50,6 @@ SAME_FACE_IOU = 0.5
 _REGIONS = "Xmp.mwg-rs.Regions"
 _LIST = f"{_REGIONS}/mwg-rs:RegionList"
 _DIMENSIONS = f"{_REGIONS}/mwg-rs:AppliedToDimensions"
-_MWG_ITEM = re.compile(re.escape(_LIST) + r"\[(\d+)\](?:/(.*))?$")
-_MP_ITEM = re.compile(re.escape("Xmp.MP.RegionInfo/MPRI:Regions") + r"\[(\d+)\](?:/(.*))?$")
 _SUBJECT = "Xmp.dc.subject"
 _TAGS = "Xmp.digiKam.TagsList"
 _HIERARCHY = "Xmp.lr.hierarchicalSubject"
@@ -126,8 +124,11 @@ def read_regions(photo: str | os.PathLike) -> list[Region]:
 
 def regions_in(xmp: exiv2.XmpData) -> list[Region]:
     """The named face regions of one XMP packet: MWG's, else Microsoft's."""
-    regions = [r for r in map(_mwg_region, _items(xmp, _MWG_ITEM).values()) if r is not None]
-    return regions or [r for r in map(_mp_region, _items(xmp, _MP_ITEM).values()) if r is not None]
+    for layout in (_MWG, _MP):
+        regions = [r for r in map(layout.parse, _items(xmp, layout.item).values()) if r is not None]
+        if regions:
+            return regions
+    return []
 
 
 def update_sidecar(path: str | os.PathLike, regions: Sequence[Region], size: tuple[int, int],
@@ -237,58 +238,96 @@ def _put_names(xmp: exiv2.XmpData, regions: Sequence[Region], size: tuple[int, i
                          {f"People|{n}" for n in stale})
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where one kind of region list is in XMP, and how its items read and are written."""
+
+    root: str
+    list: str
+    parse: Callable[[dict[str, str]], Region | None]
+    fields: Callable[[Region], list[tuple[str, str | None]]]  # (key below the item, text; None: a structure)
+
+    @property
+    def item(self) -> re.Pattern:
+        return re.compile(re.escape(self.list) + r"\[(\d+)\](?:/(.*))?$")
+
+
+def _mwg_fields(region: Region) -> list[tuple[str, str | None]]:
+    return [("mwg-rs:Name", region.name), ("mwg-rs:Type", "Face"), ("mwg-rs:Area", None),
+            *((f"mwg-rs:Area/stArea:{k}", f"{getattr(region, k):.6f}") for k in "xywh"),
+            ("mwg-rs:Area/stArea:unit", "normalized")]
+
+
+def _mp_fields(region: Region) -> list[tuple[str, str | None]]:
+    rectangle = (region.x - region.w / 2, region.y - region.h / 2, region.w, region.h)
+    return [("MPReg:PersonDisplayName", region.name), ("MPReg:Rectangle", ", ".join(f"{v:.6f}" for v in rectangle))]
+
+
+_MWG = _Layout(_REGIONS, _LIST, _mwg_region, _mwg_fields)
+_MP = _Layout("Xmp.MP.RegionInfo", "Xmp.MP.RegionInfo/MPRI:Regions", _mp_region, _mp_fields)
+
+
 def _put_regions(xmp: exiv2.XmpData, regions: Sequence[Region], size: tuple[int, int]) -> set[str]:
-    """Rewrite the MWG regions: the ones there that `regions` do not replace,
-    then `regions`. Returns the names of the regions replaced."""
+    """Put the regions into the MWG list, and into Microsoft's where the
+    sidecar has one (digiKam writes both); returns the names of the regions
+    they replace."""
+    width, height = size
+    dimensions = {f"{_DIMENSIONS}/stDim:w": str(width), f"{_DIMENSIONS}/stDim:h": str(height),
+                  f"{_DIMENSIONS}/stDim:unit": "pixel"}
+    replaced = _rewrite(xmp, _MWG, regions, dimensions)
+    if _has(xmp, _MP.root):
+        replaced |= _rewrite(xmp, _MP, regions, {})
+    return replaced
+
+
+def _rewrite(xmp: exiv2.XmpData, layout: _Layout, regions: Sequence[Region], settings: dict[str, str]) -> set[str]:
+    """Rewrite one region list: the regions there that `regions` do not
+    replace (by name, or on the same face), then `regions`. Other fields
+    below its root stay, but for `settings` (key: text), which are set.
+    Returns the names of the regions replaced."""
     names = {r.name.casefold() for r in regions}
-    kept: list[list[tuple[str, exiv2.Value]]] = []
-    dropped: set[str] = set()
-    others: list[tuple[str, exiv2.Value]] = []
+    pattern = layout.item
     items: dict[int, list[tuple[str, exiv2.Value]]] = {}
+    others: list[tuple[str, exiv2.Value]] = []
+    parents = list(dict.fromkeys(key.rsplit("/", 1)[0] for key in settings))
     for datum in xmp:
         key = datum.key()
-        match = _MWG_ITEM.match(key)
+        match = pattern.match(key)
         if match:
             items.setdefault(int(match.group(1)), []).append((match.group(2) or "", datum.getValue()))
-        elif key.startswith(f"{_REGIONS}/") and not key.startswith((_LIST, _DIMENSIONS)):
+        elif key.startswith(f"{layout.root}/") and not key.startswith((layout.list, *parents)):
             others.append((key, datum.getValue()))
+    kept, replaced = [], set()
     for number in sorted(items):
-        fields = items[number]
-        region = _mwg_region({suffix: value.toString() for suffix, value in fields})
+        region = layout.parse({suffix: value.toString() for suffix, value in items[number]})
         if region and (region.name.casefold() in names or any(region.same_face(r) for r in regions)):
-            dropped.add(region.name)
+            replaced.add(region.name)
         else:
-            kept.append(fields)
-    for key in [d.key() for d in xmp if d.key() == _REGIONS or d.key().startswith(f"{_REGIONS}/")]:
+            kept.append(items[number])
+    for key in [d.key() for d in xmp if d.key() == layout.root or d.key().startswith(f"{layout.root}/")]:
         xmp.erase(xmp.findKey(exiv2.XmpKey(key)))
-    _add_struct(xmp, _REGIONS)
-    _add_struct(xmp, _DIMENSIONS)
-    width, height = size
-    xmp[f"{_DIMENSIONS}/stDim:w"] = str(width)
-    xmp[f"{_DIMENSIONS}/stDim:h"] = str(height)
-    xmp[f"{_DIMENSIONS}/stDim:unit"] = "pixel"
-    list_value = exiv2.XmpTextValue()
-    list_value.setXmpArrayType(exiv2.XmpValue.XmpArrayType.xaBag)
-    xmp.add(exiv2.XmpKey(_LIST), list_value)
-    for number, fields in enumerate(kept, 1):
-        for suffix, value in fields:
-            item = f"{_LIST}[{number}]" + (f"/{suffix}" if suffix else "")
-            xmp.add(exiv2.XmpKey(item), value)
-    for number, region in enumerate(regions, len(kept) + 1):
-        _add_region(xmp, f"{_LIST}[{number}]", region)
+    _add_struct(xmp, layout.root)
+    for parent in parents:
+        _add_struct(xmp, parent)
+    for key, text in settings.items():
+        xmp[key] = text
     for key, value in others:
         xmp.add(exiv2.XmpKey(key), value)
-    return dropped
-
-
-def _add_region(xmp: exiv2.XmpData, item: str, region: Region) -> None:
-    _add_struct(xmp, item)
-    xmp[f"{item}/mwg-rs:Name"] = region.name
-    xmp[f"{item}/mwg-rs:Type"] = "Face"
-    _add_struct(xmp, f"{item}/mwg-rs:Area")
-    for field in "xywh":
-        xmp[f"{item}/mwg-rs:Area/stArea:{field}"] = f"{getattr(region, field):.6f}"
-    xmp[f"{item}/mwg-rs:Area/stArea:unit"] = "normalized"
+    bag = exiv2.XmpTextValue()
+    bag.setXmpArrayType(exiv2.XmpValue.XmpArrayType.xaBag)
+    xmp.add(exiv2.XmpKey(layout.list), bag)
+    for number, fields in enumerate(kept, 1):
+        for suffix, value in fields:
+            xmp.add(exiv2.XmpKey(f"{layout.list}[{number}]" + (f"/{suffix}" if suffix else "")), value)
+    for number, region in enumerate(regions, len(kept) + 1):
+        item = f"{layout.list}[{number}]"
+        _add_struct(xmp, item)
+        for suffix, text in layout.fields(region):
+            if text is None:
+                _add_struct(xmp, f"{item}/{suffix}")
+            else:
+                xmp[f"{item}/{suffix}"] = text
+    return replaced
 
 
 def _add_struct(xmp: exiv2.XmpData, key: str) -> None:

@@ -31,7 +31,7 @@ def read_with_exiftool(sidecar: Path) -> dict:
     """The face regions and keywords exiftool reads in a sidecar."""
     out = subprocess.run(
         ["exiftool", "-j", "-n", "-struct", "-XMP-mwg-rs:RegionInfo", "-XMP-dc:Subject", "-XMP-digiKam:TagsList",
-         "-XMP-lr:HierarchicalSubject", "-XMP-dc:Title", "-XMP-xmp:Rating", str(sidecar)],
+         "-XMP-lr:HierarchicalSubject", "-XMP-MP:RegionInfoMP", "-XMP-dc:Title", "-XMP-xmp:Rating", str(sidecar)],
         capture_output=True, text=True, check=True,
     ).stdout
     tags = json.loads(out)[0]
@@ -244,10 +244,12 @@ def test_an_existing_sidecar_is_updated_not_clobbered(library, tmp_path, sample_
     shutil.copy(sample_photos["gdp"], folder / "gdp.jpg")
     size = Image.open(folder / "t1.jpg").size
     boxes = boxes_of(analyzer, folder / "t1.jpg")
-    # Another tool's sidecar: a title, a rating, a keyword and a region of its own.
+    # Another tool's sidecar: a title, a rating, a keyword and a region of its own, in
+    # Microsoft's layout too (as digiKam writes it).
     sidecar = folder / "t1.jpg.xmp"
-    write_with_exiftool(sidecar, [("Somebody", (10, 10, 30, 30))], size,
-                        "-XMP-dc:Title=Holiday", "-XMP-xmp:Rating=4", "-XMP-dc:Subject=beach")
+    somebody = "{Regions=[{PersonDisplayName=Somebody,Rectangle=0.01|, 0.01|, 0.02|, 0.02}]}"
+    write_with_exiftool(sidecar, [("Somebody", (10, 10, 30, 30))], size, "-XMP-dc:Title=Holiday",
+                        "-XMP-xmp:Rating=4", "-XMP-dc:Subject=beach", f"-XMP-MP:RegionInfoMP={somebody}")
     library.index_directory(folder)
     face = next(f for f in library.iter_faces() if f["path"] == str(folder / "t1.jpg")
                 and _box_key(f["bbox"]) == _box_key(boxes[0]))
@@ -266,6 +268,12 @@ def test_an_existing_sidecar_is_updated_not_clobbered(library, tmp_path, sample_
     assert (tags["Title"], tags["Rating"]) == ("Holiday", 4)
     assert [r["Name"] for r in tags["RegionInfo"]["RegionList"]] == ["Somebody", "Anna"]
     assert tags["Subject"] == ["beach", "Anna"]
+    (anna,) = [r for r in tags["RegionInfo"]["RegionList"] if r["Name"] == "Anna"]
+    microsoft = {r["PersonDisplayName"]: r["Rectangle"] for r in tags["RegionInfoMP"]["Regions"]}
+    assert list(microsoft) == ["Somebody", "Anna"]
+    left, top, width, height = map(float, microsoft["Anna"].split(","))
+    assert (left + width / 2, top + height / 2, width, height) == pytest.approx(
+        tuple(anna["Area"][k] for k in "XYWH"), abs=1e-5)
     lightroom = read_with_exiftool(folder / "t1.xmp")
     assert [r["Name"] for r in lightroom["RegionInfo"]["RegionList"]] == ["Anna"]
     assert lightroom["HierarchicalSubject"] == ["People|Anna"]
@@ -277,6 +285,7 @@ def test_an_existing_sidecar_is_updated_not_clobbered(library, tmp_path, sample_
         write_sidecars(reopened)
     tags = read_with_exiftool(sidecar)
     assert [r["Name"] for r in tags["RegionInfo"]["RegionList"]] == ["Somebody", "Anna Smith"]
+    assert [r["PersonDisplayName"] for r in tags["RegionInfoMP"]["Regions"]] == ["Somebody", "Anna Smith"]
     assert tags["Subject"] == ["beach", "Anna Smith"] and tags["TagsList"] == ["People/Anna Smith"]
     assert (tags["Title"], tags["Rating"]) == ("Holiday", 4)
 
