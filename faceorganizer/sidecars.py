@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: A region and a detected face overlapping this much are the same face
-#: (other tools draw their boxes larger or smaller than our detector).
+#: (other tools draw their boxes larger or smaller than our detector; see _overlap).
 MATCH_IOU = 0.3
 
 #: A face the detector missed is looked for in the region enlarged this much,
@@ -140,7 +140,7 @@ def faces_in_regions(
     added: list[tuple[int, Candidate]] = []
     for region in regions:
         box = region.box(photo.width, photo.height)
-        scores = [iou(box, c.bbox) for c in detected]
+        scores = [_overlap(box, c.bbox) for c in detected]
         best = int(np.argmax(scores)) if scores else -1
         if best >= 0 and scores[best] >= MATCH_IOU:
             if best not in taken:
@@ -184,7 +184,7 @@ def _pairs(regions: Sequence[Region], faces: Sequence[dict]) -> list[tuple[Regio
     for i, region in enumerate(regions):
         for j, face in enumerate(faces):
             width, height = face["image_size"]
-            score = iou(region.box(width, height), face["bbox"])
+            score = _overlap(region.box(width, height), face["bbox"])
             if score >= MATCH_IOU:
                 scored.append((score, i, j))
     pairs, used_regions, used_faces = [], set(), set()
@@ -194,6 +194,18 @@ def _pairs(regions: Sequence[Region], faces: Sequence[dict]) -> list[tuple[Regio
             used_regions.add(i)
             used_faces.add(j)
     return pairs
+
+
+def _overlap(a: Sequence[float], b: Sequence[float]) -> float:
+    """How surely two boxes frame one face: their IoU, and at least MATCH_IOU
+    when each holds the other's centre (a box drawn larger or smaller around
+    the same face)."""
+    def holds(box, other) -> bool:
+        x, y = (other[0] + other[2]) / 2, (other[1] + other[3]) / 2
+        return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+    score = iou(a, b)
+    return max(score, MATCH_IOU) if holds(a, b) and holds(b, a) else score
 
 
 def _give_name(library: FaceLibrary, name: str, face_ids: list[str], named_otherwise: set[str]) -> None:
@@ -251,7 +263,7 @@ def _find_face(analyzer: FaceAnalyzer, photo: Photo, box: tuple[float, float, fl
     best, best_score = None, MATCH_IOU
     for c in analyzer.detect(crop):
         moved = (c.bbox[0] + left, c.bbox[1] + top, c.bbox[2] + left, c.bbox[3] + top)
-        score = iou(box, moved)
+        score = _overlap(box, moved)
         if score >= best_score:
             best, best_score = Candidate(moved, c.det_score, c.landmarks + offset), score
     return best

@@ -134,8 +134,11 @@ def test_sidecars_in_digikam_and_lightroom_layouts_name_the_faces(library, tmp_p
     # digiKam: photo.jpg.xmp, MWG regions, Microsoft's too, and its tag tree.
     write_with_exiftool(folder / "t1.jpg.xmp", [("Anna", t1[0]), ("Ben", t1[1])], size,
                         "-XMP-digiKam:TagsList=People/Anna", "-XMP-digiKam:TagsList=People/Ben")
-    # Lightroom: photo.xmp, MWG regions and hierarchical keywords.
-    write_with_exiftool(folder / "gdp.xmp", [("Chen", gdp[0])], Image.open(folder / "gdp.jpg").size,
+    # Lightroom: photo.xmp, MWG regions and hierarchical keywords; this box is drawn
+    # twice as wide and high as our detector's, around the same face.
+    x1, y1, x2, y2 = gdp[0]
+    larger = (1.5 * x1 - 0.5 * x2, 1.5 * y1 - 0.5 * y2, 1.5 * x2 - 0.5 * x1, 1.5 * y2 - 0.5 * y1)
+    write_with_exiftool(folder / "gdp.xmp", [("Chen", larger)], Image.open(folder / "gdp.jpg").size,
                         "-XMP-lr:HierarchicalSubject=People|Chen")
     # An older Windows tool: Microsoft's regions only (left, top, width, height).
     width, height = Image.open(folder / "yaoming.jpg").size
