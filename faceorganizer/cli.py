@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from faceorganizer.config import LIBRARY_ENV, default_library_dir
+from faceorganizer.config import LIBRARY_ENV, SIDECAR_STYLES, default_library_dir
 from faceorganizer.errors import DuplicateNameError, FaceOrganizerError, LibraryDamagedError
 from faceorganizer.store import ENGINES
 from faceorganizer.humanize import count, duration
@@ -233,6 +233,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     desktop.add_argument("--remove", action="store_true", help="take them away again")
     desktop.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+
+    write_xmp = commands.add_parser(
+        "write-xmp", parents=[common], help="write the names into XMP sidecars for other photo tools",
+        description="Write every named face of the photos in FOLDERs (of the whole library when none is given) "
+        "into an XMP sidecar beside its photo, as a face region (MWG) with the name, and the names as keywords, "
+        "as digiKam, darktable, Lightroom and exiftool read them. An existing sidecar keeps its other fields and "
+        "regions. The photos are never changed.",
+    )
+    write_xmp.add_argument("folders", nargs="*", type=Path, action=_Folders, metavar="FOLDER")
+    write_xmp.add_argument("--style", choices=SIDECAR_STYLES,
+                           help="digikam: photo.jpg.xmp (digiKam, darktable; the default); lightroom: photo.xmp")
+    write_xmp.add_argument("--person", type=int, metavar="ID", help="only this person's faces")
 
     commands.add_parser("undo", parents=[common], help="undo the last correction (also one made in the window)")
     commands.add_parser("redo", parents=[common], help="redo the last correction undone")
@@ -596,6 +608,27 @@ def _cmd_check(args) -> int:
     return 0
 
 
+def _cmd_write_xmp(args) -> int:
+    from faceorganizer.sidecars import write_sidecars
+
+    progress = Progress()
+    progress.start("Writing sidecars", unit="photos")
+    with _open(args) as library:
+        started = time.monotonic()
+        try:
+            report = write_sidecars(library, args.folders, person=args.person,
+                                    style=args.style or library.settings.sidecar_style, on_progress=progress.update)
+        finally:
+            progress.finish()
+    written = report.created + report.updated
+    took = duration(time.monotonic() - started)
+    print(f"{count(written, 'sidecar')} written ({report.created:,} new, {report.updated:,} updated) with "
+          f"{count(report.faces, 'named face')}; {len(report.failed):,} failed ({took})")
+    for path, reason in report.failed:
+        print(f"  failed {path}: {reason}")
+    return 0
+
+
 def _cmd_migrate(args) -> int:
     if not args.engine:
         raise FaceOrganizerError("Say which engine to move to: faceorganizer migrate --engine edge (or local).")
@@ -695,6 +728,7 @@ COMMANDS = {
     "redo": lambda a: _undo(a, redo=True),
     "history": _cmd_history,
     "settings": _cmd_settings,
+    "write-xmp": _cmd_write_xmp,
 }
 
 

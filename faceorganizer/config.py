@@ -14,6 +14,10 @@ from faceorganizer.errors import FaceOrganizerError
 #: Environment variable naming the library folder (the --library option wins).
 LIBRARY_ENV = "FACEORGANIZER_LIBRARY"
 
+#: Where a photo's XMP sidecar is, by the tools that read it: digiKam and
+#: darktable read `photo.jpg.xmp`, Lightroom `photo.xmp`.
+SIDECAR_STYLES = ("digikam", "lightroom")
+
 
 def default_library_dir() -> Path:
     """$FACEORGANIZER_LIBRARY, else the per-user data folder
@@ -60,6 +64,11 @@ class Settings:
         default=2,
         metadata={"help": "a group of faces becomes a person once it has this many faces; "
                           "smaller groups stay unassigned (a named person is always listed)"},
+    )
+    sidecar_style: str = field(
+        default="digikam",
+        metadata={"help": "where names are written for other photo tools: digikam (photo.jpg.xmp, "
+                          "read by digiKam and darktable) or lightroom (photo.xmp)"},
     )
     workers: int = field(
         default_factory=lambda: max(1, os.cpu_count() or 1),

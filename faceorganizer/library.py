@@ -54,6 +54,7 @@ from faceorganizer.faces import DetectedFace, FaceAnalyzer
 from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
 from faceorganizer.people import FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
+from faceorganizer.sidecars import faces_in_regions, name_faces_from_regions
 from faceorganizer.lock import LibraryLock
 from faceorganizer.store import (
     ENGINES,
@@ -444,6 +445,7 @@ class FaceLibrary(PeopleOperations):
                 on_photo(outcome)
 
         report.cancelled = not self._run(todo, on_progress, record, cancel)
+        name_faces_from_regions(self, report.face_ids)
         return report
 
     def _run(
@@ -540,6 +542,7 @@ class FaceLibrary(PeopleOperations):
                 (i, c) for i, c in enumerate(detected)
                 if c.size >= settings.min_face_size and c.det_score >= settings.min_det_score
             ]
+            kept += faces_in_regions(self.analyzer, photo, path, detected, kept)
             faces = self.analyzer.embed(photo, [c for _, c in kept])
         except Exception as exc:  # onnxruntime and OpenCV raise untyped errors
             log.exception("face analysis failed on %s", path or "an image")

@@ -1,0 +1,269 @@
+"""The library's names in XMP face regions, both ways (see faceorganizer.xmp).
+
+Writing: `write_sidecars` puts every named face of the library (or of one
+person) into the sidecar beside its photo, as a region with the face's box on
+the upright photo, and the names into the sidecar's keywords.
+
+Reading, while a folder is indexed: `faces_in_regions` (on the worker thread
+that analyses a photo) keeps a detected face that a named region points at
+even when it is too small or unsure for the library's filter, and looks for a
+face inside a named region the detector missed, in an enlarged crop;
+`name_faces_from_regions` (after the photos are written and grouped) names
+the people of the faces that regions name, through the corrections a user
+would make (rename, merge, reassign), so they are in the corrections log,
+undoable, and survive re-clustering. A name the library has already joins
+that person. A face the user already placed keeps its person.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.faces import Candidate, FaceAnalyzer
+from faceorganizer.images import Photo
+from faceorganizer.people import PINNED
+from faceorganizer.xmp import Region, SidecarError, iou, read_regions, sidecar_path, update_sidecar
+
+if TYPE_CHECKING:
+    from faceorganizer.library import FaceLibrary
+
+log = logging.getLogger(__name__)
+
+#: A region and a detected face overlapping this much are the same face
+#: (other tools draw their boxes larger or smaller than our detector; see _overlap).
+MATCH_IOU = 0.3
+
+#: A face the detector missed is looked for in the region enlarged this much,
+#: scaled up so that its longer side is at least _CROP_SIDE pixels.
+_CROP_MARGIN = 2.0
+_CROP_SIDE = 320
+
+
+@dataclass
+class SidecarReport:
+    """What `write_sidecars` did: sidecars made and updated, the named faces
+    they hold, and the photos whose sidecar could not be written, with why."""
+
+    created: int = 0
+    updated: int = 0
+    faces: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def write_sidecars(
+    library: FaceLibrary,
+    folders: Iterable[str | os.PathLike] = (),
+    *,
+    person: int | None = None,
+    style: str = "digikam",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SidecarReport:
+    """Write the named faces of the photos under `folders` (all photos when
+    none), or of one `person`, into the photos' XMP sidecars (`style`:
+    "digikam" for `photo.jpg.xmp`, "lightroom" for `photo.xmp`).
+
+    Raises FaceOrganizerError when `person` has no name."""
+    sidecar_path("photo.jpg", style)  # an unknown style fails before any work
+    if person is not None:
+        chosen = [library.get_person(person)]
+        if not chosen[0].name:
+            raise FaceOrganizerError(f"Person {person} has no name: name them before writing their name to the photos.")
+    else:
+        chosen = [p for p in library.people(include_hidden=True) if p.name]
+    roots = [str(Path(f).expanduser().resolve()) for f in folders]
+    photos: dict[str, tuple[tuple[int, int], list[Region]]] = {}
+    for someone in chosen:
+        for face in library.iter_faces(someone.cluster_id):
+            path, size = face.get("path"), face.get("image_size")
+            if not path or not size or not all(size) or face.get("not_a_face"):
+                continue
+            if roots and not any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+                continue
+            width, height = size
+            photos.setdefault(path, ((width, height), []))[1].append(
+                Region.of_box(someone.name, face["bbox"], width, height))
+    report = SidecarReport()
+    shared = defaultdict(list)
+    for path in photos:
+        shared[sidecar_path(path, style)].append(path)
+    total = len(photos)
+    if on_progress:
+        on_progress(0, total)
+    for done, (path, (size, regions)) in enumerate(sorted(photos.items()), 1):
+        sidecar = sidecar_path(path, style)
+        if len(shared[sidecar]) > 1:
+            others = ", ".join(Path(p).name for p in shared[sidecar] if p != path)
+            report.failed.append((path, f"its sidecar {sidecar.name} would also be that of {others}; "
+                                        "use the digikam style (photo.jpg.xmp)"))
+        elif not os.path.isfile(path):
+            report.failed.append((path, "the photo is no longer there"))
+        else:
+            try:
+                created = update_sidecar(sidecar, regions, size, style)
+            except SidecarError as exc:
+                report.failed.append((path, str(exc)))
+            except OSError as exc:
+                report.failed.append((path, f"cannot write {sidecar}: {exc.strerror or exc}"))
+            else:
+                report.created += created
+                report.updated += not created
+                report.faces += len(regions)
+        if on_progress:
+            on_progress(done, total)
+    return report
+
+
+def faces_in_regions(
+    analyzer: FaceAnalyzer,
+    photo: Photo,
+    path: str | None,
+    detected: Sequence[Candidate],
+    kept: Sequence[tuple[int, Candidate]],
+) -> list[tuple[int, Candidate]]:
+    """The faces that named regions of the photo at `path` add to the ones
+    kept of `detected`: a detected face a region points at, and, where the
+    detector found none, the face it finds in the region alone (numbered after
+    the detected ones). A region with no face even there is left out."""
+    regions = read_regions(path) if path else []
+    if not regions:
+        return []
+    taken = {i for i, _ in kept}
+    added: list[tuple[int, Candidate]] = []
+    for region in regions:
+        box = region.box(photo.width, photo.height)
+        scores = [_overlap(box, c.bbox) for c in detected]
+        best = int(np.argmax(scores)) if scores else -1
+        if best >= 0 and scores[best] >= MATCH_IOU:
+            if best not in taken:
+                added.append((best, detected[best]))
+                taken.add(best)
+            continue
+        found = _find_face(analyzer, photo, box)
+        if found is None:
+            log.info("no face found in the region '%s' of %s", region.name, path)
+        else:
+            added.append((len(detected) + len(added), found))
+    return added
+
+
+def name_faces_from_regions(library: FaceLibrary, face_ids: Sequence[str]) -> int:
+    """Name the people of the faces (just indexed) that named regions of their
+    photos point at; returns how many faces were named."""
+    by_path: dict[str, list[str]] = defaultdict(list)
+    for face_id, path in library.paths_of(face_ids).items():
+        if path:
+            by_path[path].append(face_id)
+    named: dict[str, tuple[str, list[str]]] = {}
+    for path, ids in by_path.items():
+        regions = read_regions(path)
+        if not regions:
+            continue
+        faces = [library.get_face(face_id) for face_id in ids]
+        for region, face in _pairs(regions, faces):
+            if not face.get(PINNED):
+                named.setdefault(region.name.casefold(), (region.name, []))[1].append(face["id"])
+    for name, ids in named.values():
+        others = {f for key, (_, fs) in named.items() if key != name.casefold() for f in fs}
+        _give_name(library, name, ids, others)
+    return sum(len(ids) for _, ids in named.values())
+
+
+def _pairs(regions: Sequence[Region], faces: Sequence[dict]) -> list[tuple[Region, dict]]:
+    """Regions and faces of one photo that are the same face, each used once,
+    the best overlapping first."""
+    scored = []
+    for i, region in enumerate(regions):
+        for j, face in enumerate(faces):
+            width, height = face["image_size"]
+            score = _overlap(region.box(width, height), face["bbox"])
+            if score >= MATCH_IOU:
+                scored.append((score, i, j))
+    pairs, used_regions, used_faces = [], set(), set()
+    for _, i, j in sorted(scored, reverse=True):
+        if i not in used_regions and j not in used_faces:
+            pairs.append((regions[i], faces[j]))
+            used_regions.add(i)
+            used_faces.add(j)
+    return pairs
+
+
+def _overlap(a: Sequence[float], b: Sequence[float]) -> float:
+    """How surely two boxes frame one face: their IoU, and at least MATCH_IOU
+    when each holds the other's centre (a box drawn larger or smaller around
+    the same face)."""
+    def holds(box, other) -> bool:
+        x, y = (other[0] + other[2]) / 2, (other[1] + other[3]) / 2
+        return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+    score = iou(a, b)
+    return max(score, MATCH_IOU) if holds(a, b) and holds(b, a) else score
+
+
+def _give_name(library: FaceLibrary, name: str, face_ids: list[str], named_otherwise: set[str]) -> None:
+    """Make `face_ids` faces of the person called `name`: the person who has
+    the name already, else the unnamed person holding most of them (named),
+    else a new person. Other unnamed people holding some of them are merged
+    into it, unless they also hold faces that regions give another name."""
+    groups: dict[int | None, list[str]] = defaultdict(list)
+    for face_id in face_ids:
+        groups[library.get_face(face_id)["cluster_id"]].append(face_id)
+    target = next((p.cluster_id for p in library.people(include_hidden=True)
+                   if p.name and p.name.casefold() == name.casefold()), None)
+
+    def only_this_name(cluster_id: int | None) -> bool:
+        return (cluster_id is not None and not library.get_person(cluster_id).name
+                and not named_otherwise.intersection(library.faces_of(cluster_id)))
+
+    if target is None:
+        unnamed = [c for c in groups if only_this_name(c)]
+        if unnamed:
+            target = max(unnamed, key=lambda c: len(groups[c]))
+            library.rename(target, name)
+    for cluster_id, ids in groups.items():
+        if target is not None and cluster_id == target:
+            continue
+        if target is not None and only_this_name(cluster_id):
+            library.merge_clusters([target, cluster_id], target=target)
+        else:
+            moved_to = library.reassign_faces(ids, target).result
+            if target is None:
+                target = moved_to
+                library.rename(target, name)
+
+
+def _find_face(analyzer: FaceAnalyzer, photo: Photo, box: tuple[float, float, float, float]) -> Candidate | None:
+    """The face the detector finds in `box` (pixels of the full-size photo)
+    enlarged and scaled up, in the photo's coordinates; None if none there."""
+    import cv2
+
+    x1, y1, x2, y2 = box
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    half_w, half_h = (x2 - x1) * _CROP_MARGIN / 2, (y2 - y1) * _CROP_MARGIN / 2
+    left, top = max(0.0, cx - half_w), max(0.0, cy - half_h)
+    right, bottom = min(float(photo.width), cx + half_w), min(float(photo.height), cy + half_h)
+    s = photo.scale
+    pixels = photo.pixels[int(top * s):int(np.ceil(bottom * s)), int(left * s):int(np.ceil(right * s))]
+    if pixels.shape[0] < 8 or pixels.shape[1] < 8:
+        return None
+    zoom = max(1.0, _CROP_SIDE / max(pixels.shape[:2]))
+    if zoom > 1.0:
+        size = (round(pixels.shape[1] * zoom), round(pixels.shape[0] * zoom))
+        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_CUBIC)
+    crop = Photo(np.ascontiguousarray(pixels), round(right - left), round(bottom - top))
+    offset = np.array([left, top], dtype=np.float32)
+    best, best_score = None, MATCH_IOU
+    for c in analyzer.detect(crop):
+        moved = (c.bbox[0] + left, c.bbox[1] + top, c.bbox[2] + left, c.bbox[3] + top)
+        score = _overlap(box, moved)
+        if score >= best_score:
+            best, best_score = Candidate(moved, c.det_score, c.landmarks + offset), score
+    return best
