@@ -234,6 +234,18 @@ def build_parser() -> argparse.ArgumentParser:
     desktop.add_argument("--remove", action="store_true", help="take them away again")
     desktop.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
 
+    suggest = commands.add_parser(
+        "suggest", parents=[common], help="the questions whose answers fix the most, best first",
+        description="List the people likely to be one person and the faces likely to belong to a person, "
+        "ordered by how many faces a yes puts right times how likely it is. Answer one with --accept ID "
+        "(merge, or move the face) or --reject ID (never asked again); undo takes back either.",
+    )
+    suggest.add_argument("--limit", type=_count, metavar="N", help="at most N questions")
+    suggest.add_argument("--json", action="store_true", help="print JSON")
+    answer = suggest.add_mutually_exclusive_group()
+    answer.add_argument("--accept", metavar="ID", help="answer yes to the question ID")
+    answer.add_argument("--reject", metavar="ID", help="answer no to the question ID")
+
     commands.add_parser("undo", parents=[common], help="undo the last correction (also one made in the window)")
     commands.add_parser("redo", parents=[common], help="redo the last correction undone")
     history = commands.add_parser("history", parents=[common], help="list the corrections, newest first")
@@ -620,6 +632,27 @@ def _cmd_history(args) -> int:
     return 0
 
 
+def _cmd_suggest(args) -> int:
+    from faceorganizer import suggestions
+
+    with _open(args) as library:
+        if args.accept or args.reject:
+            question = suggestions.find(library.catalog, args.accept or args.reject)
+            change = (suggestions.accept if args.accept else suggestions.reject)(library, question)
+            print(change.description)
+            return 0
+        queue = suggestions.questions(library.catalog, args.limit)
+        lines = [(s.id, suggestions.describe(library.catalog, s)) for s in queue]
+    if args.json:
+        _print_json([s.to_json() for s in queue])
+    else:
+        for question_id, text in lines:
+            print(f"{question_id}  {text}")
+        print(f"{count(len(queue), 'question')}; answer with: faceorganizer suggest --accept ID (or --reject ID)"
+              if queue else "No questions: every person looks whole.", file=sys.stderr)
+    return 0
+
+
 def _rename(library, args):
     try:
         return library.rename(args.id, args.name, allow_duplicate=args.allow_duplicate)
@@ -658,6 +691,7 @@ COMMANDS = {
     "undo": lambda a: _undo(a, redo=False),
     "redo": lambda a: _undo(a, redo=True),
     "history": _cmd_history,
+    "suggest": _cmd_suggest,
 }
 
 

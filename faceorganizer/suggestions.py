@@ -1,0 +1,341 @@
+"""Suggestions: the questions whose answers fix the most faces, best first.
+
+Two kinds, computed on demand from the library's FaceCatalog, so they are as
+fresh as its faces and corrections:
+
+- merge: two people who are likely one person. Each person is summarised by
+  a few representative faces (its most typical face, then the faces least
+  like those chosen, so a child's and an adult's looks both stay), and a pair
+  is scored by its best-matching face pairs and how many pairs match, not by
+  the people's mean faces alone. Two people who share a photo are never
+  suggested (a photo shows a person once).
+- assign: a face of no person, or a person's face that looks more like
+  another person's faces than its own, with the person it likely belongs to.
+
+A suggestion's `score` is the chance that the answer is yes; the queue is
+ordered by expected gain, the faces a yes puts right times that chance.
+Answering yes is the library's own correction (`merge_clusters`,
+`reassign_faces`); no is recorded as a correction too: the faces of the piece
+asked about refuse the other person for good (`rejected_clusters`), which no
+later grouping crosses and no later question asks again. Both are in the
+corrections log, so undo takes either back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.humanize import count
+from faceorganizer.people import ChangeSet, FaceCatalog, with_rejected
+from faceorganizer.store import Batch
+
+MERGE = "merge"
+ASSIGN = "assign"
+
+#: Faces that summarise a person.
+REPRESENTATIVES = 12
+#: Merge candidates kept per person.
+CANDIDATES = 5
+#: Best pairs of faces a merge score reads.
+TOP_PAIRS = 3
+#: People whose mean face an unassigned face is compared with first.
+ASSIGN_SHORTLIST = 5
+#: A question is asked only when a yes is at least this likely.
+MIN_SCORE = 0.02
+#: Similarity at which a yes is an even bet, and how fast the odds change:
+#: fitted on the dev sets by benchmarks/review_gestures.py.
+MERGE_MIDPOINT, MERGE_SLOPE = 0.32, 0.05
+ASSIGN_MIDPOINT, ASSIGN_SLOPE = 0.32, 0.05
+
+_BLOCK = 128
+
+
+class SuggestionNotFoundError(FaceOrganizerError):
+    """No open question has this id (answered, or the people changed)."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A question for the user.
+
+    merge: is `person` (the smaller piece) the same person as `candidate`?
+    assign: does face `face_id` belong to `person`? (`candidate` is the
+    person it is in now, or None.)
+    """
+
+    kind: str
+    person: int
+    score: float
+    fixes: int  # faces a yes puts right
+    candidate: int | None = None
+    face_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        """Stable while the people it names are: 'merge:4:9', 'assign:FACE:9'."""
+        if self.kind == MERGE:
+            return f"{MERGE}:{self.person}:{self.candidate}"
+        return f"{ASSIGN}:{self.face_id}:{self.person}"
+
+    @property
+    def gain(self) -> float:
+        """Faces a yes puts right, times the chance of a yes."""
+        return self.score * self.fixes
+
+    def to_json(self) -> dict:
+        base = {"id": self.id, "kind": self.kind}
+        if self.kind == MERGE:
+            base.update(person=self.person, candidate=self.candidate)
+        else:
+            base.update(face_id=self.face_id, person=self.person, current=self.candidate)
+        return {**base, "score": round(self.score, 3), "fixes": self.fixes}
+
+
+# -- summaries ---------------------------------------------------------------------
+
+
+def representatives(catalog: FaceCatalog, size: int = REPRESENTATIVES) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """(people, reps P x size x dim, valid P x size): each person's most
+    typical face, then in turn the face least like those already chosen
+    (every face of a person with at most `size`)."""
+    people = sorted(catalog.cluster_ids())
+    reps = np.zeros((len(people), size, catalog.dim), dtype=np.float32)
+    valid = np.zeros((len(people), size), dtype=bool)
+    rows = np.flatnonzero(catalog.alive & (catalog.cluster >= 0))
+    rows = rows[np.argsort(catalog.cluster[rows], kind="stable")]
+    bounds = np.searchsorted(catalog.cluster[rows], people + [np.iinfo(np.int64).max])
+    for i, cid in enumerate(people):
+        members = catalog.vectors[rows[bounds[i] : bounds[i + 1]]]
+        if len(members) <= size:
+            reps[i, : len(members)] = members
+            valid[i, : len(members)] = True
+            continue
+        chosen = [int(np.argmax(members @ catalog.mean(cid)))]
+        nearest = members @ members[chosen[0]]
+        for _ in range(size - 1):
+            chosen.append(int(np.argmin(nearest)))
+            nearest = np.maximum(nearest, members @ members[chosen[-1]])
+        reps[i] = members[chosen]
+        valid[i] = True
+    return people, reps, valid
+
+
+def shared_photo_pairs(catalog: FaceCatalog) -> set[tuple[int, int]]:
+    """Pairs of people (low id first) with faces in one photo."""
+    rows = np.flatnonzero(catalog.alive & (catalog.cluster >= 0))
+    photos = np.unique(np.asarray(catalog.image_ids, dtype=object)[rows].astype(str), return_inverse=True)[1]
+    pairs = np.unique(np.stack([photos, catalog.cluster[rows]], axis=1), axis=0)
+    starts = np.flatnonzero(np.r_[True, np.diff(pairs[:, 0]) != 0, True])
+    shared = set()
+    for start, end in zip(starts[:-1], starts[1:]):
+        if end - start > 1:
+            people = sorted(pairs[start:end, 1].tolist())
+            shared.update((a, b) for i, a in enumerate(people) for b in people[i + 1 :])
+    return shared
+
+
+def refused_pairs(catalog: FaceCatalog) -> set[tuple[int, int]]:
+    """Pairs of people (low id first) one of whose faces refuses the other."""
+    pairs = set()
+    for row, refused in catalog.rejected.items():
+        own = int(catalog.cluster[row])
+        if own >= 0 and catalog.alive[row]:
+            pairs.update((min(own, r), max(own, r)) for r in refused if r != own)
+    return pairs
+
+
+def _odds(similarity: np.ndarray, midpoint: float, slope: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(similarity - midpoint) / slope))
+
+
+# -- merge ------------------------------------------------------------------------
+
+
+def merge_features(reps: np.ndarray, valid: np.ndarray, block: slice) -> tuple[np.ndarray, np.ndarray]:
+    """For the people of `block` against every person: (mean of the TOP_PAIRS
+    best face-pair similarities, best similarity), each B x P."""
+    people, size, dim = reps.shape
+    flat = reps.reshape(-1, dim)
+    sims = reps[block].reshape(-1, dim) @ flat.T
+    mask = valid[block].reshape(-1, 1) & valid.reshape(1, -1)
+    sims = np.where(mask, sims, -1.0).reshape(-1, size, people, size).transpose(0, 2, 1, 3)
+    sims = sims.reshape(sims.shape[0], people, size * size)
+    top = -np.sort(np.partition(-sims, TOP_PAIRS - 1, axis=2)[:, :, :TOP_PAIRS], axis=2)
+    # People with fewer pairs than TOP_PAIRS (one or two faces each): the
+    # missing pairs count as the worst one seen.
+    pairs = (valid[block].sum(1)[:, None] * valid.sum(1)[None, :]).clip(1, TOP_PAIRS)[:, :, None]
+    top = np.where(np.arange(TOP_PAIRS) < pairs, top, np.take_along_axis(top, pairs - 1, axis=2))
+    return top.mean(axis=2), top[:, :, 0]
+
+
+def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dict[int, list[Suggestion]]:
+    """For every person, the people most likely the same person, best first."""
+    people, reps, valid = representatives(catalog)
+    if len(people) < 2:
+        return {}
+    index = np.asarray(people)
+    forbidden = shared_photo_pairs(catalog) | refused_pairs(catalog)
+    sizes = np.asarray([catalog.face_count(c) for c in people])
+    named = np.asarray([bool((s := catalog.people.get(c)) and s.name) for c in people])
+    result: dict[int, list[Suggestion]] = {}
+    for start in range(0, len(people), _BLOCK):
+        block = slice(start, min(start + _BLOCK, len(people)))
+        similarity, _ = merge_features(reps, valid, block)
+        rows = np.arange(block.start, block.stop)
+        similarity[rows - start, rows] = -np.inf
+        # Two people the user named differently are known to be two.
+        similarity[np.ix_(named[block], named)] = -np.inf
+        take = min(per_person + 8, len(people) - 1)
+        best = np.argpartition(-similarity, take - 1, axis=1)[:, :take]
+        for i, candidates in zip(rows, best):
+            cid = people[i]
+            found = []
+            for j in candidates[np.argsort(-similarity[i - start, candidates])].tolist():
+                other = int(index[j])
+                value = float(similarity[i - start, j])
+                if not np.isfinite(value) or (min(cid, other), max(cid, other)) in forbidden:
+                    continue
+                score = float(_odds(np.float64(value), MERGE_MIDPOINT, MERGE_SLOPE))
+                found.append(Suggestion(MERGE, cid, score, int(min(sizes[i], sizes[j])), other))
+                if len(found) == per_person:
+                    break
+            result[cid] = found
+    return result
+
+
+# -- assign -----------------------------------------------------------------------
+
+
+def assign_suggestions(catalog: FaceCatalog) -> list[Suggestion]:
+    """Faces of no person, and faces more like another person's faces than
+    their own person's, each with the person it most likely belongs to."""
+    people, reps, valid = representatives(catalog)
+    if not people:
+        return []
+    slot = {cid: i for i, cid in enumerate(people)}
+    ids, sums, counts = catalog.person_matrix()
+    order = np.argsort(ids)  # as `people`
+    sums, counts = sums[order], counts[order]
+    means = (sums / counts[:, None]).astype(np.float32)
+    photos = [catalog.photos_of(c) for c in people]
+    usable = catalog.usable_rows()
+    found = []
+    for start in range(0, len(usable), 4096):
+        rows = usable[start : start + 4096]
+        vectors = catalog.vectors[rows]
+        mean_sims = vectors @ means.T  # a face's mean similarity to each person's faces
+        own = np.asarray([slot.get(int(c), -1) for c in catalog.cluster[rows]])
+        at = np.flatnonzero(own >= 0)
+        # Its own person's faces without itself (a face alone in its person: never asked).
+        others = counts[own[at]] - 1
+        own_mean = np.full(len(rows), -np.inf)
+        own_mean[at] = np.where(others > 0, (mean_sims[at, own[at]] * counts[own[at]] - 1) / np.maximum(others, 1),
+                                np.inf)
+        mean_sims[at, own[at]] = -np.inf
+        asked = np.flatnonzero((own < 0) | (mean_sims.max(axis=1) > own_mean))
+        if not len(asked):
+            continue
+        shortlist = min(ASSIGN_SHORTLIST, len(people))
+        short = np.argpartition(-mean_sims[asked], shortlist - 1, axis=1)[:, :shortlist]
+        rep_sims = np.where(valid[short], np.einsum("nd,nsrd->nsr", vectors[asked], reps[short]), -1.0).max(axis=2)
+        for n, i in enumerate(asked.tolist()):
+            row = int(rows[i])
+            refused = catalog.rejected.get(row, set())
+            for s in np.argsort(-rep_sims[n]).tolist():
+                j = int(short[n, s])
+                if people[j] in refused or catalog.image_ids[row] in photos[j] or mean_sims[i, j] <= own_mean[i]:
+                    continue
+                score = float(_odds(rep_sims[n, s], ASSIGN_MIDPOINT, ASSIGN_SLOPE))
+                current = None if own[i] < 0 else people[own[i]]
+                found.append(Suggestion(ASSIGN, people[j], score, 1, current, catalog.ids[row]))
+                break
+    return found
+
+
+# -- the queue ---------------------------------------------------------------------
+
+
+def questions(catalog: FaceCatalog, limit: int | None = None) -> list[Suggestion]:
+    """Every open question, the biggest expected gain first. A pair of people
+    is asked about once, as the smaller of the two."""
+    merges: dict[tuple[int, int], Suggestion] = {}
+    for found in merge_suggestions(catalog).values():
+        for s in found:
+            small, large = sorted((s.person, s.candidate), key=lambda c: (catalog.face_count(c), c))
+            key = (small, large)
+            if key not in merges or s.score > merges[key].score:
+                merges[key] = replace(s, person=small, candidate=large)
+    queue = [s for s in [*merges.values(), *assign_suggestions(catalog)] if s.score >= MIN_SCORE]
+    queue.sort(key=lambda s: (-s.gain, -s.score, s.id))
+    return queue[:limit] if limit else queue
+
+
+def find(catalog: FaceCatalog, suggestion_id: str) -> Suggestion:
+    """The open question with this id."""
+    for s in questions(catalog):
+        if s.id == suggestion_id:
+            return s
+    raise SuggestionNotFoundError(
+        f"No open question has the id {suggestion_id!r}: it was answered, or the people it names changed. "
+        "List the open ones with: faceorganizer suggest"
+    )
+
+
+def describe(catalog: FaceCatalog, s: Suggestion) -> str:
+    """The question in the user's words."""
+    if s.kind == MERGE:
+        return (f"Is {person_label(catalog, s.person)} the same person as "
+                f"{person_label(catalog, s.candidate)}? score {s.score:.2f}")
+    where = "of no person" if s.candidate is None else f"now in {person_label(catalog, s.candidate)}"
+    return f"Is face {s.face_id} ({where}) {person_label(catalog, s.person)}? score {s.score:.2f}"
+
+
+def person_label(catalog: FaceCatalog, cluster_id: int) -> str:
+    """"'Ben' (12 faces)", "an unnamed person (5 faces)"."""
+    state = catalog.people.get(cluster_id)
+    faces = count(catalog.face_count(cluster_id), "face")
+    return f"'{state.name}' ({faces})" if state and state.name else f"an unnamed person ({faces})"
+
+
+# -- answers ----------------------------------------------------------------------
+
+
+def accept(library, s: Suggestion) -> ChangeSet:
+    """Yes: merge the two people (a named one, else the bigger, keeps its id),
+    or move the face to the person."""
+    if s.kind == ASSIGN:
+        return library.reassign_faces([s.face_id], s.person)
+    catalog = library.catalog
+
+    def keeps(cid: int) -> tuple:
+        state = catalog.people.get(cid)
+        return bool(state and state.name), catalog.face_count(cid), -cid
+
+    target = max((s.person, s.candidate), key=keeps)
+    return library.merge_clusters([target, s.person if target == s.candidate else s.candidate])
+
+
+def reject(library, s: Suggestion) -> ChangeSet:
+    """No: the faces of the piece asked about refuse the other person from now
+    on. Recorded in the corrections log, so undo takes it back."""
+    catalog = library.catalog
+    if s.kind == ASSIGN:
+        faces, other = [s.face_id], s.person
+        description = f"Face {s.face_id} is not {person_label(catalog, s.person)}"
+    else:
+        faces, other = catalog.face_ids_of(s.person), s.candidate
+        description = (f"{_upper_first(person_label(catalog, s.person))} is not the same person as "
+                       f"{person_label(catalog, s.candidate)}")
+    before = {f: catalog.state(f) for f in faces}
+    change = ChangeSet(description, before, {f: with_rejected(state, other) for f, state in before.items()})
+    batch = Batch()
+    library.check_writable()
+    library.corrections.record(change, batch)
+    return library.apply(change, batch=batch)
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
