@@ -79,8 +79,11 @@ class TrueUser:
 
     def answer(self, s: suggestions.Suggestion) -> bool | None:
         """True (yes), False (no), or None: the labels cannot say."""
-        person = self.person_label(s.person)
-        other = self.person_label(s.candidate) if s.kind == suggestions.MERGE else self.label.get(s.face_id)
+        if s.kind == suggestions.PAIR:
+            person, other = self.label.get(s.face_id), self.label.get(s.other_face)
+        else:
+            person = self.person_label(s.person)
+            other = self.person_label(s.candidate) if s.kind == suggestions.MERGE else self.label.get(s.face_id)
         if person is None or other is None:
             return None
         return person == other
@@ -117,7 +120,7 @@ def review(lib, data: EvalSet, max_answers: int) -> dict:
     skipped: set[str] = set()
     answers = 0
     while answers < max_answers:
-        queue = [s for s in suggestions.questions(lib.catalog) if s.id not in skipped]
+        queue = [s for s in suggestions.questions(lib) if s.id not in skipped]
         s = next((s for s in queue if user.answer(s) is not None), None)
         skipped.update(q.id for q in queue[: queue.index(s) if s else len(queue)])
         if s is None:

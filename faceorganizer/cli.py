@@ -637,11 +637,11 @@ def _cmd_suggest(args) -> int:
 
     with _open(args) as library:
         if args.accept or args.reject:
-            question = suggestions.find(library.catalog, args.accept or args.reject)
+            question = suggestions.find(library, args.accept or args.reject)
             change = (suggestions.accept if args.accept else suggestions.reject)(library, question)
             print(change.description)
             return 0
-        queue = suggestions.questions(library.catalog, args.limit)
+        queue = suggestions.questions(library, args.limit)
         lines = [(s.id, suggestions.describe(library.catalog, s)) for s in queue]
     if args.json:
         _print_json([s.to_json() for s in queue])

@@ -10,7 +10,9 @@ fresh as its faces and corrections:
   the people's mean faces alone. Two people who share a photo are never
   suggested (a photo shows a person once).
 - assign: a face of no person, or a person's face that looks more like
-  another person's faces than its own, with the person it likely belongs to.
+  another person's faces than its own, with the person it likely belongs to;
+- pair: two faces of no person that are likely one person (a child's and an
+  adult's photo of someone seen twice, say).
 
 A suggestion's `score` is the chance that the answer is yes; the queue is
 ordered by expected gain, the faces a yes puts right times that chance.
@@ -18,15 +20,19 @@ Answering yes is the library's own correction (`merge_clusters`,
 `reassign_faces`); no is recorded as a correction too: the faces of the piece
 asked about refuse the other person for good (`rejected_clusters`), which no
 later grouping crosses and no later question asks again. Both are in the
-corrections log, so undo takes either back.
+corrections log, so undo takes either back (but a no to a pair of faces: see
+REFUSED_FACE_PAIRS).
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from faceorganizer.clustering import knn
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.humanize import count
 from faceorganizer.people import ChangeSet, FaceCatalog, with_rejected
@@ -34,6 +40,7 @@ from faceorganizer.store import Batch
 
 MERGE = "merge"
 ASSIGN = "assign"
+PAIR = "pair"
 
 #: Faces that summarise a person.
 REPRESENTATIVES = 12
@@ -49,6 +56,14 @@ MIN_SCORE = 0.02
 #: fitted on the dev sets by benchmarks/review_gestures.py.
 MERGE_MIDPOINT, MERGE_SLOPE = 0.32, 0.05
 ASSIGN_MIDPOINT, ASSIGN_SLOPE = 0.32, 0.05
+PAIR_MIDPOINT, PAIR_SLOPE = 0.32, 0.05
+#: Nearest faces of no person a face of no person is compared with.
+PAIR_NEIGHBOURS = 4
+#: A no to "are these two faces of no person one person?" is kept in this file
+#: of the library folder until the store has a place for it: a face's
+#: refusals (`rejected_clusters`) name people, and these faces have none. So
+#: this no alone is not in the corrections log, and undo does not take it back.
+REFUSED_FACE_PAIRS = "refused-face-pairs.json"
 
 _BLOCK = 128
 
@@ -64,20 +79,24 @@ class Suggestion:
     merge: is `person` (the smaller piece) the same person as `candidate`?
     assign: does face `face_id` belong to `person`? (`candidate` is the
     person it is in now, or None.)
+    pair: are `face_id` and `other_face`, two faces of no person, one person?
     """
 
     kind: str
-    person: int
+    person: int | None
     score: float
     fixes: int  # faces a yes puts right
     candidate: int | None = None
     face_id: str | None = None
+    other_face: str | None = None
 
     @property
     def id(self) -> str:
         """Stable while the people it names are: 'merge:4:9', 'assign:FACE:9'."""
         if self.kind == MERGE:
             return f"{MERGE}:{self.person}:{self.candidate}"
+        if self.kind == PAIR:
+            return f"{PAIR}:{self.face_id}:{self.other_face}"
         return f"{ASSIGN}:{self.face_id}:{self.person}"
 
     @property
@@ -89,6 +108,8 @@ class Suggestion:
         base = {"id": self.id, "kind": self.kind}
         if self.kind == MERGE:
             base.update(person=self.person, candidate=self.candidate)
+        elif self.kind == PAIR:
+            base.update(face_id=self.face_id, other_face=self.other_face)
         else:
             base.update(face_id=self.face_id, person=self.person, current=self.candidate)
         return {**base, "score": round(self.score, 3), "fixes": self.fixes}
@@ -154,55 +175,54 @@ def _odds(similarity: np.ndarray, midpoint: float, slope: float) -> np.ndarray:
 # -- merge ------------------------------------------------------------------------
 
 
-def merge_features(reps: np.ndarray, valid: np.ndarray, block: slice) -> tuple[np.ndarray, np.ndarray]:
-    """For the people of `block` against every person: (mean of the TOP_PAIRS
-    best face-pair similarities, best similarity), each B x P."""
+def pair_similarity(reps: np.ndarray, valid: np.ndarray, block: slice) -> np.ndarray:
+    """The people of `block` against every person (B x P): the mean of their
+    TOP_PAIRS best-matching pairs of faces. One good pair among many poor ones
+    (a look-alike's lucky photo) counts for less than several."""
     people, size, dim = reps.shape
-    flat = reps.reshape(-1, dim)
-    sims = reps[block].reshape(-1, dim) @ flat.T
-    mask = valid[block].reshape(-1, 1) & valid.reshape(1, -1)
-    sims = np.where(mask, sims, -1.0).reshape(-1, size, people, size).transpose(0, 2, 1, 3)
-    sims = sims.reshape(sims.shape[0], people, size * size)
+    sims = reps[block].reshape(-1, dim) @ reps.reshape(-1, dim).T
+    sims = np.where(valid[block].reshape(-1, 1) & valid.reshape(1, -1), sims, -1.0)
+    sims = sims.reshape(-1, size, people, size).transpose(0, 2, 1, 3).reshape(-1, people, size * size)
     top = -np.sort(np.partition(-sims, TOP_PAIRS - 1, axis=2)[:, :, :TOP_PAIRS], axis=2)
     # People with fewer pairs than TOP_PAIRS (one or two faces each): the
     # missing pairs count as the worst one seen.
     pairs = (valid[block].sum(1)[:, None] * valid.sum(1)[None, :]).clip(1, TOP_PAIRS)[:, :, None]
     top = np.where(np.arange(TOP_PAIRS) < pairs, top, np.take_along_axis(top, pairs - 1, axis=2))
-    return top.mean(axis=2), top[:, :, 0]
+    return top.mean(axis=2)
 
 
 def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dict[int, list[Suggestion]]:
-    """For every person, the people most likely the same person, best first."""
+    """For every person, the people most likely the same person, best first:
+    never one it shares a photo with, one it refused, or (for a named person)
+    one the user named otherwise."""
     people, reps, valid = representatives(catalog)
     if len(people) < 2:
         return {}
-    index = np.asarray(people)
-    forbidden = shared_photo_pairs(catalog) | refused_pairs(catalog)
+    position = {cid: i for i, cid in enumerate(people)}
+    never = np.asarray([(position[a], position[b]) for a, b in shared_photo_pairs(catalog) | refused_pairs(catalog)
+                        if a in position and b in position], dtype=np.int64).reshape(-1, 2)
+    never = np.concatenate([never, never[:, ::-1]])
     sizes = np.asarray([catalog.face_count(c) for c in people])
     named = np.asarray([bool((s := catalog.people.get(c)) and s.name) for c in people])
+    take = min(per_person, len(people) - 1)
     result: dict[int, list[Suggestion]] = {}
     for start in range(0, len(people), _BLOCK):
         block = slice(start, min(start + _BLOCK, len(people)))
-        similarity, _ = merge_features(reps, valid, block)
+        similarity = pair_similarity(reps, valid, block)
         rows = np.arange(block.start, block.stop)
         similarity[rows - start, rows] = -np.inf
-        # Two people the user named differently are known to be two.
         similarity[np.ix_(named[block], named)] = -np.inf
-        take = min(per_person + 8, len(people) - 1)
+        inside = (never[:, 0] >= block.start) & (never[:, 0] < block.stop)
+        similarity[never[inside, 0] - start, never[inside, 1]] = -np.inf
         best = np.argpartition(-similarity, take - 1, axis=1)[:, :take]
-        for i, candidates in zip(rows, best):
-            cid = people[i]
-            found = []
-            for j in candidates[np.argsort(-similarity[i - start, candidates])].tolist():
-                other = int(index[j])
-                value = float(similarity[i - start, j])
-                if not np.isfinite(value) or (min(cid, other), max(cid, other)) in forbidden:
-                    continue
-                score = float(_odds(np.float64(value), MERGE_MIDPOINT, MERGE_SLOPE))
-                found.append(Suggestion(MERGE, cid, score, int(min(sizes[i], sizes[j])), other))
-                if len(found) == per_person:
-                    break
-            result[cid] = found
+        for i, candidates in zip(rows.tolist(), best):
+            values = similarity[i - start, candidates]
+            order = np.argsort(-values, kind="stable")
+            scores = _odds(values[order], MERGE_MIDPOINT, MERGE_SLOPE)
+            result[people[i]] = [
+                Suggestion(MERGE, people[i], float(score), int(min(sizes[i], sizes[j])), people[j])
+                for j, score, value in zip(candidates[order].tolist(), scores, values[order]) if np.isfinite(value)
+            ]
     return result
 
 
@@ -255,27 +275,70 @@ def assign_suggestions(catalog: FaceCatalog) -> list[Suggestion]:
     return found
 
 
+# -- pairs of faces of no person -----------------------------------------------------
+
+
+def pair_suggestions(catalog: FaceCatalog, refused: set[frozenset[str]] = frozenset()) -> list[Suggestion]:
+    """Pairs of faces of no person likely to be one person (a yes makes them
+    a new person): each face with its most similar face of another photo."""
+    rows = catalog.unassigned_rows()
+    if len(rows) < 2:
+        return []
+    neighbours, sims = knn(catalog.vectors[rows], PAIR_NEIGHBOURS)
+    photos = np.asarray(catalog.image_ids, dtype=object)[rows]
+    scores = _odds(sims, PAIR_MIDPOINT, PAIR_SLOPE)
+    found: dict[tuple[str, str], Suggestion] = {}
+    for i, (nearest, odds) in enumerate(zip(neighbours.tolist(), scores.tolist())):
+        for other, score in zip(nearest, odds):
+            if other < 0 or photos[other] == photos[i]:
+                continue
+            pair = tuple(sorted((catalog.ids[rows[i]], catalog.ids[rows[other]])))
+            if frozenset(pair) in refused:
+                continue
+            found.setdefault(pair, Suggestion(PAIR, None, score, 1, face_id=pair[0], other_face=pair[1]))
+            break
+    return list(found.values())
+
+
+def refused_face_pairs(library) -> set[frozenset[str]]:
+    """The pairs of faces of no person the user said are not one person."""
+    path = library.folder / REFUSED_FACE_PAIRS
+    if not path.is_file():
+        return set()
+    return {frozenset(pair) for pair in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def _refuse_face_pair(library, pair: frozenset[str]) -> None:
+    library.check_writable()
+    pairs = sorted(sorted(p) for p in refused_face_pairs(library) | {pair})
+    path = library.folder / REFUSED_FACE_PAIRS
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(pairs), encoding="utf-8")
+    os.replace(partial, path)
+
+
 # -- the queue ---------------------------------------------------------------------
 
 
-def questions(catalog: FaceCatalog, limit: int | None = None) -> list[Suggestion]:
-    """Every open question, the biggest expected gain first. A pair of people
-    is asked about once, as the smaller of the two."""
+def questions(library, limit: int | None = None) -> list[Suggestion]:
+    """Every open question of the library, the biggest expected gain first.
+    A pair of people is asked about once, as the smaller of the two."""
+    catalog = library.catalog
     merges: dict[tuple[int, int], Suggestion] = {}
     for found in merge_suggestions(catalog).values():
         for s in found:
             small, large = sorted((s.person, s.candidate), key=lambda c: (catalog.face_count(c), c))
-            key = (small, large)
-            if key not in merges or s.score > merges[key].score:
-                merges[key] = replace(s, person=small, candidate=large)
-    queue = [s for s in [*merges.values(), *assign_suggestions(catalog)] if s.score >= MIN_SCORE]
+            if (small, large) not in merges or s.score > merges[small, large].score:
+                merges[small, large] = replace(s, person=small, candidate=large)
+    queue = [*merges.values(), *assign_suggestions(catalog), *pair_suggestions(catalog, refused_face_pairs(library))]
+    queue = [s for s in queue if s.score >= MIN_SCORE]
     queue.sort(key=lambda s: (-s.gain, -s.score, s.id))
     return queue[:limit] if limit else queue
 
 
-def find(catalog: FaceCatalog, suggestion_id: str) -> Suggestion:
+def find(library, suggestion_id: str) -> Suggestion:
     """The open question with this id."""
-    for s in questions(catalog):
+    for s in questions(library):
         if s.id == suggestion_id:
             return s
     raise SuggestionNotFoundError(
@@ -289,6 +352,8 @@ def describe(catalog: FaceCatalog, s: Suggestion) -> str:
     if s.kind == MERGE:
         return (f"Is {person_label(catalog, s.person)} the same person as "
                 f"{person_label(catalog, s.candidate)}? score {s.score:.2f}")
+    if s.kind == PAIR:
+        return f"Are faces {s.face_id} and {s.other_face} (of no person) one person? score {s.score:.2f}"
     where = "of no person" if s.candidate is None else f"now in {person_label(catalog, s.candidate)}"
     return f"Is face {s.face_id} ({where}) {person_label(catalog, s.person)}? score {s.score:.2f}"
 
@@ -308,6 +373,8 @@ def accept(library, s: Suggestion) -> ChangeSet:
     or move the face to the person."""
     if s.kind == ASSIGN:
         return library.reassign_faces([s.face_id], s.person)
+    if s.kind == PAIR:
+        return library.reassign_faces([s.face_id, s.other_face], None)
     catalog = library.catalog
 
     def keeps(cid: int) -> tuple:
@@ -320,8 +387,12 @@ def accept(library, s: Suggestion) -> ChangeSet:
 
 def reject(library, s: Suggestion) -> ChangeSet:
     """No: the faces of the piece asked about refuse the other person from now
-    on. Recorded in the corrections log, so undo takes it back."""
+    on, a correction in the log that undo takes back (two faces of no person:
+    see REFUSED_FACE_PAIRS)."""
     catalog = library.catalog
+    if s.kind == PAIR:
+        _refuse_face_pair(library, frozenset((s.face_id, s.other_face)))
+        return ChangeSet(f"Faces {s.face_id} and {s.other_face} are not one person")
     if s.kind == ASSIGN:
         faces, other = [s.face_id], s.person
         description = f"Face {s.face_id} is not {person_label(catalog, s.person)}"

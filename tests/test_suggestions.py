@@ -43,7 +43,7 @@ def split_library(library, make_photos):
 
 def test_a_person_split_in_two_is_the_first_question(split_library):
     library, pieces = split_library
-    [first, *_] = suggestions.questions(library.catalog)
+    [first, *_] = suggestions.questions(library)
     assert first.kind == suggestions.MERGE
     assert {first.person, first.candidate} == set(pieces)
     assert first.score > 0.9 and first.fixes == 2
@@ -83,44 +83,44 @@ def test_people_who_share_a_photo_are_never_suggested(split_library, sample_phot
     assert (min(person, piece), max(person, piece)) not in suggestions.refused_pairs(library.catalog)
     assert all(s.candidate != piece for s in suggestions.merge_suggestions(library.catalog).get(person, []))
     assert all({s.person, s.candidate} != {person, piece}
-               for s in suggestions.questions(library.catalog) if s.kind == suggestions.MERGE)
+               for s in suggestions.questions(library) if s.kind == suggestions.MERGE)
 
 
 def test_accepting_a_merge_makes_one_person_and_undo_restores(split_library):
     library, pieces = split_library
     before = snapshot(library)
-    [first, *_] = suggestions.questions(library.catalog)
+    [first, *_] = suggestions.questions(library)
     change = suggestions.accept(library, first)
     assert change.description == "Merge an unnamed person (2 faces) into an unnamed person (2 faces)"
     assert sorted(p.face_count for p in library.people()) == [4] * 6
-    assert all({s.person, s.candidate} != set(pieces) for s in suggestions.questions(library.catalog)
+    assert all({s.person, s.candidate} != set(pieces) for s in suggestions.questions(library)
                if s.kind == suggestions.MERGE)
     library.undo()
     assert snapshot(library) == before
-    assert suggestions.questions(library.catalog)[0].id == first.id
+    assert suggestions.questions(library)[0].id == first.id
 
 
 def test_a_rejected_suggestion_is_not_asked_again(split_library, tmp_path, analyzer):
     library, pieces = split_library
     before = snapshot(library)
-    [first, *_] = suggestions.questions(library.catalog)
+    [first, *_] = suggestions.questions(library)
     change = suggestions.reject(library, first)
     assert change.description == (
         "An unnamed person (2 faces) is not the same person as an unnamed person (2 faces)"
     )
     assert snapshot(library) == before  # a no moves no face
-    assert first.id not in {s.id for s in suggestions.questions(library.catalog)}
+    assert first.id not in {s.id for s in suggestions.questions(library)}
     with pytest.raises(suggestions.SuggestionNotFoundError):
-        suggestions.find(library.catalog, first.id)
+        suggestions.find(library, first.id)
     # Remembered: after grouping again and in the library opened again.
     library.cluster_all()
     folder = library.folder
     library.close()
     with FaceLibrary(folder, analyzer=analyzer) as reopened:
-        assert first.id not in {s.id for s in suggestions.questions(reopened.catalog)}
+        assert first.id not in {s.id for s in suggestions.questions(reopened)}
         assert reopened.history()[0]["description"] == change.description
         assert reopened.undo().description.startswith("Undo an unnamed person (2 faces) is not")
-        assert suggestions.questions(reopened.catalog)[0].id == first.id
+        assert suggestions.questions(reopened)[0].id == first.id
 
 
 def test_a_face_of_no_person_is_asked_about_the_person_it_looks_like(split_library):
@@ -129,7 +129,7 @@ def test_a_face_of_no_person_is_asked_about_the_person_it_looks_like(split_libra
     # The face belongs to no person (as grouping leaves a face it is unsure
     # of), and has refused no one.
     library.apply(ChangeSet("Leave the face out", {face_id: library.catalog.state(face_id)}, {face_id: FaceState(None)}))
-    asked = [s for s in suggestions.questions(library.catalog) if s.face_id == face_id]
+    asked = [s for s in suggestions.questions(library) if s.face_id == face_id]
     assert [(s.kind, s.person, s.candidate) for s in asked] == [(suggestions.ASSIGN, person, None)]
     assert asked[0].score > 0.9
     suggestions.accept(library, asked[0])
@@ -157,6 +157,7 @@ def test_suggest_on_the_command_line(split_library, capsys):
     assert main(["suggest", "--library", folder, "--accept", first["id"]]) == 1
     assert f"No open question has the id {first['id']!r}" in capsys.readouterr().err
     assert main(["undo", "--library", folder]) == 0
+    assert capsys.readouterr().out.startswith("Undo an unnamed person (2 faces) is not the same person")
     assert main(["suggest", "--library", folder, "--accept", first["id"]]) == 0
     assert capsys.readouterr().out.startswith("Merge an unnamed person (2 faces) into")
     assert main(["people", "--library", folder, "--json"]) == 0
