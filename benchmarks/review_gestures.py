@@ -111,7 +111,7 @@ def first_suggestion_hits(lib, user: TrueUser) -> tuple[int, int]:
     return hits, split
 
 
-def review(lib, data: EvalSet, max_answers: int) -> dict:
+def review(lib, data: EvalSet, max_answers: int, trace_answers: bool = False) -> dict:
     user = TrueUser(lib, data)
     hits, split = first_suggestion_hits(lib, user)
     start = clusters_of(lib, data)
@@ -127,6 +127,8 @@ def review(lib, data: EvalSet, max_answers: int) -> dict:
             break
         yes = user.answer(s)
         calibration.append((s.score, yes))
+        if trace_answers:
+            print(f"  {answers + 1:>4}. {'yes' if yes else 'no ':<3} {s.kind:<6} score {s.score:.2f}, fixes {s.fixes}")
         (suggestions.accept if yes else suggestions.reject)(lib, s)
         answers += 1
         clusters = clusters_of(lib, data)
@@ -164,13 +166,14 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="keep the degraded photos here (a temp folder by default)")
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
     parser.add_argument("--answers", type=int, default=400, help="answer at most this many questions per set")
+    parser.add_argument("--trace", action="store_true", help="print every answer")
     args = parser.parse_args()
     analyzer = FaceAnalyzer()
     with tempfile.TemporaryDirectory(prefix="faceorganizer-cache-") as scratch:
         cache = args.cache or Path(scratch)
         for name in args.sets:
             with evaluation_set(name, args.shared, cache, analyzer) as (data, lib):
-                report(data, review(lib, data, args.answers))
+                report(data, review(lib, data, args.answers, args.trace))
 
 
 if __name__ == "__main__":

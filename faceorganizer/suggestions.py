@@ -52,11 +52,15 @@ TOP_PAIRS = 3
 ASSIGN_SHORTLIST = 5
 #: A question is asked only when a yes is at least this likely.
 MIN_SCORE = 0.02
-#: Similarity at which a yes is an even bet, and how fast the odds change:
-#: fitted on the dev sets by benchmarks/review_gestures.py.
-MERGE_MIDPOINT, MERGE_SLOPE = 0.32, 0.05
-ASSIGN_MIDPOINT, ASSIGN_SLOPE = 0.32, 0.05
-PAIR_MIDPOINT, PAIR_SLOPE = 0.32, 0.05
+#: The chance of a yes: a logistic of the similarity (even at MIDPOINT when
+#: nothing else competes, SLOPE wide) plus the margin by which the match
+#: beats the next best of either side (a face whose best match stands out
+#: from its others is far more often right than its similarity alone says).
+#: Fitted on the dev sets (benchmarks/review_gestures.py), one rule for every
+#: kind of question.
+MIDPOINT, SLOPE, MARGIN_SCALE = 0.38, 0.08, 0.067
+#: The similarity of a match to "nothing else", for the margin.
+NO_MATCH = 0.0
 #: Nearest faces of no person a face of no person is compared with.
 PAIR_NEIGHBOURS = 4
 #: A no to "are these two faces of no person one person?" is kept in this file
@@ -168,8 +172,15 @@ def refused_pairs(catalog: FaceCatalog) -> set[tuple[int, int]]:
     return pairs
 
 
-def _odds(similarity: np.ndarray, midpoint: float, slope: float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-(similarity - midpoint) / slope))
+def odds(similarity, margin):
+    """The chance that a question with this similarity and margin is a yes."""
+    z = (np.asarray(similarity, dtype=np.float64) - MIDPOINT) / SLOPE + np.asarray(margin) / MARGIN_SCALE
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _runner_up(options: list[tuple[int, float]], besides: int) -> float:
+    """The best similarity in `options` (best first) to anything but `besides`."""
+    return next((sim for other, sim in options if other != besides), NO_MATCH)
 
 
 # -- merge ------------------------------------------------------------------------
@@ -204,8 +215,8 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
     never = np.concatenate([never, never[:, ::-1]])
     sizes = np.asarray([catalog.face_count(c) for c in people])
     named = np.asarray([bool((s := catalog.people.get(c)) and s.name) for c in people])
-    take = min(per_person, len(people) - 1)
-    result: dict[int, list[Suggestion]] = {}
+    take = min(per_person + 1, len(people) - 1)
+    options: list[list[tuple[int, float]]] = []  # per person: (person, similarity), best first
     for start in range(0, len(people), _BLOCK):
         block = slice(start, min(start + _BLOCK, len(people)))
         similarity = pair_similarity(reps, valid, block)
@@ -218,11 +229,14 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
         for i, candidates in zip(rows.tolist(), best):
             values = similarity[i - start, candidates]
             order = np.argsort(-values, kind="stable")
-            scores = _odds(values[order], MERGE_MIDPOINT, MERGE_SLOPE)
-            result[people[i]] = [
-                Suggestion(MERGE, people[i], float(score), int(min(sizes[i], sizes[j])), people[j])
-                for j, score, value in zip(candidates[order].tolist(), scores, values[order]) if np.isfinite(value)
-            ]
+            options.append([(int(j), float(v)) for j, v in zip(candidates[order], values[order]) if np.isfinite(v)])
+    result: dict[int, list[Suggestion]] = {}
+    for i, found in enumerate(options):
+        margins = [sim - max(_runner_up(found, j), _runner_up(options[j], i)) for j, sim in found]
+        scores = odds([sim for _, sim in found], margins)
+        ranked = sorted(zip(scores.tolist(), (j for j, _ in found)), key=lambda pair: -pair[0])
+        result[people[i]] = [Suggestion(MERGE, people[i], score, int(min(sizes[i], sizes[j])), people[j])
+                             for score, j in ranked[:per_person]]
     return result
 
 
@@ -260,19 +274,47 @@ def assign_suggestions(catalog: FaceCatalog) -> list[Suggestion]:
             continue
         shortlist = min(ASSIGN_SHORTLIST, len(people))
         short = np.argpartition(-mean_sims[asked], shortlist - 1, axis=1)[:, :shortlist]
-        rep_sims = np.where(valid[short], np.einsum("nd,nsrd->nsr", vectors[asked], reps[short]), -1.0).max(axis=2)
+        rep_sims = _best_representative(vectors[asked], short, reps, valid)
         for n, i in enumerate(asked.tolist()):
             row = int(rows[i])
             refused = catalog.rejected.get(row, set())
-            for s in np.argsort(-rep_sims[n]).tolist():
-                j = int(short[n, s])
-                if people[j] in refused or catalog.image_ids[row] in photos[j] or mean_sims[i, j] <= own_mean[i]:
-                    continue
-                score = float(_odds(rep_sims[n, s], ASSIGN_MIDPOINT, ASSIGN_SLOPE))
-                current = None if own[i] < 0 else people[own[i]]
-                found.append(Suggestion(ASSIGN, people[j], score, 1, current, catalog.ids[row]))
-                break
+            options = [(int(short[n, s]), float(rep_sims[n, s])) for s in np.argsort(-rep_sims[n]).tolist()]
+            options = [(j, sim) for j, sim in options
+                       if people[j] not in refused and catalog.image_ids[row] not in photos[j]]
+            if own[i] >= 0:
+                # Its own person competes, and wins unless the face is more like the other.
+                options = [(j, sim) for j, sim in options if mean_sims[i, j] > own_mean[i]]
+                options.append((int(own[i]), _best_other_match(catalog, row)))
+                options.sort(key=lambda option: -option[1])
+            if not options or options[0][0] == own[i]:
+                continue
+            j, sim = options[0]
+            score = float(odds(sim, sim - _runner_up(options, j)))
+            current = None if own[i] < 0 else people[own[i]]
+            found.append(Suggestion(ASSIGN, people[j], score, 1, current, catalog.ids[row]))
     return found
+
+
+def _best_other_match(catalog: FaceCatalog, row: int) -> float:
+    """A face's best similarity to the other faces of its person."""
+    others = catalog.rows_of(int(catalog.cluster[row]))
+    others = others[others != row]
+    return float((catalog.vectors[others] @ catalog.vectors[row]).max()) if len(others) else NO_MATCH
+
+
+def _best_representative(vectors: np.ndarray, shortlist: np.ndarray, reps: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Each face's best similarity to a representative of each person on its
+    shortlist (N x S), one matrix product per person."""
+    best = np.full(shortlist.shape, -1.0, dtype=np.float32)
+    faces, places = np.divmod(np.arange(shortlist.size), shortlist.shape[1])
+    people = shortlist.ravel()
+    order = np.argsort(people, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, np.diff(people[order]) != 0, True])
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        at = order[start:end]
+        person = people[at[0]]
+        best[faces[at], places[at]] = (vectors[faces[at]] @ reps[person, valid[person]].T).max(axis=1)
+    return best
 
 
 # -- pairs of faces of no person -----------------------------------------------------
@@ -286,17 +328,21 @@ def pair_suggestions(catalog: FaceCatalog, refused: set[frozenset[str]] = frozen
         return []
     neighbours, sims = knn(catalog.vectors[rows], PAIR_NEIGHBOURS)
     photos = np.asarray(catalog.image_ids, dtype=object)[rows]
-    scores = _odds(sims, PAIR_MIDPOINT, PAIR_SLOPE)
+    ids = [catalog.ids[r] for r in rows]
+    options = [
+        [(other, sim) for other, sim in zip(nearest, values)
+         if other >= 0 and photos[other] != photos[i] and frozenset((ids[i], ids[other])) not in refused]
+        for i, (nearest, values) in enumerate(zip(neighbours.tolist(), sims.tolist()))
+    ]
     found: dict[tuple[str, str], Suggestion] = {}
-    for i, (nearest, odds) in enumerate(zip(neighbours.tolist(), scores.tolist())):
-        for other, score in zip(nearest, odds):
-            if other < 0 or photos[other] == photos[i]:
-                continue
-            pair = tuple(sorted((catalog.ids[rows[i]], catalog.ids[rows[other]])))
-            if frozenset(pair) in refused:
-                continue
-            found.setdefault(pair, Suggestion(PAIR, None, score, 1, face_id=pair[0], other_face=pair[1]))
-            break
+    for i, mine in enumerate(options):
+        if not mine:
+            continue
+        other, sim = mine[0]
+        pair = tuple(sorted((ids[i], ids[other])))
+        if pair not in found:
+            margin = sim - max(_runner_up(mine, other), _runner_up(options[other], i))
+            found[pair] = Suggestion(PAIR, None, float(odds(sim, margin)), 1, face_id=pair[0], other_face=pair[1])
     return list(found.values())
 
 
