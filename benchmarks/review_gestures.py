@@ -90,24 +90,37 @@ class TrueUser:
 
 
 def first_suggestion_hits(lib, user: TrueUser) -> tuple[int, int]:
-    """(hits, split people): for each true person in two or more clusters,
-    whether the first merge suggestion of its smallest piece is another piece
-    of it."""
+    """(hits, split people): for each true person in two or more pieces (its
+    clusters, and each of its faces of no person), whether the best question
+    about its smallest piece joins it to another piece of it: a person's
+    first merge suggestion, or a face's likeliest assign or pair question."""
     catalog = lib.catalog
-    pieces: dict[int, list[int]] = {}
+    pieces: dict[int, list] = {}
     for cid in catalog.cluster_ids():
         label = user.person_label(cid)
         if label is not None:
             pieces.setdefault(label, []).append(cid)
-    found = suggestions.merge_suggestions(catalog)
+    for row in catalog.unassigned_rows().tolist():
+        if (label := user.label.get(catalog.ids[row])) is not None:
+            pieces.setdefault(label, []).append(catalog.ids[row])
+    merges = suggestions.merge_suggestions(catalog)
+    about_face: dict[str, suggestions.Suggestion] = {}
+    for s in suggestions.questions(lib):
+        for face_id in (s.face_id, s.other_face):
+            if face_id and (face_id not in about_face or s.score > about_face[face_id].score):
+                about_face[face_id] = s
     split = hits = 0
-    for label, cids in pieces.items():
-        if len(cids) < 2:
+    for label, parts in pieces.items():
+        if len(parts) < 2:
             continue
         split += 1
-        smallest = min(cids, key=lambda c: (catalog.face_count(c), c))
-        first = found.get(smallest, [])
-        hits += bool(first) and first[0].candidate in cids
+        smallest = min(parts, key=lambda p: (0, p) if isinstance(p, str) else (catalog.face_count(p), str(p)))
+        if isinstance(smallest, str):
+            s = about_face.get(smallest)
+            hits += s is not None and user.answer(s) is True
+        else:
+            first = merges.get(smallest, [])
+            hits += bool(first) and first[0].candidate in parts
     return hits, split
 
 

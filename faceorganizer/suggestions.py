@@ -46,8 +46,6 @@ PAIR = "pair"
 REPRESENTATIVES = 12
 #: Merge candidates kept per person.
 CANDIDATES = 5
-#: Best pairs of faces a merge score reads.
-TOP_PAIRS = 3
 #: People whose mean face an unassigned face is compared with first.
 ASSIGN_SHORTLIST = 5
 #: A question is asked only when a yes is at least this likely.
@@ -59,6 +57,9 @@ MIN_SCORE = 0.02
 #: Fitted on the dev sets (benchmarks/review_gestures.py), one rule for every
 #: kind of question.
 MIDPOINT, SLOPE, MARGIN_SCALE = 0.38, 0.08, 0.067
+#: Two people the grouping left apart are one person less often at the same
+#: similarity: the even bet is higher for a merge.
+MERGE_MIDPOINT = 0.5
 #: The similarity of a match to "nothing else", for the margin.
 NO_MATCH = 0.0
 #: Nearest faces of no person a face of no person is compared with.
@@ -172,9 +173,9 @@ def refused_pairs(catalog: FaceCatalog) -> set[tuple[int, int]]:
     return pairs
 
 
-def odds(similarity, margin):
+def odds(similarity, margin, midpoint: float = MIDPOINT):
     """The chance that a question with this similarity and margin is a yes."""
-    z = (np.asarray(similarity, dtype=np.float64) - MIDPOINT) / SLOPE + np.asarray(margin) / MARGIN_SCALE
+    z = (np.asarray(similarity, dtype=np.float64) - midpoint) / SLOPE + np.asarray(margin) / MARGIN_SCALE
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -186,20 +187,19 @@ def _runner_up(options: list[tuple[int, float]], besides: int) -> float:
 # -- merge ------------------------------------------------------------------------
 
 
-def pair_similarity(reps: np.ndarray, valid: np.ndarray, block: slice) -> np.ndarray:
-    """The people of `block` against every person (B x P): the mean of their
-    TOP_PAIRS best-matching pairs of faces. One good pair among many poor ones
-    (a look-alike's lucky photo) counts for less than several."""
+def match_similarity(reps: np.ndarray, valid: np.ndarray, block: slice, sizes: np.ndarray) -> np.ndarray:
+    """The people of `block` against every person (B x P): how well the
+    smaller one's faces find a match in the other, the mean over its faces of
+    the best similarity to the other's. A split person's pieces match face
+    by face; two different people match only by a lucky pair or two, which
+    this dilutes (the best pair alone grows with the number of pairs)."""
     people, size, dim = reps.shape
     sims = reps[block].reshape(-1, dim) @ reps.reshape(-1, dim).T
-    sims = np.where(valid[block].reshape(-1, 1) & valid.reshape(1, -1), sims, -1.0)
-    sims = sims.reshape(-1, size, people, size).transpose(0, 2, 1, 3).reshape(-1, people, size * size)
-    top = -np.sort(np.partition(-sims, TOP_PAIRS - 1, axis=2)[:, :, :TOP_PAIRS], axis=2)
-    # People with fewer pairs than TOP_PAIRS (one or two faces each): the
-    # missing pairs count as the worst one seen.
-    pairs = (valid[block].sum(1)[:, None] * valid.sum(1)[None, :]).clip(1, TOP_PAIRS)[:, :, None]
-    top = np.where(np.arange(TOP_PAIRS) < pairs, top, np.take_along_axis(top, pairs - 1, axis=2))
-    return top.mean(axis=2)
+    sims = np.where(valid[block].reshape(-1, 1) & valid.reshape(1, -1), sims, -np.inf)
+    sims = sims.reshape(-1, size, people, size).transpose(0, 2, 1, 3)  # B x P x own face x other face
+    mine = np.where(valid[block][:, None, :], sims.max(axis=3), 0).sum(axis=2) / valid[block].sum(1)[:, None]
+    theirs = np.where(valid[None, :, :], sims.max(axis=2), 0).sum(axis=2) / valid.sum(1)[None, :]
+    return np.where(sizes[block][:, None] <= sizes[None, :], mine, theirs)
 
 
 def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dict[int, list[Suggestion]]:
@@ -219,7 +219,7 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
     options: list[list[tuple[int, float]]] = []  # per person: (person, similarity), best first
     for start in range(0, len(people), _BLOCK):
         block = slice(start, min(start + _BLOCK, len(people)))
-        similarity = pair_similarity(reps, valid, block)
+        similarity = match_similarity(reps, valid, block, sizes)
         rows = np.arange(block.start, block.stop)
         similarity[rows - start, rows] = -np.inf
         similarity[np.ix_(named[block], named)] = -np.inf
@@ -233,7 +233,7 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
     result: dict[int, list[Suggestion]] = {}
     for i, found in enumerate(options):
         margins = [sim - max(_runner_up(found, j), _runner_up(options[j], i)) for j, sim in found]
-        scores = odds([sim for _, sim in found], margins)
+        scores = odds([sim for _, sim in found], margins, MERGE_MIDPOINT)
         ranked = sorted(zip(scores.tolist(), (j for j, _ in found)), key=lambda pair: -pair[0])
         result[people[i]] = [Suggestion(MERGE, people[i], score, int(min(sizes[i], sizes[j])), people[j])
                              for score, j in ranked[:per_person]]
