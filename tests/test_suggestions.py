@@ -162,3 +162,31 @@ def test_suggest_on_the_command_line(split_library, capsys):
     assert capsys.readouterr().out.startswith("Merge an unnamed person (2 faces) into")
     assert main(["people", "--library", folder, "--json"]) == 0
     assert sorted(p["face_count"] for p in json.loads(capsys.readouterr().out)) == [4] * 6
+
+
+def test_two_faces_of_no_person_are_asked_about_as_a_pair(split_library, analyzer):
+    library, (_, piece) = split_library
+    faces = library.faces_of(piece)
+    # Both faces of the piece belong to no person (as a grouping leaves
+    # faces seen too few times), and have refused no one.
+    library.apply(ChangeSet("Leave the faces out", {f: library.catalog.state(f) for f in faces},
+                            {f: FaceState(None) for f in faces}))
+    [pair] = [s for s in suggestions.questions(library) if s.kind == suggestions.PAIR]
+    assert {pair.face_id, pair.other_face} == set(faces) and pair.score > 0.5
+    assert suggestions.describe(library.catalog, pair).startswith(
+        f"Are faces {pair.face_id} and {pair.other_face} (of no person) one person? score")
+    suggestions.reject(library, pair)
+    folder = library.folder
+    library.close()
+    with FaceLibrary(folder, analyzer=analyzer) as reopened:
+        assert all(s.kind != suggestions.PAIR for s in suggestions.questions(reopened))
+
+
+def test_a_yes_to_a_pair_makes_them_a_person(split_library):
+    library, (_, piece) = split_library
+    faces = library.faces_of(piece)
+    library.apply(ChangeSet("Leave the faces out", {f: library.catalog.state(f) for f in faces},
+                            {f: FaceState(None) for f in faces}))
+    [pair] = [s for s in suggestions.questions(library) if s.kind == suggestions.PAIR]
+    person = suggestions.accept(library, pair).result
+    assert sorted(library.faces_of(person)) == sorted(faces)
