@@ -93,7 +93,7 @@ def first_suggestion_hits(lib, user: TrueUser) -> tuple[int, int]:
     """(hits, split people): for each true person in two or more pieces (its
     clusters, and each of its faces of no person), whether the best question
     about its smallest piece joins it to another piece of it: a person's
-    first merge suggestion, or a face's likeliest assign or pair question."""
+    first merge suggestion, or a face's question (`face_suggestions`)."""
     catalog = lib.catalog
     pieces: dict[int, list] = {}
     for cid in catalog.cluster_ids():
@@ -104,11 +104,7 @@ def first_suggestion_hits(lib, user: TrueUser) -> tuple[int, int]:
         if (label := user.label.get(catalog.ids[row])) is not None:
             pieces.setdefault(label, []).append(catalog.ids[row])
     merges = suggestions.merge_suggestions(catalog)
-    about_face: dict[str, suggestions.Suggestion] = {}
-    for s in suggestions.questions(lib):
-        for face_id in (s.face_id, s.other_face):
-            if face_id and (face_id not in about_face or s.score > about_face[face_id].score):
-                about_face[face_id] = s
+    about_face = suggestions.face_suggestions(catalog, suggestions.refused_face_pairs(lib))
     split = hits = 0
     for label, parts in pieces.items():
         if len(parts) < 2:

@@ -240,15 +240,46 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
     return result
 
 
-# -- assign -----------------------------------------------------------------------
+# -- faces ------------------------------------------------------------------------
 
 
-def assign_suggestions(catalog: FaceCatalog) -> list[Suggestion]:
-    """Faces of no person, and faces more like another person's faces than
-    their own person's, each with the person it most likely belongs to."""
+def face_suggestions(catalog: FaceCatalog, refused: set[frozenset[str]] = frozenset()) -> dict[str, Suggestion]:
+    """The question about each face of no person, and each face more like
+    another person's faces than its own person's: the person, or the face of
+    no person (pair), it is most similar to. A face never goes to a person it
+    refused or who has a face in its photo."""
+    options = _person_options(catalog)
+    for row, found in _face_options(catalog, refused).items():
+        options[row] = sorted(options.get(row, []) + found, key=lambda option: -option[1])
+    result: dict[str, Suggestion] = {}
+    for row, mine in options.items():
+        if not mine:
+            continue
+        (kind, target), sim = mine[0]
+        own = int(catalog.cluster[row])
+        if kind == ASSIGN and target == own:
+            continue  # most like its own person: nothing to ask
+        runner_up = _runner_up(mine, (kind, target))
+        if kind == PAIR:
+            runner_up = max(runner_up, _runner_up(options.get(target, []), (PAIR, row)))
+        score = float(odds(sim, sim - runner_up))
+        face_id = catalog.ids[row]
+        if kind == ASSIGN:
+            result[face_id] = Suggestion(ASSIGN, target, score, 1, None if own < 0 else own, face_id)
+        else:
+            first, second = sorted((face_id, catalog.ids[target]))
+            result[face_id] = Suggestion(PAIR, None, score, 1, face_id=first, other_face=second)
+    return result
+
+
+def _person_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int], float]]]:
+    """For each face of no person, and each face more like another person's
+    faces (on average) than its own person's: the people it may belong to,
+    ((ASSIGN, person), best similarity to one of their representatives),
+    best first; a face's own person is among them."""
     people, reps, valid = representatives(catalog)
     if not people:
-        return []
+        return {}
     slot = {cid: i for i, cid in enumerate(people)}
     ids, sums, counts = catalog.person_matrix()
     order = np.argsort(ids)  # as `people`
@@ -256,7 +287,7 @@ def assign_suggestions(catalog: FaceCatalog) -> list[Suggestion]:
     means = (sums / counts[:, None]).astype(np.float32)
     photos = [catalog.photos_of(c) for c in people]
     usable = catalog.usable_rows()
-    found = []
+    result = {}
     for start in range(0, len(usable), 4096):
         rows = usable[start : start + 4096]
         vectors = catalog.vectors[rows]
@@ -278,21 +309,31 @@ def assign_suggestions(catalog: FaceCatalog) -> list[Suggestion]:
         for n, i in enumerate(asked.tolist()):
             row = int(rows[i])
             refused = catalog.rejected.get(row, set())
-            options = [(int(short[n, s]), float(rep_sims[n, s])) for s in np.argsort(-rep_sims[n]).tolist()]
-            options = [(j, sim) for j, sim in options
-                       if people[j] not in refused and catalog.image_ids[row] not in photos[j]]
+            found = [(int(short[n, s]), float(rep_sims[n, s])) for s in range(shortlist)]
+            found = [((ASSIGN, people[j]), sim) for j, sim in found
+                     if people[j] not in refused and catalog.image_ids[row] not in photos[j]
+                     and mean_sims[i, j] > own_mean[i]]
             if own[i] >= 0:
-                # Its own person competes, and wins unless the face is more like the other.
-                options = [(j, sim) for j, sim in options if mean_sims[i, j] > own_mean[i]]
-                options.append((int(own[i]), _best_other_match(catalog, row)))
-                options.sort(key=lambda option: -option[1])
-            if not options or options[0][0] == own[i]:
-                continue
-            j, sim = options[0]
-            score = float(odds(sim, sim - _runner_up(options, j)))
-            current = None if own[i] < 0 else people[own[i]]
-            found.append(Suggestion(ASSIGN, people[j], score, 1, current, catalog.ids[row]))
-    return found
+                found.append(((ASSIGN, people[own[i]]), _best_other_match(catalog, row)))
+            result[row] = sorted(found, key=lambda option: -option[1])
+    return result
+
+
+def _face_options(catalog: FaceCatalog, refused: set[frozenset[str]]) -> dict[int, list[tuple[tuple[str, int], float]]]:
+    """For each face of no person, its nearest faces of no person in other
+    photos, ((PAIR, row), similarity), best first."""
+    rows = catalog.unassigned_rows()
+    if len(rows) < 2:
+        return {}
+    neighbours, sims = knn(catalog.vectors[rows], PAIR_NEIGHBOURS)
+    photos = np.asarray(catalog.image_ids, dtype=object)[rows]
+    ids = [catalog.ids[r] for r in rows]
+    return {
+        int(rows[i]): [((PAIR, int(rows[other])), sim) for other, sim in zip(nearest, values)
+                       if other >= 0 and photos[other] != photos[i]
+                       and frozenset((ids[i], ids[other])) not in refused]
+        for i, (nearest, values) in enumerate(zip(neighbours.tolist(), sims.tolist()))
+    }
 
 
 def _best_other_match(catalog: FaceCatalog, row: int) -> float:
@@ -315,35 +356,6 @@ def _best_representative(vectors: np.ndarray, shortlist: np.ndarray, reps: np.nd
         person = people[at[0]]
         best[faces[at], places[at]] = (vectors[faces[at]] @ reps[person, valid[person]].T).max(axis=1)
     return best
-
-
-# -- pairs of faces of no person -----------------------------------------------------
-
-
-def pair_suggestions(catalog: FaceCatalog, refused: set[frozenset[str]] = frozenset()) -> list[Suggestion]:
-    """Pairs of faces of no person likely to be one person (a yes makes them
-    a new person): each face with its most similar face of another photo."""
-    rows = catalog.unassigned_rows()
-    if len(rows) < 2:
-        return []
-    neighbours, sims = knn(catalog.vectors[rows], PAIR_NEIGHBOURS)
-    photos = np.asarray(catalog.image_ids, dtype=object)[rows]
-    ids = [catalog.ids[r] for r in rows]
-    options = [
-        [(other, sim) for other, sim in zip(nearest, values)
-         if other >= 0 and photos[other] != photos[i] and frozenset((ids[i], ids[other])) not in refused]
-        for i, (nearest, values) in enumerate(zip(neighbours.tolist(), sims.tolist()))
-    ]
-    found: dict[tuple[str, str], Suggestion] = {}
-    for i, mine in enumerate(options):
-        if not mine:
-            continue
-        other, sim = mine[0]
-        pair = tuple(sorted((ids[i], ids[other])))
-        if pair not in found:
-            margin = sim - max(_runner_up(mine, other), _runner_up(options[other], i))
-            found[pair] = Suggestion(PAIR, None, float(odds(sim, margin)), 1, face_id=pair[0], other_face=pair[1])
-    return list(found.values())
 
 
 def refused_face_pairs(library) -> set[frozenset[str]]:
@@ -376,8 +388,11 @@ def questions(library, limit: int | None = None) -> list[Suggestion]:
             small, large = sorted((s.person, s.candidate), key=lambda c: (catalog.face_count(c), c))
             if (small, large) not in merges or s.score > merges[small, large].score:
                 merges[small, large] = replace(s, person=small, candidate=large)
-    queue = [*merges.values(), *assign_suggestions(catalog), *pair_suggestions(catalog, refused_face_pairs(library))]
-    queue = [s for s in queue if s.score >= MIN_SCORE]
+    about_faces: dict[str, Suggestion] = {}
+    for s in face_suggestions(catalog, refused_face_pairs(library)).values():
+        if s.id not in about_faces or s.score > about_faces[s.id].score:
+            about_faces[s.id] = s
+    queue = [s for s in [*merges.values(), *about_faces.values()] if s.score >= MIN_SCORE]
     queue.sort(key=lambda s: (-s.gain, -s.score, s.id))
     return queue[:limit] if limit else queue
 
