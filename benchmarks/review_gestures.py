@@ -5,7 +5,7 @@ needed without the questions.
 
 Each set of cluster_quality.py is indexed into a fresh library (grouped as
 indexing leaves it). A simulated user then answers the review queue
-(`faceorganizer.suggestions.questions`) truthfully, one question at a time,
+(`faceorganizer.review.questions`) truthfully, one question at a time,
 the first question in the queue each time, through the library's own
 corrections (a yes merges or moves, a no is remembered); a question about
 faces no label covers is skipped. Reported per set:
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from cluster_quality import REPO, EvalSet, describe, evaluation_set, score
-from faceorganizer import suggestions
+from faceorganizer import review, suggestions
 from faceorganizer.faces import FaceAnalyzer
 
 SETS = ("faces-dev", "hard", "family")
@@ -104,7 +104,7 @@ def first_suggestion_hits(lib, user: TrueUser) -> tuple[int, int]:
         if (label := user.label.get(catalog.ids[row])) is not None:
             pieces.setdefault(label, []).append(catalog.ids[row])
     merges = suggestions.merge_suggestions(catalog)
-    about_face = suggestions.face_suggestions(catalog, suggestions.refused_face_pairs(lib))
+    about_face = suggestions.face_suggestions(catalog, review.refused_face_pairs(lib))
     split = hits = 0
     for label, parts in pieces.items():
         if len(parts) < 2:
@@ -129,7 +129,7 @@ def review(lib, data: EvalSet, max_answers: int, trace_answers: bool = False) ->
     skipped: set[str] = set()
     answers = 0
     while answers < max_answers:
-        queue = [s for s in suggestions.questions(lib) if s.id not in skipped]
+        queue = [s for s in review.questions(lib) if s.id not in skipped]
         s = next((s for s in queue if user.answer(s) is not None), None)
         skipped.update(q.id for q in queue[: queue.index(s) if s else len(queue)])
         if s is None:
@@ -138,7 +138,7 @@ def review(lib, data: EvalSet, max_answers: int, trace_answers: bool = False) ->
         calibration.append((s.score, yes))
         if trace_answers:
             print(f"  {answers + 1:>4}. {'yes' if yes else 'no ':<3} {s.kind:<6} score {s.score:.2f}, fixes {s.fixes}")
-        (suggestions.accept if yes else suggestions.reject)(lib, s)
+        (review.accept if yes else review.reject)(lib, s)
         answers += 1
         clusters = clusters_of(lib, data)
         trace.append((answers, gestures_to_fix(clusters, data.labels), score(clusters, data.labels)))

@@ -633,16 +633,16 @@ def _cmd_history(args) -> int:
 
 
 def _cmd_suggest(args) -> int:
-    from faceorganizer import suggestions
+    from faceorganizer import review
 
     with _open(args) as library:
         if args.accept or args.reject:
-            question = suggestions.find(library, args.accept or args.reject)
-            change = (suggestions.accept if args.accept else suggestions.reject)(library, question)
+            question = review.find(library, args.accept or args.reject)
+            change = (review.accept if args.accept else review.reject)(library, question)
             print(change.description)
             return 0
-        queue = suggestions.questions(library, args.limit)
-        lines = [(s.id, suggestions.describe(library.catalog, s)) for s in queue]
+        queue = review.questions(library, args.limit)
+        lines = [(s.id, review.describe(library.catalog, s)) for s in queue]
     if args.json:
         _print_json([s.to_json() for s in queue])
     else:

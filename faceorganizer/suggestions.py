@@ -1,42 +1,31 @@
-"""Suggestions: the questions whose answers fix the most faces, best first.
+"""Suggestions: who is likely who, computed from the library's FaceCatalog
+(on demand, so as fresh as its faces and corrections). faceorganizer.review
+turns them into the queue of questions and their answers.
 
-Two kinds, computed on demand from the library's FaceCatalog, so they are as
-fresh as its faces and corrections:
+- merge: for every person, the people most likely the same person. Each
+  person is summarised by a few representative faces (its most typical face,
+  then in turn the face least like those chosen, so a child's and an adult's
+  looks both stay); a pair is scored by how well the smaller one's faces each
+  find a match among the other's, not by the people's mean faces; two people
+  who share a photo (a photo shows a person once), who were refused, or whom
+  the user named differently are never suggested.
+- assign and pair: for each face of no person, and each face more like
+  another person's faces than its own person's, the person or the face of no
+  person it is most similar to (a pair: a yes makes the two a person).
 
-- merge: two people who are likely one person. Each person is summarised by
-  a few representative faces (its most typical face, then the faces least
-  like those chosen, so a child's and an adult's looks both stay), and a pair
-  is scored by its best-matching face pairs and how many pairs match, not by
-  the people's mean faces alone. Two people who share a photo are never
-  suggested (a photo shows a person once).
-- assign: a face of no person, or a person's face that looks more like
-  another person's faces than its own, with the person it likely belongs to;
-- pair: two faces of no person that are likely one person (a child's and an
-  adult's photo of someone seen twice, say).
-
-A suggestion's `score` is the chance that the answer is yes; the queue is
-ordered by expected gain, the faces a yes puts right times that chance.
-Answering yes is the library's own correction (`merge_clusters`,
-`reassign_faces`); no is recorded as a correction too: the faces of the piece
-asked about refuse the other person for good (`rejected_clusters`), which no
-later grouping crosses and no later question asks again. Both are in the
-corrections log, so undo takes either back (but a no to a pair of faces: see
-REFUSED_FACE_PAIRS).
+A suggestion's `score` is the chance that the answer is yes (`odds`): a
+logistic of the similarity and of the margin by which the match beats the
+next best of either side; `fixes` is the faces a yes puts right.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from faceorganizer.clustering import knn
-from faceorganizer.errors import FaceOrganizerError
-from faceorganizer.humanize import count
-from faceorganizer.people import ChangeSet, FaceCatalog, with_rejected
-from faceorganizer.store import Batch
+from faceorganizer.people import FaceCatalog
 
 MERGE = "merge"
 ASSIGN = "assign"
@@ -48,8 +37,6 @@ REPRESENTATIVES = 12
 CANDIDATES = 5
 #: People whose mean face an unassigned face is compared with first.
 ASSIGN_SHORTLIST = 5
-#: A question is asked only when a yes is at least this likely.
-MIN_SCORE = 0.02
 #: The chance of a yes: a logistic of the similarity (even at MIDPOINT when
 #: nothing else competes, SLOPE wide) plus the margin by which the match
 #: beats the next best of either side (a face whose best match stands out
@@ -64,17 +51,8 @@ MERGE_MIDPOINT = 0.5
 NO_MATCH = 0.0
 #: Nearest faces of no person a face of no person is compared with.
 PAIR_NEIGHBOURS = 4
-#: A no to "are these two faces of no person one person?" is kept in this file
-#: of the library folder until the store has a place for it: a face's
-#: refusals (`rejected_clusters`) name people, and these faces have none. So
-#: this no alone is not in the corrections log, and undo does not take it back.
-REFUSED_FACE_PAIRS = "refused-face-pairs.json"
 
 _BLOCK = 128
-
-
-class SuggestionNotFoundError(FaceOrganizerError):
-    """No open question has this id (answered, or the people changed)."""
 
 
 @dataclass(frozen=True)
@@ -179,7 +157,7 @@ def odds(similarity, margin, midpoint: float = MIDPOINT):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def _runner_up(options: list[tuple[int, float]], besides: int) -> float:
+def _runner_up(options: list[tuple[object, float]], besides: object) -> float:
     """The best similarity in `options` (best first) to anything but `besides`."""
     return next((sim for other, sim in options if other != besides), NO_MATCH)
 
@@ -203,7 +181,8 @@ def match_similarity(reps: np.ndarray, valid: np.ndarray, block: slice, sizes: n
 
 
 def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dict[int, list[Suggestion]]:
-    """For every person, the people most likely the same person, best first:
+    """For every person, the people most likely the same person, the most
+    similar first:
     never one it shares a photo with, one it refused, or (for a named person)
     one the user named otherwise."""
     people, reps, valid = representatives(catalog)
@@ -234,9 +213,8 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
     for i, found in enumerate(options):
         margins = [sim - max(_runner_up(found, j), _runner_up(options[j], i)) for j, sim in found]
         scores = odds([sim for _, sim in found], margins, MERGE_MIDPOINT)
-        ranked = sorted(zip(scores.tolist(), (j for j, _ in found)), key=lambda pair: -pair[0])
         result[people[i]] = [Suggestion(MERGE, people[i], score, int(min(sizes[i], sizes[j])), people[j])
-                             for score, j in ranked[:per_person]]
+                             for score, (j, _) in zip(scores.tolist()[:per_person], found)]
     return result
 
 
@@ -356,118 +334,3 @@ def _best_representative(vectors: np.ndarray, shortlist: np.ndarray, reps: np.nd
         person = people[at[0]]
         best[faces[at], places[at]] = (vectors[faces[at]] @ reps[person, valid[person]].T).max(axis=1)
     return best
-
-
-def refused_face_pairs(library) -> set[frozenset[str]]:
-    """The pairs of faces of no person the user said are not one person."""
-    path = library.folder / REFUSED_FACE_PAIRS
-    if not path.is_file():
-        return set()
-    return {frozenset(pair) for pair in json.loads(path.read_text(encoding="utf-8"))}
-
-
-def _refuse_face_pair(library, pair: frozenset[str]) -> None:
-    library.check_writable()
-    pairs = sorted(sorted(p) for p in refused_face_pairs(library) | {pair})
-    path = library.folder / REFUSED_FACE_PAIRS
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(pairs), encoding="utf-8")
-    os.replace(partial, path)
-
-
-# -- the queue ---------------------------------------------------------------------
-
-
-def questions(library, limit: int | None = None) -> list[Suggestion]:
-    """Every open question of the library, the biggest expected gain first.
-    A pair of people is asked about once, as the smaller of the two."""
-    catalog = library.catalog
-    merges: dict[tuple[int, int], Suggestion] = {}
-    for found in merge_suggestions(catalog).values():
-        for s in found:
-            small, large = sorted((s.person, s.candidate), key=lambda c: (catalog.face_count(c), c))
-            if (small, large) not in merges or s.score > merges[small, large].score:
-                merges[small, large] = replace(s, person=small, candidate=large)
-    about_faces: dict[str, Suggestion] = {}
-    for s in face_suggestions(catalog, refused_face_pairs(library)).values():
-        if s.id not in about_faces or s.score > about_faces[s.id].score:
-            about_faces[s.id] = s
-    queue = [s for s in [*merges.values(), *about_faces.values()] if s.score >= MIN_SCORE]
-    queue.sort(key=lambda s: (-s.gain, -s.score, s.id))
-    return queue[:limit] if limit else queue
-
-
-def find(library, suggestion_id: str) -> Suggestion:
-    """The open question with this id."""
-    for s in questions(library):
-        if s.id == suggestion_id:
-            return s
-    raise SuggestionNotFoundError(
-        f"No open question has the id {suggestion_id!r}: it was answered, or the people it names changed. "
-        "List the open ones with: faceorganizer suggest"
-    )
-
-
-def describe(catalog: FaceCatalog, s: Suggestion) -> str:
-    """The question in the user's words."""
-    if s.kind == MERGE:
-        return (f"Is {person_label(catalog, s.person)} the same person as "
-                f"{person_label(catalog, s.candidate)}? score {s.score:.2f}")
-    if s.kind == PAIR:
-        return f"Are faces {s.face_id} and {s.other_face} (of no person) one person? score {s.score:.2f}"
-    where = "of no person" if s.candidate is None else f"now in {person_label(catalog, s.candidate)}"
-    return f"Is face {s.face_id} ({where}) {person_label(catalog, s.person)}? score {s.score:.2f}"
-
-
-def person_label(catalog: FaceCatalog, cluster_id: int) -> str:
-    """"'Ben' (12 faces)", "an unnamed person (5 faces)"."""
-    state = catalog.people.get(cluster_id)
-    faces = count(catalog.face_count(cluster_id), "face")
-    return f"'{state.name}' ({faces})" if state and state.name else f"an unnamed person ({faces})"
-
-
-# -- answers ----------------------------------------------------------------------
-
-
-def accept(library, s: Suggestion) -> ChangeSet:
-    """Yes: merge the two people (a named one, else the bigger, keeps its id),
-    or move the face to the person."""
-    if s.kind == ASSIGN:
-        return library.reassign_faces([s.face_id], s.person)
-    if s.kind == PAIR:
-        return library.reassign_faces([s.face_id, s.other_face], None)
-    catalog = library.catalog
-
-    def keeps(cid: int) -> tuple:
-        state = catalog.people.get(cid)
-        return bool(state and state.name), catalog.face_count(cid), -cid
-
-    target = max((s.person, s.candidate), key=keeps)
-    return library.merge_clusters([target, s.person if target == s.candidate else s.candidate])
-
-
-def reject(library, s: Suggestion) -> ChangeSet:
-    """No: the faces of the piece asked about refuse the other person from now
-    on, a correction in the log that undo takes back (two faces of no person:
-    see REFUSED_FACE_PAIRS)."""
-    catalog = library.catalog
-    if s.kind == PAIR:
-        _refuse_face_pair(library, frozenset((s.face_id, s.other_face)))
-        return ChangeSet(f"Faces {s.face_id} and {s.other_face} are not one person")
-    if s.kind == ASSIGN:
-        faces, other = [s.face_id], s.person
-        description = f"Face {s.face_id} is not {person_label(catalog, s.person)}"
-    else:
-        faces, other = catalog.face_ids_of(s.person), s.candidate
-        description = (f"{_upper_first(person_label(catalog, s.person))} is not the same person as "
-                       f"{person_label(catalog, s.candidate)}")
-    before = {f: catalog.state(f) for f in faces}
-    change = ChangeSet(description, before, {f: with_rejected(state, other) for f, state in before.items()})
-    batch = Batch()
-    library.check_writable()
-    library.corrections.record(change, batch)
-    return library.apply(change, batch=batch)
-
-
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faceorganizer import suggestions
+from faceorganizer import review, suggestions
 from faceorganizer.cli import main
 from faceorganizer.library import FaceLibrary
 from faceorganizer.people import ChangeSet, FaceState
@@ -43,11 +43,11 @@ def split_library(library, make_photos):
 
 def test_a_person_split_in_two_is_the_first_question(split_library):
     library, pieces = split_library
-    [first, *_] = suggestions.questions(library)
+    [first, *_] = review.questions(library)
     assert first.kind == suggestions.MERGE
     assert {first.person, first.candidate} == set(pieces)
     assert first.score > 0.9 and first.fixes == 2
-    assert suggestions.describe(library.catalog, first) == (
+    assert review.describe(library.catalog, first) == (
         f"Is an unnamed person (2 faces) the same person as an unnamed person (2 faces)? score {first.score:.2f}"
     )
     found = suggestions.merge_suggestions(library.catalog)
@@ -83,44 +83,44 @@ def test_people_who_share_a_photo_are_never_suggested(split_library, sample_phot
     assert (min(person, piece), max(person, piece)) not in suggestions.refused_pairs(library.catalog)
     assert all(s.candidate != piece for s in suggestions.merge_suggestions(library.catalog).get(person, []))
     assert all({s.person, s.candidate} != {person, piece}
-               for s in suggestions.questions(library) if s.kind == suggestions.MERGE)
+               for s in review.questions(library) if s.kind == suggestions.MERGE)
 
 
 def test_accepting_a_merge_makes_one_person_and_undo_restores(split_library):
     library, pieces = split_library
     before = snapshot(library)
-    [first, *_] = suggestions.questions(library)
-    change = suggestions.accept(library, first)
+    [first, *_] = review.questions(library)
+    change = review.accept(library, first)
     assert change.description == "Merge an unnamed person (2 faces) into an unnamed person (2 faces)"
     assert sorted(p.face_count for p in library.people()) == [4] * 6
-    assert all({s.person, s.candidate} != set(pieces) for s in suggestions.questions(library)
+    assert all({s.person, s.candidate} != set(pieces) for s in review.questions(library)
                if s.kind == suggestions.MERGE)
     library.undo()
     assert snapshot(library) == before
-    assert suggestions.questions(library)[0].id == first.id
+    assert review.questions(library)[0].id == first.id
 
 
 def test_a_rejected_suggestion_is_not_asked_again(split_library, tmp_path, analyzer):
     library, pieces = split_library
     before = snapshot(library)
-    [first, *_] = suggestions.questions(library)
-    change = suggestions.reject(library, first)
+    [first, *_] = review.questions(library)
+    change = review.reject(library, first)
     assert change.description == (
         "An unnamed person (2 faces) is not the same person as an unnamed person (2 faces)"
     )
     assert snapshot(library) == before  # a no moves no face
-    assert first.id not in {s.id for s in suggestions.questions(library)}
-    with pytest.raises(suggestions.SuggestionNotFoundError):
-        suggestions.find(library, first.id)
+    assert first.id not in {s.id for s in review.questions(library)}
+    with pytest.raises(review.SuggestionNotFoundError):
+        review.find(library, first.id)
     # Remembered: after grouping again and in the library opened again.
     library.cluster_all()
     folder = library.folder
     library.close()
     with FaceLibrary(folder, analyzer=analyzer) as reopened:
-        assert first.id not in {s.id for s in suggestions.questions(reopened)}
+        assert first.id not in {s.id for s in review.questions(reopened)}
         assert reopened.history()[0]["description"] == change.description
         assert reopened.undo().description.startswith("Undo an unnamed person (2 faces) is not")
-        assert suggestions.questions(reopened)[0].id == first.id
+        assert review.questions(reopened)[0].id == first.id
 
 
 def test_a_face_of_no_person_is_asked_about_the_person_it_looks_like(split_library):
@@ -129,10 +129,10 @@ def test_a_face_of_no_person_is_asked_about_the_person_it_looks_like(split_libra
     # The face belongs to no person (as grouping leaves a face it is unsure
     # of), and has refused no one.
     library.apply(ChangeSet("Leave the face out", {face_id: library.catalog.state(face_id)}, {face_id: FaceState(None)}))
-    asked = [s for s in suggestions.questions(library) if s.face_id == face_id]
+    asked = [s for s in review.questions(library) if s.face_id == face_id]
     assert [(s.kind, s.person, s.candidate) for s in asked] == [(suggestions.ASSIGN, person, None)]
     assert asked[0].score > 0.9
-    suggestions.accept(library, asked[0])
+    review.accept(library, asked[0])
     assert library.catalog.state(face_id).cluster_id == person
 
 
@@ -171,15 +171,15 @@ def test_two_faces_of_no_person_are_asked_about_as_a_pair(split_library, analyze
     # faces seen too few times), and have refused no one.
     library.apply(ChangeSet("Leave the faces out", {f: library.catalog.state(f) for f in faces},
                             {f: FaceState(None) for f in faces}))
-    [pair] = [s for s in suggestions.questions(library) if s.kind == suggestions.PAIR]
+    [pair] = [s for s in review.questions(library) if s.kind == suggestions.PAIR]
     assert {pair.face_id, pair.other_face} == set(faces) and pair.score > 0.5
-    assert suggestions.describe(library.catalog, pair).startswith(
+    assert review.describe(library.catalog, pair).startswith(
         f"Are faces {pair.face_id} and {pair.other_face} (of no person) one person? score")
-    suggestions.reject(library, pair)
+    review.reject(library, pair)
     folder = library.folder
     library.close()
     with FaceLibrary(folder, analyzer=analyzer) as reopened:
-        assert all(s.kind != suggestions.PAIR for s in suggestions.questions(reopened))
+        assert all(s.kind != suggestions.PAIR for s in review.questions(reopened))
 
 
 def test_a_yes_to_a_pair_makes_them_a_person(split_library):
@@ -187,6 +187,6 @@ def test_a_yes_to_a_pair_makes_them_a_person(split_library):
     faces = library.faces_of(piece)
     library.apply(ChangeSet("Leave the faces out", {f: library.catalog.state(f) for f in faces},
                             {f: FaceState(None) for f in faces}))
-    [pair] = [s for s in suggestions.questions(library) if s.kind == suggestions.PAIR]
-    person = suggestions.accept(library, pair).result
+    [pair] = [s for s in review.questions(library) if s.kind == suggestions.PAIR]
+    person = review.accept(library, pair).result
     assert sorted(library.faces_of(person)) == sorted(faces)
