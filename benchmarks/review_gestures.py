@@ -120,7 +120,7 @@ def first_suggestion_hits(lib, user: TrueUser) -> tuple[int, int]:
     return hits, split
 
 
-def review(lib, data: EvalSet, max_answers: int, trace_answers: bool = False) -> dict:
+def simulate(lib, data: EvalSet, max_answers: int, trace_answers: bool = False) -> dict:
     user = TrueUser(lib, data)
     hits, split = first_suggestion_hits(lib, user)
     start = clusters_of(lib, data)
@@ -182,7 +182,7 @@ def main() -> None:
         cache = args.cache or Path(scratch)
         for name in args.sets:
             with evaluation_set(name, args.shared, cache, analyzer) as (data, lib):
-                report(data, review(lib, data, args.answers, args.trace))
+                report(data, simulate(lib, data, args.answers, args.trace))
 
 
 if __name__ == "__main__":
