@@ -236,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     suggest = commands.add_parser(
         "suggest", parents=[common], help="the questions whose answers fix the most, best first",
-        description="List the people likely to be one person and the faces likely to belong to a person, "
+        description="List the people likely to be one person, and the faces likely to belong to a person "
+        "(or, two faces of no person, to each other), "
         "ordered by how many faces a yes puts right times how likely it is. Answer one with --accept ID "
         "(merge, or move the face) or --reject ID (never asked again); undo takes back either.",
     )
