@@ -245,6 +245,18 @@ def build_parser() -> argparse.ArgumentParser:
     write_xmp.add_argument("--style", choices=SIDECAR_STYLES,
                            help="digikam: photo.jpg.xmp (digiKam, darktable; the default); lightroom: photo.xmp")
     write_xmp.add_argument("--person", type=int, metavar="ID", help="only this person's faces")
+    suggest = commands.add_parser(
+        "suggest", parents=[common], help="the questions whose answers fix the most, best first",
+        description="List the people likely to be one person, and the faces likely to belong to a person "
+        "(or, two faces of no person, to each other), "
+        "ordered by how many faces a yes puts right times how likely it is. Answer one with --accept ID "
+        "(merge, or move the face) or --reject ID (never asked again); undo takes back either.",
+    )
+    suggest.add_argument("--limit", type=_count, metavar="N", help="at most N questions")
+    suggest.add_argument("--json", action="store_true", help="print JSON")
+    answer = suggest.add_mutually_exclusive_group()
+    answer.add_argument("--accept", metavar="ID", help="answer yes to the question ID")
+    answer.add_argument("--reject", metavar="ID", help="answer no to the question ID")
 
     commands.add_parser("undo", parents=[common], help="undo the last correction (also one made in the window)")
     commands.add_parser("redo", parents=[common], help="redo the last correction undone")
@@ -686,6 +698,24 @@ def _cmd_settings(args) -> int:
     print(f"{'engine':<14} {engine}")
     if after.cluster_threshold != before.cluster_threshold or after.min_faces != before.min_faces:
         print("Run faceorganizer cluster (or Re-cluster in the window) to regroup the faces already grouped.")
+def _cmd_suggest(args) -> int:
+    from faceorganizer import review
+
+    with _open(args) as library:
+        if args.accept or args.reject:
+            question = review.find(library, args.accept or args.reject)
+            change = (review.accept if args.accept else review.reject)(library, question)
+            print(change.description)
+            return 0
+        queue = review.questions(library, args.limit)
+        lines = [(s.id, review.describe(library.catalog, s)) for s in queue]
+    if args.json:
+        _print_json([s.to_json() for s in queue])
+    else:
+        for question_id, text in lines:
+            print(f"{question_id}  {text}")
+        print(f"{count(len(queue), 'question')}; answer with: faceorganizer suggest --accept ID (or --reject ID)"
+              if queue else "No questions: every person looks whole.", file=sys.stderr)
     return 0
 
 
@@ -729,6 +759,7 @@ COMMANDS = {
     "history": _cmd_history,
     "settings": _cmd_settings,
     "write-xmp": _cmd_write_xmp,
+    "suggest": _cmd_suggest,
 }
 
 
