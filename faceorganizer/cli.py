@@ -698,6 +698,9 @@ def _cmd_settings(args) -> int:
     print(f"{'engine':<14} {engine}")
     if after.cluster_threshold != before.cluster_threshold or after.min_faces != before.min_faces:
         print("Run faceorganizer cluster (or Re-cluster in the window) to regroup the faces already grouped.")
+    return 0
+
+
 def _cmd_suggest(args) -> int:
     from faceorganizer import review
 

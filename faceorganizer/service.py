@@ -74,6 +74,8 @@ log = logging.getLogger(__name__)
 #: Progress and the people list go out at most this often while indexing (s).
 _PROGRESS_INTERVAL = 0.2
 _PEOPLE_INTERVAL = 1.0
+#: After this long without a call, the library's writes are made durable (s).
+_IDLE_SECONDS = 1.0
 
 #: Each correction and the library operation that makes it.
 _CORRECTIONS: dict[type[Correction], Callable] = {
@@ -170,6 +172,15 @@ class LibraryService:
         self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings())))
         self._send_history()
         self._send_people()
+
+    def idle(self) -> None:
+        """Nothing to do: make the corrections so far durable on disk (they
+        already survive a kill; this makes them survive a power cut)."""
+        if self.library is not None:
+            try:
+                self.library.sync()
+            except FaceOrganizerError as exc:  # a full disk: the journals keep every write
+                log.warning("cannot sync the library: %s", exc)
 
     def _close(self, _command: Close, say: bool = True) -> None:
         if self.library is not None:
@@ -366,6 +377,9 @@ def serve(connection, cancel_event) -> None:
     try:
         while not service.quitting:
             try:
+                if not connection.poll(_IDLE_SECONDS):
+                    service.idle()
+                    continue
                 call = connection.recv()
             except (EOFError, OSError):
                 break

@@ -12,7 +12,8 @@ face inside a named region the detector missed, in an enlarged crop;
 the people of the faces that regions name, through the corrections a user
 would make (rename, merge, reassign), so they are in the corrections log,
 undoable, and survive re-clustering. A name the library has already joins
-that person. A face the user already placed keeps its person.
+that person. A face the user placed, or in a person the user confirmed,
+keeps its person.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import numpy as np
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.faces import Candidate, FaceAnalyzer
 from faceorganizer.images import Photo
-from faceorganizer.people import PINNED
 from faceorganizer.xmp import Region, SidecarError, iou, read_regions, sidecar_path, update_sidecar
 
 if TYPE_CHECKING:
@@ -168,8 +168,9 @@ def name_faces_from_regions(library: FaceLibrary, face_ids: Sequence[str]) -> in
         if not regions:
             continue
         faces = [library.get_face(face_id) for face_id in ids]
+        held = library.catalog.held()
         for region, face in _pairs(regions, faces):
-            if not face.get(PINNED):
+            if not held[library.catalog.row[face["id"]]]:
                 named.setdefault(region.name.casefold(), (region.name, []))[1].append(face["id"])
     for name, ids in named.values():
         others = {f for key, (_, fs) in named.items() if key != name.casefold() for f in fs}
