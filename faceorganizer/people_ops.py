@@ -16,6 +16,7 @@ people.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -70,7 +71,14 @@ class PeopleOperations:
         """Every face's id, vector and catalog fields: the fields from the
         store, the vectors from the vector cache, and from the store those
         the cache lacks (which it then keeps)."""
-        fields = {face.pop("id"): face for face in self.store.iter_faces(fields=_CATALOG_FIELDS)}
+        # 100,000 new dicts would set off garbage collections that walk all of them, to free nothing.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            fields = {face.pop("id"): face for face in self.store.iter_faces(fields=_CATALOG_FIELDS)}
+        finally:
+            if collecting:
+                gc.enable()
         cached_ids, cached = self.vector_cache.load()
         present = np.fromiter((face_id in fields for face_id in cached_ids), dtype=bool, count=len(cached_ids))
         ids = [face_id for face_id, here in zip(cached_ids, present.tolist()) if here]
@@ -78,7 +86,9 @@ class PeopleOperations:
         fetched = self.store.get_faces(list(missing), vectors=True, fields=[]) if missing else []
         fetched_ids = [face["id"] for face in fetched]
         fetched_vectors = np.array([face["vector"] for face in fetched], dtype=np.float32).reshape(-1, self.store.dim)
-        vectors = np.concatenate([cached[present], fetched_vectors])
+        vectors = cached if present.all() else cached[present]  # no copy of 100,000 vectors when none is gone
+        if fetched_ids:
+            vectors = np.concatenate([vectors, fetched_vectors])
         ids += fetched_ids
         if self.vector_cache.rows > 2 * len(ids) + 1024:  # mostly faces gone since: keep only the library's
             self.vector_cache.rewrite(ids, vectors)
