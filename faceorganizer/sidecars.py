@@ -163,12 +163,13 @@ def name_faces_from_regions(library: FaceLibrary, face_ids: Sequence[str]) -> in
         if path:
             by_path[path].append(face_id)
     named: dict[str, tuple[str, list[str]]] = {}
+    held = None  # faces the user's corrections hold, read once the first region is found
     for path, ids in by_path.items():
         regions = read_regions(path)
         if not regions:
             continue
         faces = [library.get_face(face_id) for face_id in ids]
-        held = library.catalog.held()
+        held = library.catalog.held() if held is None else held
         for region, face in _pairs(regions, faces):
             if not held[library.catalog.row[face["id"]]]:
                 named.setdefault(region.name.casefold(), (region.name, []))[1].append(face["id"])
