@@ -88,7 +88,8 @@ def leading_count(text: str) -> int:
 
 
 def test_while_photos_are_indexed_the_counts_agree(qtbot, open_window, tmp_path, make_photos):
-    folder = make_photos("many", "players", 12)[0].parent
+    # Enough photos that indexing outlasts several people lists (one a second) on a fast machine.
+    folder = make_photos("many", "players", 30)[0].parent
     window = open_window(tmp_path / "library")
     seen = []
 
