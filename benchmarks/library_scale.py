@@ -197,8 +197,12 @@ class Runner:
         self.profiles: list[Path] = []
 
     def build(self, library: Path, engine: str, data: Path) -> dict:
+        from faceorganizer.snapshot import SNAPSHOT
+
         marker = library / "built.json"
         if marker.exists():
+            if not (library / SNAPSHOT).exists():
+                self.run("settle", library, data)
             return {**json.loads(marker.read_text()), "reused": True}
         shutil.rmtree(library, ignore_errors=True)
         result = self.run("build", library, data, engine=engine, extra=("--group-at-end",) * self.group_at_end)
@@ -473,6 +477,13 @@ def op_build(args, timer: Timer) -> dict:
             "grouped": "at the end" if args.group_at_end else "as added"}
 
 
+def op_settle(args, timer: Timer) -> dict:
+    """Open, load the catalog and close, as the user's last session left the
+    library (a library built by an older version gets its snapshot)."""
+    loaded(args).close()
+    return {"seconds": 0.0}
+
+
 def op_clear_people(args, timer: Timer) -> dict:
     """Every face's person cleared, every person removed, in one batch."""
     from faceorganizer.people import FaceState
@@ -519,6 +530,7 @@ def op_merge(args, timer: Timer) -> dict:
     writes = count_writes(library)
     with timer:
         library.merge_clusters([a, b])
+    library.close()  # the user quits (the undo runs in the next session)
     return {"seconds": timer.seconds, "note": f"{sizes[0]:,} + {sizes[1]:,} faces; {writes_note(writes)}"}
 
 
@@ -529,6 +541,7 @@ def op_reassign(args, timer: Timer) -> dict:
     writes = count_writes(library)
     with timer:
         library.reassign_faces([face], b)
+    library.close()  # the user quits (the undo runs in the next session)
     return {"seconds": timer.seconds, "note": f"from {library.catalog.face_count(a) + 1:,} faces to "
                                               f"{library.catalog.face_count(b) - 1:,}; {writes_note(writes)}"}
 
@@ -540,6 +553,7 @@ def op_split(args, timer: Timer) -> dict:
     writes = count_writes(library)
     with timer:
         library.split_cluster(a, [library.catalog.face_ids_of(a)[:100]])
+    library.close()  # the user quits (the undo runs in the next session)
     return {"seconds": timer.seconds, "note": f"off {size:,} faces; {writes_note(writes)}"}
 
 
@@ -589,6 +603,7 @@ def op_recluster(args, timer: Timer) -> dict:
 
 OPERATION_WORKERS = {
     "build": op_build,
+    "settle": op_settle,
     "clear-people": op_clear_people,
     "open": op_open,
     "people": op_people,

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from faceorganizer.catalog_store import CatalogStore, new_generation
 from faceorganizer.config import GroupingSettings, Settings, default_library_dir, grouping_changes
 from faceorganizer.corrections import CorrectionsLog
 from faceorganizer.dates import photo_date
@@ -175,6 +176,7 @@ class FaceLibrary(PeopleOperations):
         #: copy of its store; every change raises ReadOnlyLibraryError.
         self.read_only = not _writable(self.folder)
         self._resources = contextlib.ExitStack()
+        self._catalog: FaceCatalog | None = None
         try:
             if self.read_only:
                 store_folder = self._resources.enter_context(read_only_copy(self.folder))
@@ -196,11 +198,11 @@ class FaceLibrary(PeopleOperations):
                                                   if k in self._meta})
         self.thumbnails = ThumbnailCache(self.folder / "thumbnails")
         self.vector_cache = VectorCache(self.folder / VECTORS, self.store.dim, writable=not self.read_only)
+        self.catalog_store = CatalogStore(self.store, self.folder, self.vector_cache, writable=not self.read_only)
         self._analyzer = analyzer
         self._analyzer_lock = threading.Lock()
         self._models_checked = False
         self._unwritten_meta: dict[str, Any] = {}
-        self._catalog: FaceCatalog | None = None
 
     # -- lifetime --------------------------------------------------------------
 
@@ -210,8 +212,14 @@ class FaceLibrary(PeopleOperations):
 
     def sync(self) -> None:
         """Make every write so far durable on disk (corrections return before
-        the engine syncs its files; the service calls this when idle)."""
+        the engine syncs its files; the service calls this when idle), then
+        snapshot the catalog for a quick next open."""
         self.journal.sync()
+        if self._catalog is not None and not self.read_only:
+            if "generation" not in self._meta:  # a library written before generations: give it one
+                self._store(Batch(meta={"generation": new_generation()}))
+                self.journal.sync()
+            self.catalog_store.save(self._catalog, self._meta["generation"])
 
     def _check_faces_present(self) -> None:
         """A cheap check at open: a store that lost most of its faces, or of
@@ -633,6 +641,7 @@ class FaceLibrary(PeopleOperations):
         the whole batch or none of it once the journal is recovered."""
         if batch:
             self.check_writable()
+            batch.meta["generation"] = new_generation()
         if (batch.faces or batch.faces_deleted) and self._catalog is not None:
             # What the cheap check at open compares the face store with.
             batch.meta["face_count"] = int(self._catalog.alive.sum())

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 import scipy.sparse
 
+from faceorganizer.snapshot import CatalogFields
+
 #: Face payload fields that record the user's corrections.
 PINNED = "pinned"  # the user placed this face in its person
 REJECTED = "rejected_clusters"  # people this face must never join again
@@ -210,7 +212,7 @@ class FaceCatalog:
 
     # -- faces -------------------------------------------------------------------
 
-    def load(self, ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
+    def load(self, ids: Sequence[str], vectors: np.ndarray, fields: CatalogFields) -> None:
         """Fill an empty catalog with these faces at once (as `add` would, in
         a fraction of its time), leaving room for the faces to come."""
         if self.ids:
@@ -219,15 +221,15 @@ class FaceCatalog:
         capacity = count + max(1024, count // 8)
         self.ids = list(ids)
         self.row = {face_id: row for row, face_id in enumerate(self.ids)}
-        self.image_ids = [p.get("image_id", "") for p in payloads]
+        self.image_ids = list(fields.image_ids)
         self._vectors = np.empty((capacity, self.dim), dtype=np.float32)
         self._vectors[:count] = vectors
-        self._cluster = _filled(capacity, [p.get("cluster_id") for p in payloads], -1, np.int64)
-        self._confidence = _filled(capacity, [p.get("cluster_confidence") for p in payloads], np.nan, np.float32)
-        self._pinned = _filled(capacity, [bool(p.get(PINNED)) for p in payloads], False, bool)
-        self._not_a_face = _filled(capacity, [bool(p.get(NOT_A_FACE)) for p in payloads], False, bool)
-        self._alive = _filled(capacity, [True] * count, False, bool)
-        self.rejected = {row: set(p[REJECTED]) for row, p in enumerate(payloads) if p.get(REJECTED)}
+        self._cluster = _filled(capacity, fields.cluster, -1)
+        self._confidence = _filled(capacity, fields.confidence, np.nan)
+        self._pinned = _filled(capacity, fields.pinned, False)
+        self._not_a_face = _filled(capacity, fields.not_a_face, False)
+        self._alive = _filled(capacity, np.ones(count, dtype=bool), False)
+        self.rejected = {row: set(people) for row, people in fields.rejected.items()}
         rows = np.flatnonzero(self.cluster >= 0)
         people, members = np.unique(self.cluster[rows], return_inverse=True)
         sums = np.zeros((len(people), self.dim))
@@ -245,6 +247,16 @@ class FaceCatalog:
             self._photos[cluster] = Counter()
         for row, i in zip(rows.tolist(), members.tolist()):
             self._photos[people[i]][self.image_ids[row]] += 1
+
+    def fields(self) -> tuple[list[str], CatalogFields]:
+        """(ids, fields) of every face, as `load` takes them."""
+        rows = np.flatnonzero(self.alive)
+        renumbered = {row: i for i, row in enumerate(rows.tolist())}
+        return [self.ids[r] for r in rows], CatalogFields(
+            [self.image_ids[r] for r in rows], self.cluster[rows], self.confidence[rows],
+            self.pinned[rows], self.not_a_face[rows],
+            {renumbered[row]: set(people) for row, people in self.rejected.items() if row in renumbered},
+        )
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
         """Add faces (or replace faces with the same id)."""
@@ -422,10 +434,10 @@ class FaceCatalog:
         return max(max(used, default=0), self.highest_id) + 1
 
 
-def _filled(capacity: int, values: list, fill, dtype) -> np.ndarray:
-    """An array of `capacity` items: `values` (None as `fill`), then `fill`."""
-    array = np.full(capacity, fill, dtype=dtype)
-    array[: len(values)] = [fill if v is None else v for v in values]
+def _filled(capacity: int, values: np.ndarray, fill) -> np.ndarray:
+    """An array of `capacity` items: `values`, then `fill`."""
+    array = np.full(capacity, fill, dtype=values.dtype)
+    array[: len(values)] = values
     return array
 
 

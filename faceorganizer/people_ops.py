@@ -16,7 +16,6 @@ people.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -27,9 +26,6 @@ from faceorganizer.clustering import DEFAULT_THRESHOLD, SUPPORT, WEAK_MARGIN, Co
 from faceorganizer.errors import CorrectionError, DuplicateNameError, FaceNotFoundError, PersonNotFoundError
 from faceorganizer.humanize import count
 from faceorganizer.people import (
-    NOT_A_FACE,
-    PINNED,
-    REJECTED,
     ChangeSet,
     FaceCatalog,
     FaceState,
@@ -39,62 +35,24 @@ from faceorganizer.people import (
 )
 from faceorganizer.store import Batch
 
-_CATALOG_FIELDS = ["image_id", "cluster_id", "cluster_confidence", PINNED, REJECTED, NOT_A_FACE]
 #: A stored confidence is rewritten only when it moved by at least this much.
 _CONFIDENCE_STEP = 0.02
 
 
 class PeopleOperations:
     """Mixed into FaceLibrary, which provides `store`, `_store(batch)`,
-    `check_writable()`, `corrections`, `vector_cache`, `_meta`,
+    `check_writable()`, `corrections`, `catalog_store`, `_meta`,
     `settings` and `_catalog`."""
 
     # -- state -----------------------------------------------------------------
 
     @property
     def catalog(self) -> FaceCatalog:
-        """Every face's vector and person, loaded from the store on first use."""
+        """Every face's vector and person, loaded on first use (see
+        faceorganizer.catalog_store)."""
         if self._catalog is None:
-            catalog = FaceCatalog(self.store.dim)
-            ids, vectors, payloads = self._read_faces()
-            catalog.load(ids, vectors, payloads)
-            catalog.highest_id = int(self._meta.get("highest_id", 0))
-            for record in self.store.iter_people():
-                catalog.people[int(record["id"])] = PersonState(
-                    record.get("name"), bool(record.get("hidden")),
-                    record.get("cover_face_id"), bool(record.get("confirmed")),
-                )
-            self._catalog = catalog
+            self._catalog = self.catalog_store.load(self._meta)
         return self._catalog
-
-    def _read_faces(self) -> tuple[list[str], np.ndarray, list[dict]]:
-        """Every face's id, vector and catalog fields: the fields from the
-        store, the vectors from the vector cache, and from the store those
-        the cache lacks (which it then keeps)."""
-        # 100,000 new dicts would set off garbage collections that walk all of them, to free nothing.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            fields = {face.pop("id"): face for face in self.store.iter_faces(fields=_CATALOG_FIELDS)}
-        finally:
-            if collecting:
-                gc.enable()
-        cached_ids, cached = self.vector_cache.load()
-        present = np.fromiter((face_id in fields for face_id in cached_ids), dtype=bool, count=len(cached_ids))
-        ids = [face_id for face_id, here in zip(cached_ids, present.tolist()) if here]
-        missing = fields.keys() - set(ids)
-        fetched = self.store.get_faces(list(missing), vectors=True, fields=[]) if missing else []
-        fetched_ids = [face["id"] for face in fetched]
-        fetched_vectors = np.array([face["vector"] for face in fetched], dtype=np.float32).reshape(-1, self.store.dim)
-        vectors = cached if present.all() else cached[present]  # no copy of 100,000 vectors when none is gone
-        if fetched_ids:
-            vectors = np.concatenate([vectors, fetched_vectors])
-        ids += fetched_ids
-        if self.vector_cache.rows > 2 * len(ids) + 1024:  # mostly faces gone since: keep only the library's
-            self.vector_cache.rewrite(ids, vectors)
-        else:
-            self.vector_cache.append(fetched_ids, fetched_vectors)
-        return ids, vectors, [fields[face_id] for face_id in ids]
 
     @property
     def cluster_threshold(self) -> float:
