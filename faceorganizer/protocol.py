@@ -22,7 +22,7 @@ from faceorganizer.humanize import lower_first
 from faceorganizer.people import ChangeSet, Person
 
 #: Changed whenever a message below changes shape.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 #: The faces pane's key for the faces of no person.
 UNASSIGNED = "unassigned"
@@ -67,6 +67,8 @@ class LibraryInfo:
     thumbnails: Path
     folders: list[str] = field(default_factory=list)
     settings: GroupingSettings | None = None
+    engine: str = ""  # where its faces are kept: "edge", "local" or "server"
+    face_count: int = 0
 
 
 # -- commands --------------------------------------------------------------------
@@ -215,6 +217,15 @@ class RemoveFolder(Job):
     action: ClassVar[str] = "remove the folder"
     job: ClassVar[str] = "remove"
     folder: str
+
+
+@dataclass(frozen=True)
+class Migrate(Job):
+    """Move the library's faces to another embedded engine, then open it again."""
+
+    action: ClassVar[str] = "move the library to another engine"
+    job: ClassVar[str] = "migrate"
+    engine: str = "edge"
 
 
 # -- calls and replies -------------------------------------------------------------

@@ -49,6 +49,7 @@ from faceorganizer.protocol import (
     ListFaces,
     ListPeople,
     Merge,
+    Migrate,
     MoveFaces,
     NotAFace,
     NotThisPerson,
@@ -77,6 +78,9 @@ _PEOPLE_INTERVAL = 1.0
 #: After this long without a call, the library's writes are made durable (s).
 _IDLE_SECONDS = 1.0
 
+#: The engines as the user knows them.
+_ENGINE_NAMES = {"edge": "Qdrant Edge", "local": "qdrant-client's local mode"}
+
 #: Each correction and the library operation that makes it.
 _CORRECTIONS: dict[type[Correction], Callable] = {
     Merge: lambda library, c: library.merge_clusters([c.target, *c.sources]),
@@ -100,6 +104,7 @@ class LibraryService:
         self.send = send
         self.poll = poll
         self.library = None
+        self._opened_with = Open()
         self.cancel_event = cancel_event
         self.quitting = False
         self._busy = False
@@ -118,6 +123,7 @@ class LibraryService:
             Index: self._index,
             Recluster: self._recluster,
             RemoveFolder: self._remove_folder,
+            Migrate: self._migrate,
             **{kind: self._correct for kind in _CORRECTIONS},
         }
 
@@ -168,8 +174,10 @@ class LibraryService:
             log.exception("cannot open the library")
             self.send(OpenFailed(f"The library could not be opened: {exc}"))
             return
+        self._opened_with = command
         lib = self.library
-        self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings())))
+        self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings(),
+                                     lib.store.engine, lib.count())))
         self._send_history()
         self._send_people()
 
@@ -327,6 +335,35 @@ class LibraryService:
             self._busy = False
         self._changed(change, REGROUPED, change.description)
         self.send(JobFinished(command.job, f"{len(self.library.people()):,} people"))
+
+    def _migrate(self, command: Migrate) -> None:
+        """Copy every face into the other engine with progress, check it,
+        switch to it (the library closes), and open the library again."""
+        self._busy = True
+        progress = Progress(f"Moving the faces to {_ENGINE_NAMES.get(command.engine, command.engine)}")
+        last_sent = 0.0
+        started = time.monotonic()
+
+        def on_progress(done: int, total: int) -> None:
+            nonlocal last_sent
+            now = time.monotonic()
+            progress.done, progress.total = done, total
+            if done:
+                progress.seconds_left = (now - started) / done * (total - done)
+            if now - last_sent >= _PROGRESS_INTERVAL or done == total:
+                last_sent = now
+                self.send(progress)
+
+        self.send(progress)
+        try:
+            report = self.library.migrate(command.engine, on_progress)
+        finally:
+            self._busy = False
+            self._open(self._opened_with)  # closed by the migration, whether it finished or not
+        self.send(JobFinished(command.job, (
+            f"Moved {count(report.faces, 'face')} and {count(report.corrections, 'correction')} to "
+            f"{_ENGINE_NAMES.get(report.target, report.target)} and checked them ({duration(time.monotonic() - started)}); "
+            f"the old store is kept in {report.retired} until you delete it")))
 
     def _pump(self) -> None:
         while (call := self.poll()) is not None:

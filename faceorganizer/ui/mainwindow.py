@@ -42,7 +42,7 @@ from faceorganizer.protocol import (
     RemoveFolder,
     Undo,
 )
-from faceorganizer.ui import geometry, resources
+from faceorganizer.ui import geometry, migration, resources
 from faceorganizer.ui.actions import Actions
 from faceorganizer.ui.browser import Browser
 from faceorganizer.ui.corrections import Corrections
@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self._restarts = 0  # of the service since the library last opened
         self.unreadable: list[tuple[str, str]] = []  # (path, reason) from the last indexing
         self.unreadable_dialog: UnreadableDialog | None = None
+        self.migration_offer: QMessageBox | None = None  # asked once a run
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -172,6 +173,8 @@ class MainWindow(QMainWindow):
         if self.initial_folders:
             self.client.call(AddFolders(tuple(self.initial_folders)))
             self.initial_folders = []
+        if self.interactive and self.migration_offer is None and migration.worth_offering(info):
+            self.migration_offer = migration.offer(self, info, self.client.call)
 
     def _on_open_failed(self, message: str) -> None:
         self.failed = True
