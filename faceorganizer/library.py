@@ -641,7 +641,7 @@ class FaceLibrary(PeopleOperations):
         the whole batch or none of it once the journal is recovered."""
         if batch:
             self.check_writable()
-            batch.meta["generation"] = new_generation()
+            batch.meta = {**batch.meta, "generation": new_generation()}
         if (batch.faces or batch.faces_deleted) and self._catalog is not None:
             # What the cheap check at open compares the face store with.
             batch.meta["face_count"] = int(self._catalog.alive.sum())
