@@ -41,6 +41,7 @@ import numpy as np
 from faceorganizer.config import GroupingSettings, Settings, default_library_dir, grouping_changes
 from faceorganizer.corrections import CorrectionsLog
 from faceorganizer.dates import photo_date
+from faceorganizer.drawn import add_drawn_face
 from faceorganizer.errors import (
     FaceNotFoundError,
     FaceOrganizerError,
@@ -307,6 +308,14 @@ class FaceLibrary(PeopleOperations):
                 f" {self.settings.min_face_size} px or less sure than {self.settings.min_det_score}"
             )
         return [face_id for face_id, _ in analysis.faces]
+
+    def add_face(self, photo: str | os.PathLike, box: Sequence[float], person: int | None = None,
+                 name: str | None = None) -> str:
+        """Add a face the detector missed, drawn round it (x1, y1, x2, y2 in
+        pixels of the upright photo), to a person, the person called `name`
+        or nobody yet; undoable, and kept by every later grouping. Returns
+        its face id (see faceorganizer.drawn)."""
+        return add_drawn_face(self, photo, box, person, name)
 
     def add_analysed_photo(self, path: str | os.PathLike, size: tuple[int, int], faces: Sequence[dict]) -> list[str]:
         """Store a photo analysed elsewhere, as indexing stores its own, and
