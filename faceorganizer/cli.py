@@ -592,7 +592,9 @@ def _change(args, operation) -> int:
 
 def _cmd_add_face(args) -> int:
     with _open(args) as library:
-        print(library.add_face(args.photo, args.box, person=args.person, name=args.name))
+        change = library.add_face(args.photo, args.box, person=args.person, name=args.name)
+    print(change.result)
+    print(change.description, file=sys.stderr)
     return 0
 
 

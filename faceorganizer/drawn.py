@@ -27,7 +27,8 @@ import numpy as np
 from faceorganizer.errors import CorrectionError, FaceOrganizerError
 from faceorganizer.faces import Candidate, DetectedFace, FaceAnalyzer
 from faceorganizer.images import Photo, load_photo
-from faceorganizer.people import FaceState, PersonState
+from faceorganizer.naming import person_named
+from faceorganizer.people import ChangeSet, FaceState, PersonState
 from faceorganizer.store import Batch, stable_id
 from faceorganizer.xmp import iou
 
@@ -115,10 +116,11 @@ def face_on_box(box: Sequence[float]) -> Candidate:
 
 
 def add_drawn_face(library: FaceLibrary, path: str | os.PathLike, box: Sequence[float],
-                   person: int | None = None, name: str | None = None) -> str:
+                   person: int | None = None, name: str | None = None) -> ChangeSet:
     """Add the face in `box` (x1, y1, x2, y2 in pixels of the upright photo)
     of an indexed photo, as a face of person `person`, or of the person named
-    `name` (a new one if nobody has that name), or of nobody yet; return its id."""
+    `name` (a new one if nobody has that name), or of nobody yet. The change's
+    `result` is the new face's id."""
     library.check_writable()
     path = str(Path(path).expanduser().resolve())
     image_id = stable_id("path", path)
@@ -143,9 +145,8 @@ def add_drawn_face(library: FaceLibrary, path: str | os.PathLike, box: Sequence[
     library.catalog.add([face_id], face.embedding[None, :], [payload])
     library.thumbnails.write(face_id, photo.pixels, tuple(v * photo.scale for v in box))
     description = f"Add a face of {Path(path).name}" + (f" to {who}" if who else "")
-    library._commit(description, {face_id: FaceState(target, pinned=target is not None)}, people,
-                    result=face_id, batch=batch)
-    return face_id
+    return library._commit(description, {face_id: FaceState(target, pinned=target is not None)}, people,
+                           result=face_id, batch=batch)
 
 
 def _checked_box(box: Sequence[float], photo: Photo, path: str) -> tuple[float, float, float, float]:
@@ -165,13 +166,11 @@ def _checked_box(box: Sequence[float], photo: Photo, path: str) -> tuple[float, 
 def _target(library: FaceLibrary, person: int | None, name: str | None) -> tuple[int | None, dict, str]:
     """The person the face joins, the person states that change, and who it
     is as the user sees them."""
-    catalog = library.catalog
     name = (name or "").strip()
     if person is None and name:
-        person = next((cid for cid, state in catalog.people.items()
-                       if state.name and state.name.casefold() == name.casefold() and catalog.face_count(cid)), None)
+        person = person_named(library, name)
         if person is None:
-            new = catalog.next_cluster_id()
+            new = library.catalog.next_cluster_id()
             return new, {new: PersonState(name=name, confirmed=True)}, f"'{name}'"
     if person is None:
         return None, {}, ""

@@ -53,10 +53,11 @@ from faceorganizer.errors import (
 )
 from faceorganizer.faces import DetectedFace, FaceAnalyzer
 from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
-from faceorganizer.people import FaceCatalog, FaceState
+from faceorganizer.people import ChangeSet, FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
 from faceorganizer.sidecars import faces_in_regions, name_faces_from_regions
 from faceorganizer.lock import LibraryLock
+from faceorganizer.naming import name_face
 from faceorganizer.store import (
     ENGINES,
     Batch,
@@ -310,12 +311,16 @@ class FaceLibrary(PeopleOperations):
         return [face_id for face_id, _ in analysis.faces]
 
     def add_face(self, photo: str | os.PathLike, box: Sequence[float], person: int | None = None,
-                 name: str | None = None) -> str:
+                 name: str | None = None) -> ChangeSet:
         """Add a face the detector missed, drawn round it (x1, y1, x2, y2 in
         pixels of the upright photo), to a person, the person called `name`
-        or nobody yet; undoable, and kept by every later grouping. Returns
-        its face id (see faceorganizer.drawn)."""
+        or nobody yet; undoable, and kept by every later grouping. The
+        change's `result` is its face id (see faceorganizer.drawn)."""
         return add_drawn_face(self, photo, box, person, name)
+
+    def name_face(self, face_id: str, name: str) -> ChangeSet:
+        """Say who one face is, as on its box in the viewer (see faceorganizer.naming)."""
+        return name_face(self, face_id, name)
 
     def add_analysed_photo(self, path: str | os.PathLike, size: tuple[int, int], faces: Sequence[dict]) -> list[str]:
         """Store a photo analysed elsewhere, as indexing stores its own, and

@@ -22,7 +22,7 @@ from faceorganizer.humanize import lower_first
 from faceorganizer.people import ChangeSet, Person
 
 #: Changed whenever a message below changes shape.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 #: The faces pane's key for the faces of no person.
 UNASSIGNED = "unassigned"
@@ -59,6 +59,8 @@ class PhotoInfo:
     previous_face: str | None = None
     next_face: str | None = None
     position: tuple[int, int] = (0, 0)
+    first_face: str | None = None
+    last_face: str | None = None
 
 
 @dataclass
@@ -154,6 +156,25 @@ class NotThisPerson(Correction):
 class NotAFace(Correction):
     action: ClassVar[str] = "mark them as not a face"
     face_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NameFace(Correction):
+    """Say who one face is (faceorganizer.naming)."""
+
+    action: ClassVar[str] = "name the face"
+    face_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AddFace(Correction):
+    """A face the user drew round in the viewer (faceorganizer.drawn)."""
+
+    action: ClassVar[str] = "add the face"
+    path: str
+    box: tuple[float, float, float, float]  # pixels of the upright photo
+    name: str | None = None
 
 
 @dataclass(frozen=True)

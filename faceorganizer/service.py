@@ -28,6 +28,7 @@ from faceorganizer.protocol import (
     REDONE,
     REGROUPED,
     UNDONE,
+    AddFace,
     AddFolders,
     Call,
     Changed,
@@ -50,6 +51,7 @@ from faceorganizer.protocol import (
     ListPeople,
     Merge,
     MoveFaces,
+    NameFace,
     NotAFace,
     NotThisPerson,
     Open,
@@ -85,6 +87,8 @@ _CORRECTIONS: dict[type[Correction], Callable] = {
     Hide: lambda library, c: library.hide(list(c.cluster_ids), hidden=c.hidden),
     NotThisPerson: lambda library, c: library.not_this_person(list(c.face_ids)),
     NotAFace: lambda library, c: library.not_a_face(list(c.face_ids)),
+    NameFace: lambda library, c: library.name_face(c.face_id, c.name),
+    AddFace: lambda library, c: library.add_face(c.path, c.box, name=c.name),
 }
 
 
