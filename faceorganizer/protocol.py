@@ -69,6 +69,7 @@ class LibraryInfo:
     thumbnails: Path
     folders: list[str] = field(default_factory=list)
     settings: GroupingSettings | None = None
+    excluded: list[str] = field(default_factory=list)  # subfolders left out of indexing
 
 
 # -- commands --------------------------------------------------------------------
@@ -206,6 +207,14 @@ class AddFolders(Command):
 
 
 @dataclass(frozen=True)
+class WatchFolders(Command):
+    """Index what changes in the library's folders from now on, as it changes (or stop)."""
+
+    action: ClassVar[str] = "watch the folders"
+    on: bool
+
+
+@dataclass(frozen=True)
 class Job(Command):
     """A long job: one runs at a time, the others wait; each ends with a
     `JobFinished` event, whether it succeeded or failed."""
@@ -236,6 +245,16 @@ class RemoveFolder(Job):
     action: ClassVar[str] = "remove the folder"
     job: ClassVar[str] = "remove"
     folder: str
+
+
+@dataclass(frozen=True)
+class ExcludeFolder(Job):
+    """Leave a subfolder out of indexing, forgetting its faces (or index it again)."""
+
+    action: ClassVar[str] = "exclude the folder"
+    job: ClassVar[str] = "exclude"
+    folder: str
+    excluded: bool = True
 
 
 # -- calls and replies -------------------------------------------------------------
@@ -355,6 +374,7 @@ class PhotoReady:
 @dataclass(frozen=True)
 class FoldersChanged:
     folders: list[str]
+    excluded: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from faceorganizer.protocol import (
     Closed,
     Command,
     Correction,
+    ExcludeFolder,
     FacesReady,
     Failure,
     FoldersChanged,
@@ -69,7 +70,9 @@ from faceorganizer.protocol import (
     ShowPhoto,
     Undo,
     Unreadable,
+    WatchFolders,
 )
+from faceorganizer.watching import FolderWatcher, rewatched
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,8 @@ class LibraryService:
         self._busy = False
         self._queue: list[Call] = []
         self._last_people = 0.0
+        self.watching = False  # the window asked to index what changes in the folders
+        self.watcher: FolderWatcher | None = None
         self._handlers: dict[type[Command], Callable[[Command], object]] = {
             Open: self._open,
             Close: self._close,
@@ -122,6 +127,8 @@ class LibraryService:
             Index: self._index,
             Recluster: self._recluster,
             RemoveFolder: self._remove_folder,
+            WatchFolders: self._watch,
+            ExcludeFolder: self._exclude,
             **{kind: self._correct for kind in _CORRECTIONS},
         }
 
@@ -173,20 +180,26 @@ class LibraryService:
             self.send(OpenFailed(f"The library could not be opened: {exc}"))
             return
         lib = self.library
-        self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings())))
+        self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings(),
+                                     lib.excluded_folders())))
+        self._rewatch()
         self._send_history()
         self._send_people()
 
     def idle(self) -> None:
         """Nothing to do: make the corrections so far durable on disk (they
-        already survive a kill; this makes them survive a power cut)."""
+        already survive a kill; this makes them survive a power cut), and
+        index the watched folders that changed."""
         if self.library is not None:
             try:
                 self.library.sync()
             except FaceOrganizerError as exc:  # a full disk: the journals keep every write
                 log.warning("cannot sync the library: %s", exc)
+        if self.watcher is not None and not self._busy and (changed := self.watcher.due()):
+            self.dispatch(Call(None, Index(tuple(changed))))
 
     def _close(self, _command: Close, say: bool = True) -> None:
+        self.watcher = rewatched(self.watcher, None, False)
         if self.library is not None:
             self.library.close()
             self.library = None
@@ -244,14 +257,36 @@ class LibraryService:
 
     # -- folders and long jobs ----------------------------------------------------
 
+    def _watch(self, command: WatchFolders) -> None:
+        self.watching = command.on
+        self._rewatch()
+
+    def _rewatch(self) -> None:
+        self.watcher = rewatched(self.watcher, self.library, self.watching)
+
+    def _folders_changed(self) -> None:
+        self.send(FoldersChanged(self.library.folders(), self.library.excluded_folders()))
+        self._rewatch()
+
     def _add_folders(self, command: AddFolders) -> None:
         self.library.add_folders(command.folders)
-        self.send(FoldersChanged(self.library.folders()))
+        self._folders_changed()
         self.dispatch(Call(None, Index(tuple(command.folders))))
+
+    def _exclude(self, command: ExcludeFolder) -> None:
+        forgotten = self.library.exclude_folder(command.folder, command.excluded)
+        self._folders_changed()
+        self._send_people()
+        if command.excluded:
+            self.send(JobFinished(command.job, f"{command.folder} is left out of indexing"
+                                               f" ({count(forgotten, 'face')} forgotten)"))
+        else:
+            self.send(JobFinished(command.job, ""))
+            self.dispatch(Call(None, Index((command.folder,))))
 
     def _remove_folder(self, command: RemoveFolder) -> None:
         removed = self.library.remove_folder(command.folder)
-        self.send(FoldersChanged(self.library.folders()))
+        self._folders_changed()
         self._send_history()
         self._send_people()
         self.send(JobFinished(command.job, f"Removed {command.folder} ({removed:,} faces forgotten)"))
