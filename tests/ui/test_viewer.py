@@ -146,6 +146,15 @@ def test_zoom_pan_full_screen_and_keys(qtbot, open_window, viewer_library):
     assert canvas.photo_rect()[0].topLeft() != before  # dragged
     QTest.keyClick(canvas, Qt.Key.Key_Minus)
     assert canvas.zoom == 1.0 and canvas.pan.isNull()
+    first = viewer.info.first_face or viewer.info.face_id
+    last = viewer.info.last_face or viewer.info.face_id
+    QTest.keyClick(canvas, Qt.Key.Key_End)
+    qtbot.waitUntil(lambda: viewer.info.face_id == last, timeout=10_000)
+    QTest.keyClick(canvas, Qt.Key.Key_Home)
+    qtbot.waitUntil(lambda: viewer.info.face_id == first, timeout=10_000)
+    assert viewer.info.position[0] == 1 and not viewer.previous_button.isEnabled()
+    QTest.keyClick(canvas, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: viewer.info.position[0] == 2, timeout=10_000)
     QTest.keyClick(canvas, Qt.Key.Key_F)
     assert viewer.isFullScreen()
     QTest.keyClick(canvas, Qt.Key.Key_Escape)
