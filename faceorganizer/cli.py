@@ -83,6 +83,16 @@ def _similarity(text: str) -> float:
     return value
 
 
+def _box(text: str) -> tuple[float, ...]:
+    try:
+        box = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a box: four numbers X1,Y1,X2,Y2")
+    return box
+
+
 def _count(text: str) -> int:
     """A number of things to show: 1 or more."""
     try:
@@ -210,6 +220,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     not_face = commands.add_parser("not-a-face", parents=[common], help="drop false detections")
     not_face.add_argument("face_ids", nargs="+", metavar="FACE_ID")
+
+    add_face = commands.add_parser(
+        "add-face", parents=[common], help="add a face the detector missed, drawn round it",
+        description="Add the face inside a box of an indexed photo to a person; prints its face id.",
+    )
+    add_face.add_argument("photo", type=Path, metavar="PHOTO")
+    add_face.add_argument("--box", required=True, type=_box, metavar="X1,Y1,X2,Y2",
+                          help="the face's box, in pixels of the upright photo")
+    whose = add_face.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--person", type=int, metavar="ID", help="a face of this person")
+    whose.add_argument("--name", metavar="NAME", help="a face of the person with this name (a new one if none)")
 
     check = commands.add_parser(
         "check", parents=[common], help="check the library; --repair mends a damaged one",
@@ -569,6 +590,14 @@ def _change(args, operation) -> int:
     return 0
 
 
+def _cmd_add_face(args) -> int:
+    with _open(args) as library:
+        change = library.add_face(args.photo, args.box, person=args.person, name=args.name)
+    print(change.result)
+    print(change.description, file=sys.stderr)
+    return 0
+
+
 def _cmd_install_desktop(args) -> int:
     from faceorganizer import desktop
 
@@ -754,6 +783,7 @@ COMMANDS = {
     "hide": lambda a: _change(a, lambda lib: lib.hide(a.ids, hidden=not a.show)),
     "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
     "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),
+    "add-face": _cmd_add_face,
     "check": _cmd_check,
     "install-desktop": _cmd_install_desktop,
     "migrate": _cmd_migrate,

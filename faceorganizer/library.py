@@ -42,6 +42,7 @@ from faceorganizer.catalog_store import CatalogStore, new_generation
 from faceorganizer.config import GroupingSettings, Settings, default_library_dir, grouping_changes
 from faceorganizer.corrections import CorrectionsLog
 from faceorganizer.dates import photo_date
+from faceorganizer.drawn import add_drawn_face
 from faceorganizer.errors import (
     FaceNotFoundError,
     FaceOrganizerError,
@@ -51,12 +52,14 @@ from faceorganizer.errors import (
     NoFaceDetectedError,
     ReadOnlyLibraryError,
 )
+from faceorganizer.exclusions import exclude_folder, excluded_folders
 from faceorganizer.faces import DetectedFace, FaceAnalyzer
 from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
-from faceorganizer.people import FaceCatalog, FaceState
+from faceorganizer.people import ChangeSet, FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
 from faceorganizer.sidecars import faces_in_regions, name_faces_from_regions
 from faceorganizer.lock import LibraryLock
+from faceorganizer.naming import name_face
 from faceorganizer.store import (
     ENGINES,
     Batch,
@@ -316,6 +319,18 @@ class FaceLibrary(PeopleOperations):
             )
         return [face_id for face_id, _ in analysis.faces]
 
+    def add_face(self, photo: str | os.PathLike, box: Sequence[float], person: int | None = None,
+                 name: str | None = None) -> ChangeSet:
+        """Add a face the detector missed, drawn round it (x1, y1, x2, y2 in
+        pixels of the upright photo), to a person, the person called `name`
+        or nobody yet; undoable, and kept by every later grouping. The
+        change's `result` is its face id (see faceorganizer.drawn)."""
+        return add_drawn_face(self, photo, box, person, name)
+
+    def name_face(self, face_id: str, name: str) -> ChangeSet:
+        """Say who one face is, as on its box in the viewer (see faceorganizer.naming)."""
+        return name_face(self, face_id, name)
+
     def add_analysed_photo(self, path: str | os.PathLike, size: tuple[int, int], faces: Sequence[dict]) -> list[str]:
         """Store a photo analysed elsewhere, as indexing stores its own, and
         let its faces join or form people; returns their face ids.
@@ -395,7 +410,8 @@ class FaceLibrary(PeopleOperations):
             reason = "no such folder" if not root.exists() else "not a folder"
             report.unreadable_folders.append((str(root), reason))
             return report
-        files, report.unreadable_folders, report.duplicates = scan_folder(root, recursive, skip=self.folder)
+        files, report.unreadable_folders, report.duplicates = scan_folder(
+            root, recursive, skip=[self.folder, *map(Path, self.excluded_folders())])
         report.seen = len(files) + report.duplicates
         known = {
             record["path"]: record
@@ -823,6 +839,15 @@ class FaceLibrary(PeopleOperations):
         self._store(batch)
         return sum(len(r.get("face_ids", [])) for r in records)
 
+    def excluded_folders(self) -> list[str]:
+        """The subfolders left out of indexing (see faceorganizer.exclusions)."""
+        return excluded_folders(self)
+
+    def exclude_folder(self, folder: str | os.PathLike, excluded: bool = True) -> int:
+        """Leave a subfolder out of indexing, forgetting its faces (or take it in
+        again); returns how many faces were forgotten."""
+        return exclude_folder(self, folder, excluded)
+
     def grouping_settings(self) -> GroupingSettings:
         """How this library's faces become people (`change_settings` keeps
         them in the library, for the command line and the window alike)."""
@@ -900,19 +925,20 @@ def lower_thread_priority(niceness: int) -> None:
 
 
 def scan_folder(
-    root: Path, recursive: bool = True, skip: Path | None = None
+    root: Path, recursive: bool = True, skip: Iterable[Path] = ()
 ) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, str]], int]:
     """The photo files under `root` with their stat, the folders that could
     not be read with the reason, and how many paths were left out as links to
-    a file already listed. Hidden files and folders are left out, and so is
-    `skip` (the library folder, should it lie inside).
+    a file already listed. Hidden files and folders are left out, and so are
+    the folders in `skip` (the library folder, should it lie inside; folders
+    the user excluded).
 
     A file reached by several paths (symlinks, hard links) is listed once,
     by a path that is not a symlink where there is one."""
     files: list[tuple[str, os.stat_result]] = []
     symlinks: set[str] = set()
     errors: list[tuple[str, str]] = []
-    skip_str = str(skip.resolve()) if skip else None
+    skipped = {str(folder.resolve()) for folder in skip}
     stack = [str(root)]
     while stack:
         folder = stack.pop()
@@ -926,7 +952,7 @@ def scan_folder(
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if recursive and entry.path != skip_str:
+                    if recursive and entry.path not in skipped:
                         stack.append(entry.path)
                 elif is_photo_path(entry.name) and entry.is_file():
                     files.append((entry.path, entry.stat()))

@@ -59,6 +59,8 @@ class PhotoInfo:
     previous_face: str | None = None
     next_face: str | None = None
     position: tuple[int, int] = (0, 0)
+    first_face: str | None = None
+    last_face: str | None = None
 
 
 @dataclass
@@ -67,6 +69,7 @@ class LibraryInfo:
     thumbnails: Path
     folders: list[str] = field(default_factory=list)
     settings: GroupingSettings | None = None
+    excluded: list[str] = field(default_factory=list)  # subfolders left out of indexing
     engine: str = ""  # where its faces are kept: "edge", "local" or "server"
     face_count: int = 0
 
@@ -159,6 +162,25 @@ class NotAFace(Correction):
 
 
 @dataclass(frozen=True)
+class NameFace(Correction):
+    """Say who one face is (faceorganizer.naming)."""
+
+    action: ClassVar[str] = "name the face"
+    face_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AddFace(Correction):
+    """A face the user drew round in the viewer (faceorganizer.drawn)."""
+
+    action: ClassVar[str] = "add the face"
+    path: str
+    box: tuple[float, float, float, float]  # pixels of the upright photo
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class Undo(Command):
     action: ClassVar[str] = "undo"
 
@@ -184,6 +206,14 @@ class AddFolders(Command):
 
     action: ClassVar[str] = "add the folder"
     folders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WatchFolders(Command):
+    """Index what changes in the library's folders from now on, as it changes (or stop)."""
+
+    action: ClassVar[str] = "watch the folders"
+    on: bool
 
 
 @dataclass(frozen=True)
@@ -217,6 +247,16 @@ class RemoveFolder(Job):
     action: ClassVar[str] = "remove the folder"
     job: ClassVar[str] = "remove"
     folder: str
+
+
+@dataclass(frozen=True)
+class ExcludeFolder(Job):
+    """Leave a subfolder out of indexing, forgetting its faces (or index it again)."""
+
+    action: ClassVar[str] = "exclude the folder"
+    job: ClassVar[str] = "exclude"
+    folder: str
+    excluded: bool = True
 
 
 @dataclass(frozen=True)
@@ -345,6 +385,7 @@ class PhotoReady:
 @dataclass(frozen=True)
 class FoldersChanged:
     folders: list[str]
+    excluded: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

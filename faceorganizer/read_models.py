@@ -45,4 +45,6 @@ def photo(library, face_id: str, key) -> PhotoInfo:
         order[i - 1] if i > 0 else None,
         order[i + 1] if 0 <= i < len(order) - 1 else None,
         (i + 1, len(order)),
+        order[0] if i > 0 else None,
+        order[-1] if 0 <= i < len(order) - 1 else None,
     )

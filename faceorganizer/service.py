@@ -28,6 +28,7 @@ from faceorganizer.protocol import (
     REDONE,
     REGROUPED,
     UNDONE,
+    AddFace,
     AddFolders,
     Call,
     Changed,
@@ -36,6 +37,7 @@ from faceorganizer.protocol import (
     Closed,
     Command,
     Correction,
+    ExcludeFolder,
     FacesReady,
     Failure,
     FoldersChanged,
@@ -51,6 +53,7 @@ from faceorganizer.protocol import (
     Merge,
     Migrate,
     MoveFaces,
+    NameFace,
     NotAFace,
     NotThisPerson,
     Open,
@@ -68,7 +71,9 @@ from faceorganizer.protocol import (
     ShowPhoto,
     Undo,
     Unreadable,
+    WatchFolders,
 )
+from faceorganizer.watching import FolderWatcher, rewatched
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +94,8 @@ _CORRECTIONS: dict[type[Correction], Callable] = {
     Hide: lambda library, c: library.hide(list(c.cluster_ids), hidden=c.hidden),
     NotThisPerson: lambda library, c: library.not_this_person(list(c.face_ids)),
     NotAFace: lambda library, c: library.not_a_face(list(c.face_ids)),
+    NameFace: lambda library, c: library.name_face(c.face_id, c.name),
+    AddFace: lambda library, c: library.add_face(c.path, c.box, name=c.name),
 }
 
 
@@ -110,6 +117,8 @@ class LibraryService:
         self._busy = False
         self._queue: list[Call] = []
         self._last_people = 0.0
+        self.watching = False  # the window asked to index what changes in the folders
+        self.watcher: FolderWatcher | None = None
         self._handlers: dict[type[Command], Callable[[Command], object]] = {
             Open: self._open,
             Close: self._close,
@@ -124,6 +133,8 @@ class LibraryService:
             Recluster: self._recluster,
             RemoveFolder: self._remove_folder,
             Migrate: self._migrate,
+            WatchFolders: self._watch,
+            ExcludeFolder: self._exclude,
             **{kind: self._correct for kind in _CORRECTIONS},
         }
 
@@ -177,20 +188,26 @@ class LibraryService:
         self._opened_with = command
         lib = self.library
         self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings(),
-                                     lib.store.engine, lib.count())))
+                                     excluded=lib.excluded_folders(), engine=lib.store.engine,
+                                     face_count=lib.count())))
+        self._rewatch()
         self._send_history()
         self._send_people()
 
     def idle(self) -> None:
         """Nothing to do: make the corrections so far durable on disk (they
-        already survive a kill; this makes them survive a power cut)."""
+        already survive a kill; this makes them survive a power cut), and
+        index the watched folders that changed."""
         if self.library is not None:
             try:
                 self.library.sync()
             except FaceOrganizerError as exc:  # a full disk: the journals keep every write
                 log.warning("cannot sync the library: %s", exc)
+        if self.watcher is not None and not self._busy and (changed := self.watcher.due()):
+            self.dispatch(Call(None, Index(tuple(changed))))
 
     def _close(self, _command: Close, say: bool = True) -> None:
+        self.watcher = rewatched(self.watcher, None, False)
         if self.library is not None:
             self.library.close()
             self.library = None
@@ -248,14 +265,36 @@ class LibraryService:
 
     # -- folders and long jobs ----------------------------------------------------
 
+    def _watch(self, command: WatchFolders) -> None:
+        self.watching = command.on
+        self._rewatch()
+
+    def _rewatch(self) -> None:
+        self.watcher = rewatched(self.watcher, self.library, self.watching)
+
+    def _folders_changed(self) -> None:
+        self.send(FoldersChanged(self.library.folders(), self.library.excluded_folders()))
+        self._rewatch()
+
     def _add_folders(self, command: AddFolders) -> None:
         self.library.add_folders(command.folders)
-        self.send(FoldersChanged(self.library.folders()))
+        self._folders_changed()
         self.dispatch(Call(None, Index(tuple(command.folders))))
+
+    def _exclude(self, command: ExcludeFolder) -> None:
+        forgotten = self.library.exclude_folder(command.folder, command.excluded)
+        self._folders_changed()
+        self._send_people()
+        if command.excluded:
+            self.send(JobFinished(command.job, f"{command.folder} is left out of indexing"
+                                               f" ({count(forgotten, 'face')} forgotten)"))
+        else:
+            self.send(JobFinished(command.job, ""))
+            self.dispatch(Call(None, Index((command.folder,))))
 
     def _remove_folder(self, command: RemoveFolder) -> None:
         removed = self.library.remove_folder(command.folder)
-        self.send(FoldersChanged(self.library.folders()))
+        self._folders_changed()
         self._send_history()
         self._send_people()
         self.send(JobFinished(command.job, f"Removed {command.folder} ({removed:,} faces forgotten)"))

@@ -28,25 +28,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from faceorganizer.drawn import MATCH_IOU, find_face_in_box, overlap
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.faces import Candidate, FaceAnalyzer
 from faceorganizer.images import Photo
-from faceorganizer.xmp import Region, SidecarError, iou, read_regions, sidecar_path, update_sidecar
+from faceorganizer.xmp import Region, SidecarError, read_regions, sidecar_path, update_sidecar
 
 if TYPE_CHECKING:
     from faceorganizer.library import FaceLibrary
 
 log = logging.getLogger(__name__)
-
-#: A region and a detected face overlapping this much are the same face
-#: (other tools draw their boxes larger or smaller than our detector; see _overlap).
-MATCH_IOU = 0.3
-
-#: A face the detector missed is looked for in the region enlarged this much,
-#: scaled up so that its longer side is at least _CROP_SIDE pixels.
-_CROP_MARGIN = 2.0
-_CROP_SIDE = 320
-
 
 @dataclass
 class SidecarReport:
@@ -140,14 +131,14 @@ def faces_in_regions(
     added: list[tuple[int, Candidate]] = []
     for region in regions:
         box = region.box(photo.width, photo.height)
-        scores = [_overlap(box, c.bbox) for c in detected]
+        scores = [overlap(box, c.bbox) for c in detected]
         best = int(np.argmax(scores)) if scores else -1
         if best >= 0 and scores[best] >= MATCH_IOU:
             if best not in taken:
                 added.append((best, detected[best]))
                 taken.add(best)
             continue
-        found = _find_face(analyzer, photo, box)
+        found = find_face_in_box(analyzer, photo, box)
         if found is None:
             log.info("no face found in the region '%s' of %s", region.name, path)
         else:
@@ -186,7 +177,7 @@ def _pairs(regions: Sequence[Region], faces: Sequence[dict]) -> list[tuple[Regio
     for i, region in enumerate(regions):
         for j, face in enumerate(faces):
             width, height = face["image_size"]
-            score = _overlap(region.box(width, height), face["bbox"])
+            score = overlap(region.box(width, height), face["bbox"])
             if score >= MATCH_IOU:
                 scored.append((score, i, j))
     pairs, used_regions, used_faces = [], set(), set()
@@ -196,18 +187,6 @@ def _pairs(regions: Sequence[Region], faces: Sequence[dict]) -> list[tuple[Regio
             used_regions.add(i)
             used_faces.add(j)
     return pairs
-
-
-def _overlap(a: Sequence[float], b: Sequence[float]) -> float:
-    """How surely two boxes frame one face: their IoU, and at least MATCH_IOU
-    when each holds the other's centre (a box drawn larger or smaller around
-    the same face)."""
-    def holds(box, other) -> bool:
-        x, y = (other[0] + other[2]) / 2, (other[1] + other[3]) / 2
-        return box[0] <= x <= box[2] and box[1] <= y <= box[3]
-
-    score = iou(a, b)
-    return max(score, MATCH_IOU) if holds(a, b) and holds(b, a) else score
 
 
 def _give_name(library: FaceLibrary, name: str, face_ids: list[str], named_otherwise: set[str]) -> None:
@@ -240,32 +219,3 @@ def _give_name(library: FaceLibrary, name: str, face_ids: list[str], named_other
             if target is None:
                 target = moved_to
                 library.rename(target, name)
-
-
-def _find_face(analyzer: FaceAnalyzer, photo: Photo, box: tuple[float, float, float, float]) -> Candidate | None:
-    """The face the detector finds in `box` (pixels of the full-size photo)
-    enlarged and scaled up, in the photo's coordinates; None if none there."""
-    import cv2
-
-    x1, y1, x2, y2 = box
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    half_w, half_h = (x2 - x1) * _CROP_MARGIN / 2, (y2 - y1) * _CROP_MARGIN / 2
-    left, top = max(0.0, cx - half_w), max(0.0, cy - half_h)
-    right, bottom = min(float(photo.width), cx + half_w), min(float(photo.height), cy + half_h)
-    s = photo.scale
-    pixels = photo.pixels[int(top * s):int(np.ceil(bottom * s)), int(left * s):int(np.ceil(right * s))]
-    if pixels.shape[0] < 8 or pixels.shape[1] < 8:
-        return None
-    zoom = max(1.0, _CROP_SIDE / max(pixels.shape[:2]))
-    if zoom > 1.0:
-        size = (round(pixels.shape[1] * zoom), round(pixels.shape[0] * zoom))
-        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_CUBIC)
-    crop = Photo(np.ascontiguousarray(pixels), round(right - left), round(bottom - top))
-    offset = np.array([left, top], dtype=np.float32)
-    best, best_score = None, MATCH_IOU
-    for c in analyzer.detect(crop):
-        moved = (c.bbox[0] + left, c.bbox[1] + top, c.bbox[2] + left, c.bbox[3] + top)
-        score = _overlap(box, moved)
-        if score >= best_score:
-            best, best_score = Candidate(moved, c.det_score, c.landmarks + offset), score
-    return best

@@ -12,7 +12,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject
 
 from faceorganizer.humanize import count
 from faceorganizer.people import Person
-from faceorganizer.protocol import UNASSIGNED, ListFaces, PhotoInfo, ShowPhoto
+from faceorganizer.protocol import UNASSIGNED, AddFace, ListFaces, NameFace, NotAFace, PhotoInfo, ShowPhoto
 from faceorganizer.ui.panes.people import neighbours, placeholder
 from faceorganizer.ui.panes.sidebar import ALL, HIDDEN, NAMED
 from faceorganizer.ui.viewer import PhotoViewer
@@ -51,7 +51,9 @@ class Browser(QObject):
         window = self.window
         self.people = people
         self.unassigned_count = unassigned
-        window.people_view.delegate.names = [p.name for p in people if p.name]
+        window.people_view.delegate.names = self._names()
+        if self.viewer is not None:
+            self.viewer.names = self._names()
         window.sidebar.set_counts({
             ALL: sum(1 for p in people if not p.hidden),
             NAMED: sum(1 for p in people if p.name and not p.hidden),
@@ -222,10 +224,33 @@ class Browser(QObject):
 
     def show_photo(self, info: PhotoInfo) -> None:
         if self.viewer is None:
-            self.viewer = PhotoViewer(self.window)
-            self.viewer.navigate.connect(lambda face_id: self.window.client.call(ShowPhoto(face_id, self.viewer.key)))
-            self.viewer.faceClicked.connect(self._select_face)
+            self.viewer = self._make_viewer()
+        self.viewer.names = self._names()
         self.viewer.show_photo(info, self.current_key)
+
+    def _make_viewer(self) -> PhotoViewer:
+        viewer, call = PhotoViewer(self.window), self.window.client.call
+        viewer.navigate.connect(lambda face_id: call(ShowPhoto(face_id, viewer.key)))
+        viewer.faceClicked.connect(self._select_face)
+        viewer.personChosen.connect(self.open_person)
+        viewer.nameFace.connect(lambda face_id, name: call(NameFace(face_id, name)))
+        viewer.addFace.connect(lambda path, box, name: call(AddFace(path, tuple(box), name)))
+        viewer.notAFace.connect(lambda face_id: call(NotAFace((face_id,))))
+        return viewer
+
+    def _names(self) -> list[str]:
+        return [p.name for p in self.people if p.name]
+
+    def open_person(self, cluster_id: int) -> None:
+        """Show a person in the grid, and its faces (from the viewer: the window comes forward)."""
+        person = next((p for p in self.people if p.cluster_id == cluster_id), None)
+        if person is None:
+            return
+        self.window.search.clear()
+        self.set_scope(HIDDEN if person.hidden else ALL)
+        self._select_person(cluster_id)
+        self.window.activateWindow()
+        self.window.raise_()
 
     def update_photo(self) -> None:
         """Show the photo open in the viewer again (its faces' names may have changed)."""

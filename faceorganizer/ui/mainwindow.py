@@ -30,6 +30,7 @@ from faceorganizer.protocol import (
     AddFolders,
     Changed,
     ChangeSettings,
+    ExcludeFolder,
     Failure,
     Index,
     LibraryInfo,
@@ -41,6 +42,7 @@ from faceorganizer.protocol import (
     Redo,
     RemoveFolder,
     Undo,
+    WatchFolders,
 )
 from faceorganizer.ui import geometry, migration, resources
 from faceorganizer.ui.actions import Actions
@@ -139,6 +141,7 @@ class MainWindow(QMainWindow):
         worker.jobFinished.connect(self._on_job_finished)
         worker.photoReady.connect(self.browser.show_photo)
         worker.foldersChanged.connect(self._set_folders)
+        worker.excludedChanged.connect(lambda excluded: setattr(self.sidebar, "excluded", excluded))
         worker.unreadable.connect(self._on_unreadable)
         corrections = self.corrections
         self.people_model.mergeRequested.connect(corrections.merge_into)
@@ -156,6 +159,8 @@ class MainWindow(QMainWindow):
         self.sidebar.scopeChosen.connect(self.browser.set_scope)
         self.sidebar.rescanFolder.connect(lambda folder: self.client.call(Index((folder,))))
         self.sidebar.removeFolder.connect(self._remove_folder)
+        self.sidebar.excludeSubfolder.connect(self._exclude_subfolder)
+        self.sidebar.includeAgain.connect(lambda folder: self.client.call(ExcludeFolder(folder, excluded=False)))
         self.search.textChanged.connect(lambda _: self.browser.show_people())
         self.status.linkActivated.connect(self._follow_status_link)
         self.status.cancelClicked.connect(self.cancel_job)
@@ -168,7 +173,9 @@ class MainWindow(QMainWindow):
         if old := take_old_grouping_settings():
             self.client.call(ChangeSettings(**old))
         self.thumbnails.set_folder(info.thumbnails)
+        self.sidebar.excluded = info.excluded
         self._set_folders(info.folders)
+        self.client.call(WatchFolders(self.settings.watch_folders))
         self.setWindowTitle(f"faceorganizer — {info.folder}")
         if self.initial_folders:
             self.client.call(AddFolders(tuple(self.initial_folders)))
@@ -333,6 +340,16 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.StandardButton.Yes:
             self.client.call(RemoveFolder(folder))
 
+    def _exclude_subfolder(self, folder: str) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Exclude a subfolder from indexing", folder)
+        if not chosen:
+            return
+        chosen = str(Path(chosen).resolve())
+        if Path(folder) not in Path(chosen).parents:
+            self.status.say(f"⚠ {chosen} is not a subfolder of {folder}: nothing was excluded.")
+            return
+        self.client.call(ExcludeFolder(chosen))
+
     def open_settings(self) -> None:
         shown = AppSettings(*self.library)
         dialog = SettingsDialog(self.settings, shown, self.info.settings if self.info else None, self)
@@ -343,6 +360,8 @@ class MainWindow(QMainWindow):
         chosen = dialog.window_settings()
         if chosen == self.settings:
             return
+        if chosen.watch_folders != self.settings.watch_folders:
+            self.client.call(WatchFolders(chosen.watch_folders))
         self.settings = chosen
         self.settings.save()
         if (chosen.library_dir, chosen.qdrant_url) != self.library:

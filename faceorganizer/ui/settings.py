@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields, replace
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -30,20 +31,24 @@ _OLD_GROUPING_KEYS = {"people/threshold": "cluster_threshold", "people/min_faces
 
 @dataclass
 class AppSettings:
-    """Which library the window opens."""
+    """Which library the window opens, and whether it indexes new photos in
+    the library's folders as they appear."""
 
     library_dir: str = ""  # "" means the default folder
     qdrant_url: str = ""
+    watch_folders: bool = True
 
     def save(self) -> None:
         stored = QSettings()
         stored.setValue("library/folder", self.library_dir)
         stored.setValue("library/qdrant_url", self.qdrant_url)
+        stored.setValue("library/watch_folders", self.watch_folders)
 
 
 def load_settings() -> AppSettings:
     stored = QSettings()
-    return AppSettings(str(stored.value("library/folder", "")), str(stored.value("library/qdrant_url", "")))
+    return AppSettings(str(stored.value("library/folder", "")), str(stored.value("library/qdrant_url", "")),
+                       stored.value("library/watch_folders", True, type=bool))
 
 
 def take_old_grouping_settings() -> dict:
@@ -114,6 +119,10 @@ class SettingsDialog(QDialog):
         self.qdrant_url.setPlaceholderText("none: faces are kept in the library folder")
         form.addRow("Qdrant server URL:", self.qdrant_url)
 
+        self.watch_folders = QCheckBox("Index new and changed photos in the library's folders as they appear")
+        self.watch_folders.setChecked(settings.watch_folders)
+        form.addRow("Folders:", self.watch_folders)
+
         self._initial = self._values()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -134,6 +143,7 @@ class SettingsDialog(QDialog):
             "min_face_size": self.min_size.value(),
             "library_dir": self.library.text().strip(),
             "qdrant_url": self.qdrant_url.text().strip(),
+            "watch_folders": self.watch_folders.isChecked(),
         }
 
     def _edited(self) -> dict:

@@ -1,22 +1,48 @@
-"""The photo viewer: the whole photo, upright, with every face boxed and named;
-left and right walk through the photos of the person it was opened from."""
+"""The photo viewer: the whole photo, upright, every face boxed with its
+person's name, "Unnamed" or "Who is this?" (faceorganizer.ui.photo_canvas).
+
+Clicking a name opens that person; clicking "Unnamed" or "Who is this?" (or
+Rename in a box's menu) takes a name in place, completed from the names the
+library has; a box's menu also drops it as not a face. "Add a face" (D) draws
+a box round a face the detector missed, then asks its name. Left and right
+(Home, End) walk through the photos of the list it was opened from; F shows
+it full screen; + and - zoom, the wheel zooms where it points, a drag pans;
+Esc leaves full screen, then the viewer.
+
+Photos are decoded through Pillow (HEIC too, with pillow-heif), upright, as
+the library indexed them, off the GUI thread. The viewer only asks: the
+window turns its signals into commands for the library.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QImageReader, QKeySequence, QPainter, QPen, QShortcut
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, QThreadPool, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QImage, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCompleter,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from faceorganizer.errors import ImageLoadError
+from faceorganizer.images import load_photo
 from faceorganizer.protocol import PhotoInfo
+from faceorganizer.ui.photo_canvas import PhotoCanvas
 
-#: Photos are shown at most this large (longer side), decoded off the GUI thread.
+#: Photos are shown at most this large (longer side).
 _MAX_SIDE = 2400
 
 
 class _Loaded(QObject):
-    done = Signal(str, QImage)
+    done = Signal(str, QImage, str)  # path, image, why it could not be decoded
 
 
 class _LoadPhoto(QRunnable):
@@ -25,82 +51,27 @@ class _LoadPhoto(QRunnable):
         self.path, self.signal = path, signal
 
     def run(self) -> None:
-        reader = QImageReader(self.path)
-        reader.setAutoTransform(True)  # EXIF orientation: upright, as indexed
-        size = reader.size()
-        if size.isValid() and max(size.width(), size.height()) > _MAX_SIDE:
-            reader.setScaledSize(size.scaled(QSize(_MAX_SIDE, _MAX_SIDE), Qt.AspectRatioMode.KeepAspectRatio))
-        self.signal.done.emit(self.path, reader.read())
-
-
-class PhotoCanvas(QWidget):
-    faceClicked = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.info: PhotoInfo | None = None
-        self.image = QImage()
-        self.setMinimumSize(480, 360)
-
-    def _geometry(self) -> tuple[QRectF, float]:
-        """Where the photo is drawn, and full-size pixels to widget pixels."""
-        if self.image.isNull() or not self.info or not self.info.size[0]:
-            return QRectF(), 0.0
-        width, height = self.info.size
-        scale = min(self.width() / width, self.height() / height)
-        w, h = width * scale, height * scale
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h), scale
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(20, 20, 22))
-        target, scale = self._geometry()
-        if target.isEmpty():
-            painter.setPen(QColor(200, 200, 200))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Loading…" if self.info else "")
+        try:
+            photo = load_photo(self.path, max_side=_MAX_SIDE)
+        except ImageLoadError as exc:
+            self.signal.done.emit(self.path, QImage(), exc.reason)
             return
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.drawImage(target, self.image)
-        font = QFont(self.font())
-        font.setWeight(QFont.Weight.DemiBold)
-        painter.setFont(font)
-        for face in self.info.faces:
-            x1, y1, x2, y2 = face.bbox
-            box = QRectF(target.x() + x1 * scale, target.y() + y1 * scale, (x2 - x1) * scale, (y2 - y1) * scale)
-            current = face.face_id == self.info.face_id
-            colour = QColor(255, 204, 0) if current else QColor(255, 255, 255, 220)
-            painter.setPen(QPen(colour, 3 if current else 2))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(box, 6, 6)
-            label = face.name or "Unnamed"
-            metrics = painter.fontMetrics()
-            text_w = metrics.horizontalAdvance(label) + 12
-            tag = QRectF(box.center().x() - text_w / 2, box.bottom() + 4, text_w, metrics.height() + 4)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(0, 0, 0, 170))
-            painter.drawRoundedRect(tag, 5, 5)
-            painter.setPen(colour)
-            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
-
-    def mousePressEvent(self, event) -> None:
-        target, scale = self._geometry()
-        if target.isEmpty():
-            return
-        point: QPointF = event.position()
-        for face in self.info.faces:
-            x1, y1, x2, y2 = face.bbox
-            box = QRectF(target.x() + x1 * scale, target.y() + y1 * scale, (x2 - x1) * scale, (y2 - y1) * scale)
-            if box.contains(point):
-                self.faceClicked.emit(face.face_id)
-                return
+        height, width = photo.pixels.shape[:2]
+        image = QImage(photo.pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+        self.signal.done.emit(self.path, image, "")
 
 
 class PhotoViewer(QDialog):
-    """Signals: navigate(face_id) for the previous or next photo, faceClicked."""
+    """Signals: navigate(face_id) for another photo; faceClicked(face_id);
+    personChosen(person id); nameFace(face_id, name); addFace(path, box, name);
+    notAFace(face_id)."""
 
     navigate = Signal(str)
     faceClicked = Signal(str)
+    personChosen = Signal(int)
+    nameFace = Signal(str, str)
+    addFace = Signal(str, tuple, str)
+    notAFace = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -108,34 +79,70 @@ class PhotoViewer(QDialog):
         self.resize(1100, 800)
         self.info: PhotoInfo | None = None
         self.key = None
+        self.names: list[str] = []  # the library's names, for completion
+        self._naming: str | None = None  # the face id being named, or "" for a box just drawn
         self.canvas = PhotoCanvas()
-        self.canvas.faceClicked.connect(self.faceClicked)
-        self.previous_button = QPushButton("◀ Previous")
-        self.next_button = QPushButton("Next ▶")
+        self.name_editor = QLineEdit(self.canvas)
+        self.name_editor.setPlaceholderText("Name")
+        self.name_editor.setAccessibleName("Name of this face")
+        self.name_editor.hide()
+        self.name_editor.returnPressed.connect(self._commit_name)
         self.caption = QLabel("")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.previous_button.clicked.connect(lambda: self._go(self.info.previous_face))
-        self.next_button.clicked.connect(lambda: self._go(self.info.next_face))
+        self.previous_button = self._button("◀ Previous", "Previous photo (Left)", lambda: self._go("previous"))
+        self.next_button = self._button("Next ▶", "Next photo (Right)", lambda: self._go("next"))
+        self.draw_button = self._button("Add a face", "Draw a box round a face that was missed (D)",
+                                        self._toggle_drawing)
+        self.draw_button.setCheckable(True)
+        open_button = self._button("Open in viewer", "Open the photo in the system's photo viewer",
+                                   lambda: self._open_externally(self.info.path))
+        folder_button = self._button("Show in folder", "Open the folder of the photo in the file manager",
+                                     lambda: self._open_externally(str(Path(self.info.path).parent)))
+        self.full_button = self._button("Full screen", "Full screen (F)", self.toggle_full_screen)
         bar = QHBoxLayout()
-        bar.addWidget(self.previous_button)
+        bar.setContentsMargins(8, 0, 8, 0)
+        for widget in (self.previous_button, self.draw_button):
+            bar.addWidget(widget)
         bar.addWidget(self.caption, 1)
-        bar.addWidget(self.next_button)
+        for widget in (open_button, folder_button, self.full_button, self.next_button):
+            bar.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 8)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(bar)
-        QShortcut(QKeySequence(Qt.Key.Key_Left), self, lambda: self._go(self.info and self.info.previous_face))
-        QShortcut(QKeySequence(Qt.Key.Key_Right), self, lambda: self._go(self.info and self.info.next_face))
+        keys = {Qt.Key.Key_Left: lambda: self._go("previous"), Qt.Key.Key_Right: lambda: self._go("next"),
+                Qt.Key.Key_Home: lambda: self._go("first"), Qt.Key.Key_End: lambda: self._go("last"),
+                Qt.Key.Key_F: self.toggle_full_screen, Qt.Key.Key_D: self._toggle_drawing,
+                Qt.Key.Key_Plus: lambda: self.canvas.zoom_by(1), Qt.Key.Key_Equal: lambda: self.canvas.zoom_by(1),
+                Qt.Key.Key_Minus: lambda: self.canvas.zoom_by(-1), Qt.Key.Key_0: self.canvas.fit}
+        for key, slot in keys.items():
+            QShortcut(QKeySequence(key), self, slot)
+        self.canvas.faceClicked.connect(self.faceClicked)
+        self.canvas.tagClicked.connect(self._on_tag)
+        self.canvas.boxDrawn.connect(self._on_box_drawn)
+        self.canvas.contextRequested.connect(self._context_menu)
         self._loaded = _Loaded()
         self._loaded.done.connect(self._on_loaded)
         self._pool = QThreadPool(self)
+
+    def _button(self, text: str, tip: str, slot) -> QPushButton:
+        button = QPushButton(text)
+        button.setToolTip(tip)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys stay the viewer's
+        button.clicked.connect(slot)
+        return button
+
+    # -- the photo -----------------------------------------------------------------
 
     def show_photo(self, info: PhotoInfo, key) -> None:
         same_photo = self.info is not None and self.info.path == info.path
         self.info, self.key = info, key
         self.canvas.info = info
         if not same_photo:
+            self._cancel_naming()
             self.canvas.image = QImage()
+            self.canvas.message = "Loading…"
+            self.canvas.fit()
             self._pool.start(_LoadPhoto(info.path, self._loaded))
         name = Path(info.path).name
         position, total = info.position
@@ -147,16 +154,100 @@ class PhotoViewer(QDialog):
         self.show()
         self.raise_()
 
-    def _on_loaded(self, path: str, image: QImage) -> None:
+    def _on_loaded(self, path: str, image: QImage, reason: str) -> None:
         if self.info is not None and path == self.info.path:
             self.canvas.image = image
-            if image.isNull():
-                self.caption.setText(f"{Path(path).name} cannot be shown (moved or unreadable?)")
+            self.canvas.message = f"{Path(path).name} cannot be shown: {reason}." if reason else ""
             self.canvas.update()
 
-    def _go(self, face_id: str | None) -> None:
+    def _go(self, where: str) -> None:
+        face_id = self.info and getattr(self.info, f"{where}_face")
         if face_id:
             self.navigate.emit(face_id)
+
+    def _open_externally(self, path: str) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+    def toggle_full_screen(self) -> None:
+        self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
+        self.full_button.setText("Leave full screen" if self.isFullScreen() else "Full screen")
+
+    def reject(self) -> None:
+        """Esc: stop naming, then leave full screen, then close."""
+        if self._naming is not None:
+            self._cancel_naming()
+        elif self.isFullScreen():
+            self.toggle_full_screen()
+        else:
+            super().reject()
+
+    # -- faces -----------------------------------------------------------------------
+
+    def face(self, face_id: str):
+        return next((f for f in self.info.faces if f.face_id == face_id), None) if self.info else None
+
+    def _on_tag(self, face_id: str, tag: QRectF) -> None:
+        face = self.face(face_id)
+        if face is not None and face.name and face.cluster_id is not None:
+            self.personChosen.emit(face.cluster_id)
+        else:
+            self.ask_name(face_id, tag)
+
+    def ask_name(self, face_id: str, where: QRectF) -> None:
+        """Take a name in place, under the box (face_id "" for a box just drawn)."""
+        self._naming = face_id
+        completer = QCompleter(sorted(set(self.names), key=str.casefold), self.name_editor)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.name_editor.setCompleter(completer)
+        self.name_editor.clear()
+        width = max(180, int(where.width()))
+        self.name_editor.setGeometry(int(where.center().x() - width / 2), int(where.top()), width,
+                                     self.name_editor.sizeHint().height())
+        self.name_editor.show()
+        self.name_editor.setFocus()
+        self.name_editor.selectAll()
+
+    def _commit_name(self) -> None:
+        name = self.name_editor.text().strip()
+        face_id, box = self._naming, self.canvas.pending_box
+        if not name or face_id is None:
+            return
+        self._cancel_naming()
+        if face_id:
+            self.nameFace.emit(face_id, name)
+        elif box is not None:
+            self.addFace.emit(self.info.path, box, name)
+
+    def _cancel_naming(self) -> None:
+        """Close the name editor (a box just drawn goes with it: once added, the library shows it)."""
+        self._naming = None
+        self.name_editor.hide()
+        self.canvas.pending_box = None
+        self.canvas.setFocus()
+        self.canvas.update()
+
+    def _toggle_drawing(self) -> None:
+        self.canvas.drawing = not self.canvas.drawing
+        self.draw_button.setChecked(self.canvas.drawing)
+        self.canvas.setCursor(Qt.CursorShape.CrossCursor if self.canvas.drawing else Qt.CursorShape.ArrowCursor)
+
+    def _on_box_drawn(self, _box: tuple, on_screen: QRectF) -> None:
+        self._toggle_drawing()
+        self.ask_name("", QRectF(on_screen.left(), on_screen.bottom() + 4, on_screen.width(), 0))
+
+    def _context_menu(self, face_id: str, position) -> None:
+        menu = QMenu(self)
+        face = self.face(face_id)
+        if face is not None:
+            if face.name and face.cluster_id is not None:
+                menu.addAction(f"Open {face.name}", lambda: self.personChosen.emit(face.cluster_id))
+            menu.addAction("Name…" if not face.name else "This is someone else…",
+                           lambda: self.ask_name(face_id, self.canvas.tag_rect(face)))
+            menu.addAction("Not a face", lambda: self.notAFace.emit(face_id))
+            menu.addSeparator()
+        menu.addAction("Add a face…", self._toggle_drawing)
+        menu.exec(position)
 
     def closeEvent(self, event) -> None:
         self._pool.waitForDone()

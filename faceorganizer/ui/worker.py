@@ -43,6 +43,7 @@ class LibraryBridge(QObject):
     jobFinished = Signal(str, str)  # job, summary for the status bar
     photoReady = Signal(object)  # PhotoInfo
     foldersChanged = Signal(object)  # [str]
+    excludedChanged = Signal(object)  # [str]: subfolders left out of indexing
     unreadable = Signal(object)  # [(path, reason)]: what the last indexing could not read
     failed = Signal(object)  # Failure: a call failed
     died = Signal(str)  # the service stopped unexpectedly: what happened
@@ -67,9 +68,13 @@ class LibraryBridge(QObject):
             p.Progress: self.progress.emit,
             p.JobFinished: lambda e: self.jobFinished.emit(e.job, e.summary),
             p.PhotoReady: lambda e: self.photoReady.emit(e.info),
-            p.FoldersChanged: lambda e: self.foldersChanged.emit(e.folders),
+            p.FoldersChanged: self._folders_changed,
             p.Unreadable: lambda e: self.unreadable.emit(e.problems),
         }
+
+    def _folders_changed(self, event: p.FoldersChanged) -> None:
+        self.foldersChanged.emit(event.folders)
+        self.excludedChanged.emit(event.excluded)
 
     def _deliver(self, message) -> None:
         if isinstance(message, p.Reply):

@@ -18,15 +18,19 @@ _LABELS = {ALL: "All people", NAMED: "Named", HIDDEN: "Hidden", UNASSIGNED: "Una
 
 class Sidebar(QTreeWidget):
     """Signals: `scopeChosen(key)` (ALL, NAMED, HIDDEN or UNASSIGNED),
-    `rescanFolder(folder)`, `removeFolder(folder)`."""
+    `rescanFolder(folder)`, `removeFolder(folder)`, `excludeSubfolder(folder)`
+    (the user wants to leave a subfolder of it out), `includeAgain(subfolder)`."""
 
     scopeChosen = Signal(object)
     rescanFolder = Signal(str)
     removeFolder = Signal(str)
+    excludeSubfolder = Signal(str)
+    includeAgain = Signal(str)
 
     def __init__(self, add_folder: QAction):
         super().__init__()
         self.add_folder = add_folder
+        self.excluded: list[str] = []  # subfolders left out of indexing
         self.setObjectName("sidebar")
         self.setHeaderHidden(True)
         self.setRootIsDecorated(False)
@@ -107,6 +111,11 @@ class Sidebar(QTreeWidget):
             folder = data[1]
             menu.addAction("Rescan this folder", lambda: self.rescanFolder.emit(folder))
             menu.addAction("Remove from library…", lambda: self.removeFolder.emit(folder))
+            menu.addSeparator()
+            menu.addAction("Exclude a subfolder from indexing…", lambda: self.excludeSubfolder.emit(folder))
+            for sub in (s for s in self.excluded if Path(folder) in Path(s).parents):
+                menu.addAction(f"Index {Path(sub).relative_to(folder)} again",
+                               lambda sub=sub: self.includeAgain.emit(sub))
         else:
             menu.addAction(self.add_folder)
         menu.exec(self.viewport().mapToGlobal(position))
