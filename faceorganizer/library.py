@@ -38,7 +38,14 @@ from typing import Any
 
 import numpy as np
 
-from faceorganizer.config import GroupingSettings, Settings, default_library_dir, grouping_changes
+from faceorganizer.config import (
+    GroupingSettings,
+    Settings,
+    SidecarSettings,
+    default_library_dir,
+    grouping_changes,
+    sidecar_changes,
+)
 from faceorganizer.corrections import CorrectionsLog
 from faceorganizer.dates import photo_date
 from faceorganizer.errors import (
@@ -54,7 +61,7 @@ from faceorganizer.faces import DetectedFace, FaceAnalyzer
 from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
 from faceorganizer.people import FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
-from faceorganizer.sidecars import faces_in_regions, name_faces_from_regions
+from faceorganizer.sidecars import faces_in_regions, name_faces_from_regions, sidecar_versions
 from faceorganizer.lock import LibraryLock
 from faceorganizer.store import (
     ENGINES,
@@ -80,6 +87,9 @@ _SAME_FACE = 0.8
 #: New faces form people at the first write of a run, then at least this
 #: often (s); the run's faces are grouped again together at its end.
 _GROUPING_SECONDS = 5.0
+
+#: The settings a library keeps in its store, over those it is opened with.
+_KEPT_SETTINGS = ("min_faces", "min_face_size", "sidecar_style", "write_sidecars")
 
 #: Photos written to the store together; also written at least this often (s).
 _FLUSH_PHOTOS = 32
@@ -141,6 +151,7 @@ class _Analysis:
     found: int = 0
     error: str | None = None
     taken: tuple[str, str] | None = None  # (ISO 8601 date, where it came from)
+    sidecars: list[list[int] | None] | None = None  # see sidecars.sidecar_versions
 
 
 class FaceLibrary(PeopleOperations):
@@ -192,8 +203,7 @@ class FaceLibrary(PeopleOperations):
             self._resources.close()
             raise
         self.corrections = CorrectionsLog(self.store)
-        self.settings = replace(self.settings, **{k: self._meta[k] for k in ("min_faces", "min_face_size")
-                                                  if k in self._meta})
+        self.settings = replace(self.settings, **{k: self._meta[k] for k in _KEPT_SETTINGS if k in self._meta})
         self.thumbnails = ThumbnailCache(self.folder / "thumbnails")
         self.vector_cache = VectorCache(self.folder / VECTORS, self.store.dim, writable=not self.read_only)
         self._analyzer = analyzer
@@ -376,7 +386,8 @@ class FaceLibrary(PeopleOperations):
         """Index the photos in a folder, incrementally.
 
         Unchanged files (same path, size and modification time) are skipped
-        without being opened; changed files are indexed again and lose their
+        without being opened (but for the face regions of a sidecar another
+        tool changed, read again); changed files are indexed again and lose their
         old faces; files gone from the folder lose their faces. Photos that
         cannot be read are reported and keep the faces they had. Setting
         `cancel` stops after the photos in flight; what is done is kept.
@@ -402,6 +413,7 @@ class FaceLibrary(PeopleOperations):
             return report
         todo: list[tuple[str, ImageInput]] = []
         new_files = []
+        retagged: list[str] = []  # faces of unchanged photos whose sidecars changed
         batch = Batch()
         for file_path, st in files:
             record = known.pop(file_path, None)
@@ -411,6 +423,10 @@ class FaceLibrary(PeopleOperations):
                     report.unchanged += 1
                     if not record.get("taken"):  # indexed before dates were kept
                         batch.photo_fields[record["id"]] = _date_fields(photo_date(file_path, st.st_mtime_ns))
+                    sidecars = sidecar_versions(file_path)
+                    if sidecars != record.get("sidecars"):  # another tool named its faces
+                        batch.photo_fields.setdefault(record["id"], {})["sidecars"] = sidecars
+                        retagged += record.get("face_ids", [])
                 else:
                     report.still_failing.append((file_path, record.get("error", "")))
                 continue
@@ -445,7 +461,7 @@ class FaceLibrary(PeopleOperations):
                 on_photo(outcome)
 
         report.cancelled = not self._run(todo, on_progress, record, cancel)
-        name_faces_from_regions(self, report.face_ids)
+        name_faces_from_regions(self, report.face_ids + retagged)
         return report
 
     def _run(
@@ -535,6 +551,7 @@ class FaceLibrary(PeopleOperations):
         analysis.width, analysis.height = photo.width, photo.height
         if path is not None:
             analysis.taken = photo_date(path, version["mtime_ns"])
+            analysis.sidecars = sidecar_versions(path)
         settings = self.settings
         try:
             detected = self.analyzer.detect(photo)
@@ -610,6 +627,7 @@ class FaceLibrary(PeopleOperations):
                 "height": a.height,
                 "removed_face_ids": removed,
                 "indexed_at": now,
+                "sidecars": a.sidecars,
                 **_date_fields(a.taken),
             }
         self._delete_faces(stale, batch)
@@ -828,6 +846,17 @@ class FaceLibrary(PeopleOperations):
         self.settings = replace(self.settings, cluster_threshold=None,
                                 **{k: v for k, v in changes.items() if k != "cluster_threshold"})
         return self.grouping_settings()
+
+    def sidecar_settings(self) -> SidecarSettings:
+        return SidecarSettings(self.settings.sidecar_style, self.settings.write_sidecars)
+
+    def change_sidecar_settings(self, style: str | None = None,
+                                write_after_corrections: bool | None = None) -> SidecarSettings:
+        """Keep how names are written into sidecars, for the window and the command line alike."""
+        changes = sidecar_changes(style, write_after_corrections)
+        self._store(Batch(meta=changes))
+        self.settings = replace(self.settings, **changes)
+        return self.sidecar_settings()
 
     def thumbnail_path(self, face_id: str) -> Path:
         return self.thumbnails.path(face_id)
