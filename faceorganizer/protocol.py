@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
-from faceorganizer.config import GroupingSettings
+from faceorganizer.config import GroupingSettings, SidecarSettings
 from faceorganizer.humanize import lower_first
 from faceorganizer.people import ChangeSet, Person
 
 #: Changed whenever a message below changes shape.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 #: The faces pane's key for the faces of no person.
 UNASSIGNED = "unassigned"
@@ -67,6 +67,7 @@ class LibraryInfo:
     thumbnails: Path
     folders: list[str] = field(default_factory=list)
     settings: GroupingSettings | None = None
+    sidecars: SidecarSettings | None = None
 
 
 # -- commands --------------------------------------------------------------------
@@ -177,6 +178,15 @@ class ChangeSettings(Command):
 
 
 @dataclass(frozen=True)
+class ChangeSidecarSettings(Command):
+    """Change how names are written into XMP sidecars; None keeps a value."""
+
+    action: ClassVar[str] = "change the sidecar settings"
+    style: str | None = None
+    write_after_corrections: bool | None = None
+
+
+@dataclass(frozen=True)
 class AddFolders(Command):
     """Add folders to the library, then index them."""
 
@@ -215,6 +225,18 @@ class RemoveFolder(Job):
     action: ClassVar[str] = "remove the folder"
     job: ClassVar[str] = "remove"
     folder: str
+
+
+@dataclass(frozen=True)
+class WriteSidecars(Job):
+    """Write the names of `cluster_ids` (every named person when empty), or
+    of the faces in `photos` (after a correction, when the library's setting
+    asks for it), into the photos' XMP sidecars."""
+
+    action: ClassVar[str] = "write the names into XMP sidecars"
+    job: ClassVar[str] = "sidecars"
+    cluster_ids: tuple[int, ...] = ()
+    photos: tuple[str, ...] | None = None
 
 
 # -- calls and replies -------------------------------------------------------------
@@ -311,6 +333,11 @@ class SettingsChanged:
     settings: GroupingSettings
 
 
+@dataclass(frozen=True)
+class SidecarSettingsChanged:
+    settings: SidecarSettings
+
+
 @dataclass
 class Progress:
     label: str
@@ -339,5 +366,12 @@ class FoldersChanged:
 @dataclass(frozen=True)
 class Unreadable:
     """What the last indexing could not read: (path, reason)."""
+
+    problems: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class SidecarsNotWritten:
+    """The photos whose sidecar the last WriteSidecars could not write: (path, reason)."""
 
     problems: list[tuple[str, str]]

@@ -32,6 +32,7 @@ from faceorganizer.protocol import (
     Call,
     Changed,
     ChangeSettings,
+    ChangeSidecarSettings,
     Close,
     Closed,
     Command,
@@ -65,8 +66,11 @@ from faceorganizer.protocol import (
     Reply,
     SettingsChanged,
     ShowPhoto,
+    SidecarSettingsChanged,
+    SidecarsNotWritten,
     Undo,
     Unreadable,
+    WriteSidecars,
 )
 
 log = logging.getLogger(__name__)
@@ -114,10 +118,12 @@ class LibraryService:
             Undo: lambda _: self._walk_log(undo=True),
             Redo: lambda _: self._walk_log(undo=False),
             ChangeSettings: self._change_settings,
+            ChangeSidecarSettings: self._change_sidecar_settings,
             AddFolders: self._add_folders,
             Index: self._index,
             Recluster: self._recluster,
             RemoveFolder: self._remove_folder,
+            WriteSidecars: self._write_sidecars,
             **{kind: self._correct for kind in _CORRECTIONS},
         }
 
@@ -169,7 +175,8 @@ class LibraryService:
             self.send(OpenFailed(f"The library could not be opened: {exc}"))
             return
         lib = self.library
-        self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings())))
+        self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings(),
+                                     lib.sidecar_settings())))
         self._send_history()
         self._send_people()
 
@@ -193,6 +200,10 @@ class LibraryService:
         settings = self.library.change_settings(cluster_threshold=command.cluster_threshold,
                                                 min_faces=command.min_faces, min_face_size=command.min_face_size)
         self.send(SettingsChanged(settings))
+
+    def _change_sidecar_settings(self, command: ChangeSidecarSettings) -> None:
+        settings = self.library.change_sidecar_settings(command.style, command.write_after_corrections)
+        self.send(SidecarSettingsChanged(settings))
 
     # -- reading ------------------------------------------------------------------
 
@@ -237,6 +248,11 @@ class LibraryService:
             self.send(Changed(change, cause, description))
         self._send_history()
         self._send_people()
+        if cause != REGROUPED and self.library.settings.write_sidecars:
+            from faceorganizer.sidecars import touched_photos
+
+            if photos := touched_photos(self.library, change):
+                self._queue.append(Call(None, WriteSidecars(photos=tuple(photos))))
 
     # -- folders and long jobs ----------------------------------------------------
 
@@ -327,6 +343,31 @@ class LibraryService:
             self._busy = False
         self._changed(change, REGROUPED, change.description)
         self.send(JobFinished(command.job, f"{len(self.library.people()):,} people"))
+
+    def _write_sidecars(self, command: WriteSidecars) -> None:
+        """Write names into sidecars; after a correction (`photos` given),
+        quietly but for the photos whose sidecar could not be written."""
+        from faceorganizer.sidecars import write_sidecars
+
+        lib, asked = self.library, command.photos is None
+        self._busy = True
+        progress, last_sent = Progress("Writing XMP sidecars"), 0.0
+
+        def on_progress(done: int, total: int) -> None:
+            nonlocal last_sent
+            progress.done, progress.total = done, total
+            if asked and (time.monotonic() - last_sent >= _PROGRESS_INTERVAL or done == total):
+                last_sent = time.monotonic()
+                self.send(progress)
+            self._pump()
+
+        try:
+            report = write_sidecars(lib, people=command.cluster_ids or None, photos=command.photos,
+                                    style=lib.settings.sidecar_style, on_progress=on_progress)
+        finally:
+            self._busy = False
+        self.send(SidecarsNotWritten(report.failed))
+        self.send(JobFinished(command.job, report.summary() if asked or report.failed else ""))
 
     def _pump(self) -> None:
         while (call := self.poll()) is not None:

@@ -33,6 +33,12 @@ class Actions:
             action.setEnabled(False)
         self.settings = make("Settings…", window.open_settings, keys.Preferences, "settings",
                              "Similarity threshold, face sizes, library location")
+        self.write_sidecars = make("Write names to XMP sidecars", window.write_sidecars, None, None,
+                                   "Write every named face into an XMP sidecar beside its photo, for other photo "
+                                   "tools (the photos are not changed)")
+        self.write_people_sidecars = make("Write names to XMP sidecars", corrections.write_selected_sidecars, None,
+                                          None, "Write the selected people's faces into the XMP sidecars of "
+                                          "their photos")
         self.quit = make("Quit", window.close, keys.Quit)
         self.rename = make("Rename", corrections.rename_current, "F2")
         self.merge = make("Merge selected people", corrections.merge_selected, "Ctrl+M")
@@ -66,6 +72,8 @@ class Actions:
         menus = self.window.menuBar()
         file = menus.addMenu("&File")
         file.addActions([self.add_folder, self.rescan, self.recluster])
+        file.addSeparator()
+        file.addAction(self.write_sidecars)
         file.addSeparator()
         file.addAction(self.settings)
         file.addSeparator()
@@ -101,15 +109,19 @@ class Actions:
         self.window.addToolBar(bar)
         return search
 
-    def people_menu(self, merge_targets: list[tuple[str, object]]) -> QMenu:
+    def people_menu(self, merge_targets: list[tuple[str, object]], any_named: bool) -> QMenu:
         """The context menu of the people grid; `merge_targets`: (name, what
-        merges the selected people into that person)."""
+        merges the selected people into that person); `any_named`: whether a
+        selected person has a name to write into sidecars."""
         menu = QMenu(self.window)
         menu.addActions([self.rename, self.merge, self.hide])
         into = menu.addMenu("Merge into…")
         for name, merge in merge_targets:
             into.addAction(name, merge)
         into.setEnabled(not into.isEmpty())
+        menu.addSeparator()
+        menu.addAction(self.write_people_sidecars)
+        self.write_people_sidecars.setEnabled(any_named)
         return menu
 
     def faces_menu(self, move_targets: list[tuple[str, object]]) -> QMenu:

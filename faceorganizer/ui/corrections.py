@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QModelIndex, QObject
 from PySide6.QtWidgets import QMessageBox
 
-from faceorganizer.protocol import UNASSIGNED, Hide, Merge, MoveFaces, NotAFace, NotThisPerson, Rename
+from faceorganizer.protocol import UNASSIGNED, Hide, Merge, MoveFaces, NotAFace, NotThisPerson, Rename, WriteSidecars
 
 if TYPE_CHECKING:
     from faceorganizer.ui.mainwindow import MainWindow
@@ -134,7 +134,14 @@ class Corrections(QObject):
         selected = self.selected_people()
         targets = [(p.name, lambda p=p.cluster_id: self.merge_into(self.selected_people(), p))
                    for p in self.window.browser.people if p.name and p.cluster_id not in selected]
-        self.window.actions.people_menu(targets).exec(view.viewport().mapToGlobal(position))
+        any_named = any(p.name for p in self.window.browser.people if p.cluster_id in selected)
+        self.window.actions.people_menu(targets, any_named).exec(view.viewport().mapToGlobal(position))
+
+    def write_selected_sidecars(self) -> None:
+        """Write the names of the selected people (the named ones) into their photos' sidecars."""
+        named = {p.cluster_id for p in self.window.browser.people if p.name}
+        if chosen := [c for c in self.selected_people() if c in named]:
+            self.client.call(WriteSidecars(tuple(chosen)))
 
     def faces_menu(self, position) -> None:
         if not self.selected_faces():
