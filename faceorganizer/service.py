@@ -109,6 +109,7 @@ class LibraryService:
         self._busy = False
         self._queue: list[Call] = []
         self._last_people = 0.0
+        self._progress_sent = 0.0
         self._handlers: dict[type[Command], Callable[[Command], object]] = {
             Open: self._open,
             Close: self._close,
@@ -275,7 +276,6 @@ class LibraryService:
         self.cancel_event.clear()
         started = time.monotonic()
         progress = Progress("Indexing")
-        last_sent = 0.0
         indexed = found = failed = removed = 0
         unreadable_photos: list[tuple[str, str]] = []
         unreadable_folders: list[tuple[str, str]] = []
@@ -287,10 +287,8 @@ class LibraryService:
                 folder_started = time.monotonic()
 
                 def report_progress(now: float, last: bool = False) -> None:
-                    nonlocal last_sent
-                    if (now - last_sent >= _PROGRESS_INTERVAL or last) and (progress.total or not resume):
-                        last_sent = now
-                        self.send(progress)
+                    if progress.total or not resume:
+                        self._send_progress(progress, now, last)
 
                 def on_photo(outcome):
                     # (Photos are reported as they are written, after their progress.)
@@ -351,14 +349,12 @@ class LibraryService:
 
         lib, asked = self.library, command.photos is None
         self._busy = True
-        progress, last_sent = Progress("Writing XMP sidecars"), 0.0
+        progress = Progress("Writing XMP sidecars")
 
         def on_progress(done: int, total: int) -> None:
-            nonlocal last_sent
             progress.done, progress.total = done, total
-            if asked and (time.monotonic() - last_sent >= _PROGRESS_INTERVAL or done == total):
-                last_sent = time.monotonic()
-                self.send(progress)
+            if asked:
+                self._send_progress(progress, time.monotonic(), last=done == total)
             self._pump()
 
         try:
@@ -368,6 +364,12 @@ class LibraryService:
             self._busy = False
         self.send(SidecarsNotWritten(report.failed))
         self.send(JobFinished(command.job, report.summary() if asked or report.failed else ""))
+
+    def _send_progress(self, progress: Progress, now: float, last: bool) -> None:
+        """Send the progress of the running job, at most every _PROGRESS_INTERVAL but for the last."""
+        if now - self._progress_sent >= _PROGRESS_INTERVAL or last:
+            self._progress_sent = now
+            self.send(progress)
 
     def _pump(self) -> None:
         while (call := self.poll()) is not None:

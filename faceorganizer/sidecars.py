@@ -67,6 +67,8 @@ class SidecarReport:
         """In the status bar's words: "Wrote 212 sidecars for 35 named people"."""
         written = self.created + self.updated
         people = len(self.people)
+        if not people:
+            return "No face has a name yet: name people before writing their names to the photos."
         said = f"Wrote {count(written, 'sidecar')} for {people:,} named {'person' if people == 1 else 'people'}"
         if self.failed:
             said += f"; {count(len(self.failed), 'photo')} could not have one"
