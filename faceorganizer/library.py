@@ -398,7 +398,8 @@ class FaceLibrary(PeopleOperations):
             reason = "no such folder" if not root.exists() else "not a folder"
             report.unreadable_folders.append((str(root), reason))
             return report
-        files, report.unreadable_folders, report.duplicates = scan_folder(root, recursive, skip=self.folder)
+        files, report.unreadable_folders, report.duplicates, xmp_files = scan_folder(root, recursive,
+                                                                                     skip=self.folder)
         report.seen = len(files) + report.duplicates
         known = {
             record["path"]: record
@@ -423,7 +424,7 @@ class FaceLibrary(PeopleOperations):
                     report.unchanged += 1
                     if not record.get("taken"):  # indexed before dates were kept
                         batch.photo_fields[record["id"]] = _date_fields(photo_date(file_path, st.st_mtime_ns))
-                    sidecars = sidecar_versions(file_path)
+                    sidecars = sidecar_versions(file_path, xmp_files)
                     if sidecars != record.get("sidecars"):  # another tool named its faces
                         batch.photo_fields.setdefault(record["id"], {})["sidecars"] = sidecars
                         retagged += record.get("face_ids", [])
@@ -921,15 +922,17 @@ def lower_thread_priority(niceness: int) -> None:
 
 def scan_folder(
     root: Path, recursive: bool = True, skip: Path | None = None
-) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, str]], int]:
+) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, str]], int, set[str]]:
     """The photo files under `root` with their stat, the folders that could
-    not be read with the reason, and how many paths were left out as links to
-    a file already listed. Hidden files and folders are left out, and so is
-    `skip` (the library folder, should it lie inside).
+    not be read with the reason, how many paths were left out as links to a
+    file already listed, and the XMP files (sidecars) beside them. Hidden
+    files and folders are left out, and so is `skip` (the library folder,
+    should it lie inside).
 
     A file reached by several paths (symlinks, hard links) is listed once,
     by a path that is not a symlink where there is one."""
     files: list[tuple[str, os.stat_result]] = []
+    xmp_files: set[str] = set()
     symlinks: set[str] = set()
     errors: list[tuple[str, str]] = []
     skip_str = str(skip.resolve()) if skip else None
@@ -952,12 +955,14 @@ def scan_folder(
                     files.append((entry.path, entry.stat()))
                     if entry.is_symlink():
                         symlinks.add(entry.path)
+                elif entry.name.endswith(".xmp"):
+                    xmp_files.add(entry.path)
             except OSError as exc:
                 errors.append((entry.path, _os_reason(exc)))
     by_file: dict[tuple[int, int], tuple[str, os.stat_result]] = {}
     for path, st in sorted(files, key=lambda f: (f[0] in symlinks, f[0])):
         by_file.setdefault((st.st_dev, st.st_ino), (path, st))
-    return sorted(by_file.values()), errors, len(files) - len(by_file)
+    return sorted(by_file.values()), errors, len(files) - len(by_file), xmp_files
 
 
 def _bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None):

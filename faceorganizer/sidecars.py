@@ -21,14 +21,13 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from faceorganizer.config import SIDECAR_STYLES
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.faces import Candidate, FaceAnalyzer
 from faceorganizer.humanize import count
@@ -158,17 +157,19 @@ def touched_photos(library: FaceLibrary, change: ChangeSet) -> list[str]:
     return sorted({path for path in library.paths_of(sorted(face_ids)).values() if path})
 
 
-def sidecar_versions(photo: str) -> list[list[int] | None]:
-    """The size and modification time of each sidecar a photo may have (None:
-    no such file), which tell that another tool changed its regions."""
+def sidecar_versions(photo: str, present: Container[str] | None = None) -> list[list[int] | None]:
+    """The size and modification time of each sidecar a photo may have
+    (digiKam's, Lightroom's; None: no such file), which tell that another
+    tool changed its regions. `present`: the XMP files there are (a folder's
+    listing), so that a rescan does not look for every photo's sidecars."""
     versions: list[list[int] | None] = []
-    for style in SIDECAR_STYLES:
+    # (sidecar_path's names, without pathlib: a rescan checks every photo)
+    for sidecar in (photo + ".xmp", os.path.splitext(photo)[0] + ".xmp"):
         try:
-            st = os.stat(sidecar_path(photo, style))
+            st = os.stat(sidecar) if present is None or sidecar in present else None
         except OSError:
-            versions.append(None)
-        else:
-            versions.append([st.st_size, st.st_mtime_ns])
+            st = None
+        versions.append(st and [st.st_size, st.st_mtime_ns])
     return versions
 
 
