@@ -303,15 +303,16 @@ class PeopleOperations:
             return ChangeSet("Nothing to change")
         return self._commit(description, {}, {cluster_id: state})
 
-    def hide(self, cluster_ids: Iterable[int], hidden: bool = True) -> ChangeSet:
-        """Hide people from the people list (or show them again)."""
+    def hide(self, cluster_ids: Iterable[int], hidden: bool = True, description: str | None = None) -> ChangeSet:
+        """Hide people from the people list (or show them again); `description`
+        says it in the corrections log instead of their names."""
         ids = [int(c) for c in cluster_ids]
         people: dict[int, PersonState | None] = {}
         for cid in ids:
             self.get_person(cid)
             people[cid] = replace(self._confirmed_state(cid), hidden=hidden)
         verb = "Hide" if hidden else "Show"
-        return self._commit(f"{verb} {self._names(ids)}", {}, people)
+        return self._commit(description or f"{verb} {self._names(ids)}", {}, people)
 
     def set_cover(self, cluster_id: int, face_id: str) -> ChangeSet:
         """Choose the face that represents the person."""
