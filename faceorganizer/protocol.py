@@ -146,6 +146,14 @@ class Hide(Correction):
 
 
 @dataclass(frozen=True)
+class HideStrangers(Correction):
+    """Hide every unnamed person of `max_faces` faces or fewer."""
+
+    action: ClassVar[str] = "hide the strangers"
+    max_faces: int
+
+
+@dataclass(frozen=True)
 class NotThisPerson(Correction):
     action: ClassVar[str] = "take the faces out of their person"
     face_ids: tuple[str, ...]

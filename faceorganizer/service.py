@@ -43,6 +43,7 @@ from faceorganizer.protocol import (
     Hello,
     HistoryChanged,
     Hide,
+    HideStrangers,
     Index,
     Job,
     JobFinished,
@@ -72,6 +73,7 @@ from faceorganizer.protocol import (
     Unreadable,
     WriteSidecars,
 )
+from faceorganizer.strangers import hide_strangers
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ _CORRECTIONS: dict[type[Correction], Callable] = {
     MoveFaces: lambda library, c: library.reassign_faces(list(c.face_ids), c.target),
     Rename: lambda library, c: library.rename(c.cluster_id, c.name, allow_duplicate=c.allow_duplicate),
     Hide: lambda library, c: library.hide(list(c.cluster_ids), hidden=c.hidden),
+    HideStrangers: lambda library, c: hide_strangers(library, c.max_faces),
     NotThisPerson: lambda library, c: library.not_this_person(list(c.face_ids)),
     NotAFace: lambda library, c: library.not_a_face(list(c.face_ids)),
 }

@@ -43,6 +43,9 @@ class Actions:
         self.rename = make("Rename", corrections.rename_current, "F2")
         self.merge = make("Merge selected people", corrections.merge_selected, "Ctrl+M")
         self.hide = make("Hide or show selected people", corrections.toggle_hidden, "H")
+        self.hide_strangers = make("Hide strangers…", corrections.hide_strangers, None, None,
+                                   "Hide every unnamed person with only a few faces (one correction; Undo "
+                                   "takes it back)")
         self.new_person = make("Make a new person", corrections.faces_to_new_person, "Ctrl+N")
         self.not_person = make("Not this person", corrections.selected_not_this_person, keys.Delete)
         self.not_face = make("Not a face", corrections.selected_not_a_face, "Shift+Del")
@@ -81,7 +84,7 @@ class Actions:
         edit = menus.addMenu("&Edit")
         edit.addActions([self.undo, self.redo])
         edit.addSeparator()
-        edit.addActions([self.select_all, self.rename, self.merge, self.hide])
+        edit.addActions([self.select_all, self.rename, self.merge, self.hide, self.hide_strangers])
         edit.addSeparator()
         edit.addActions([self.new_person, self.not_person, self.not_face])
         view = menus.addMenu("&View")

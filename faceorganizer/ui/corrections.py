@@ -7,9 +7,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from faceorganizer.protocol import UNASSIGNED, Hide, Merge, MoveFaces, NotAFace, NotThisPerson, Rename, WriteSidecars
+from faceorganizer.protocol import (
+    UNASSIGNED,
+    Hide,
+    HideStrangers,
+    Merge,
+    MoveFaces,
+    NotAFace,
+    NotThisPerson,
+    Rename,
+    WriteSidecars,
+)
 
 if TYPE_CHECKING:
     from faceorganizer.ui.mainwindow import MainWindow
@@ -77,6 +87,13 @@ class Corrections(QObject):
         if ids := self.selected_people():
             hidden = {p.cluster_id: p.hidden for p in self.window.browser.people}
             self.client.call(Hide(tuple(ids), not all(hidden.get(i) for i in ids)))
+
+    def hide_strangers(self) -> None:
+        """Ask how few faces make a stranger, then hide the unnamed people with that many or fewer."""
+        max_faces, ok = QInputDialog.getInt(
+            self.window, "Hide strangers", "Hide every unnamed person with at most this many faces:", 2, 1, 1000)
+        if ok:
+            self.client.call(HideStrangers(max_faces))
 
     def faces_to_new_person(self) -> None:
         self.make_new_person(self.selected_faces())

@@ -1,0 +1,35 @@
+"""Strangers hidden in bulk from the window (Edit > Hide strangers…), and
+taken back with Undo."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QInputDialog
+
+from faceorganizer.library import FaceLibrary
+
+
+def test_hide_strangers_hides_the_unnamed_people_of_few_faces(qtbot, open_window, indexed_library):
+    with FaceLibrary(indexed_library) as library:
+        anna = library.people()[0]
+        library.rename(anna.cluster_id, "Anna")
+    window = open_window(indexed_library)
+
+    def shown() -> list[tuple[str, int]]:
+        return sorted((p.name or "", p.face_count) for p in window.browser.people if not p.hidden)
+
+    before = shown()
+    assert len(before) == len(indexed_library.people) and all(n == 3 for _, n in before)
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, QInputDialog) and dialog.intValue() == 2
+        dialog.setIntValue(3)
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    window.actions.hide_strangers.trigger()
+    qtbot.waitUntil(lambda: shown() == [("Anna", 3)], timeout=20_000)
+    assert window.status_message.text() == f"Hide {len(before) - 1} unnamed people of 3 faces or fewer"
+    window.undo()
+    qtbot.waitUntil(lambda: shown() == before, timeout=20_000)
