@@ -51,7 +51,9 @@ class Actions:
         self.not_face = make("Not a face", corrections.selected_not_a_face, "Shift+Del")
         self.open_photo = make("Open photo", window.browser.open_current_face, "Return")
         self.select_all = make("Select all", window.browser.select_all, keys.SelectAll)
-        self.show_hidden = make("Show hidden people", lambda: window.browser.set_scope(HIDDEN))
+        self.show_hidden = make("Show ignored people", lambda: window.browser.set_scope(HIDDEN))
+        self.take_back = make("Take back", corrections.take_back, None, None,
+                              "Show the selected ignored people among the people again")
         #: Actions on the people grid and on the faces grid: their shortcuts
         #: act on the grid that has the focus only.
         self.on_people = [self.rename, self.merge, self.hide]
@@ -117,6 +119,8 @@ class Actions:
         merges the selected people into that person); `any_named`: whether a
         selected person has a name to write into sidecars."""
         menu = QMenu(self.window)
+        if self.window.browser.scope == HIDDEN:
+            menu.addAction(self.take_back)
         menu.addActions([self.rename, self.merge, self.hide])
         into = menu.addMenu("Merge into…")
         for name, merge in merge_targets:

@@ -100,7 +100,7 @@ class Browser(QObject):
             model.set_items(shown)
         finally:
             self._filling = False
-        title = {ALL: "People", NAMED: "Named people", HIDDEN: "Hidden people"}.get(self.scope, "People")
+        title = {ALL: "People", NAMED: "Named people", HIDDEN: "Ignored people"}.get(self.scope, "People")
         self.window.people_pane.title.setText(f"{title}  ({len(shown):,})")
         if model.row_of(self.current_key) >= 0 or (
                 self.current_key == UNASSIGNED and (self.unassigned_chosen or not model.rowCount())):

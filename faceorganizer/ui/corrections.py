@@ -88,6 +88,11 @@ class Corrections(QObject):
             hidden = {p.cluster_id: p.hidden for p in self.window.browser.people}
             self.client.call(Hide(tuple(ids), not all(hidden.get(i) for i in ids)))
 
+    def take_back(self) -> None:
+        """Show the selected ignored people again."""
+        if ids := self.selected_people():
+            self.client.call(Hide(tuple(ids), False))
+
     def hide_strangers(self) -> None:
         """Ask how few faces make a stranger, then hide the unnamed people with that many or fewer."""
         max_faces, ok = QInputDialog.getInt(

@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 
 from faceorganizer.library import FaceLibrary
 
+from .gestures import select_person
+
 
 def test_hide_strangers_hides_the_unnamed_people_of_few_faces(qtbot, open_window, indexed_library):
     with FaceLibrary(indexed_library) as library:
@@ -33,3 +35,19 @@ def test_hide_strangers_hides_the_unnamed_people_of_few_faces(qtbot, open_window
     assert window.status_message.text() == f"Hide {len(before) - 1} unnamed people of 3 faces or fewer"
     window.undo()
     qtbot.waitUntil(lambda: shown() == before, timeout=20_000)
+
+
+def test_take_back_shows_an_ignored_person_again(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    stranger = window.people_model.item(0).cluster_id
+    window.people_view.setCurrentIndex(window.people_model.index(0))
+    window.actions.hide.trigger()
+    qtbot.waitUntil(lambda: stranger not in [p.cluster_id for p in window.people_model.items()], timeout=20_000)
+    assert window.sidebar.scope_items["hidden"].text(0).startswith("Ignored")
+    window.actions.show_hidden.trigger()
+    qtbot.waitUntil(lambda: [p.cluster_id for p in window.people_model.items()] == [stranger], timeout=20_000)
+    assert window.people_pane.title.text().startswith("Ignored people")
+    select_person(qtbot, window, 0)
+    window.actions.take_back.trigger()
+    qtbot.waitUntil(lambda: window.people_model.rowCount() == 0, timeout=20_000)
+    assert not next(p for p in window.browser.people if p.cluster_id == stranger).hidden
