@@ -220,14 +220,16 @@ class PeopleOperations:
         description = f"Split {count(sum(map(len, face_groups)), 'face')} off {self._names([cluster_id])}"
         return self._commit(description, faces, people, result=new_ids)
 
-    def reassign_faces(self, face_ids: Sequence[str], target_cluster_id: int | None) -> ChangeSet:
-        """Move faces to a person (a new one when target is None). They stay
-        there, and never return by themselves to the people they left."""
+    def reassign_faces(self, face_ids: Sequence[str], target_cluster_id: int | None, *,
+                       hidden: bool = False, description: str | None = None) -> ChangeSet:
+        """Move faces to a person (a new one when target is None; `hidden`:
+        a new one hidden at once). They stay there, and never return by
+        themselves to the people they left."""
         catalog = self.catalog
         people: dict[int, PersonState | None] = {}
         if target_cluster_id is None:
             target = catalog.next_cluster_id()
-            people[target] = PersonState(confirmed=True)
+            people[target] = PersonState(hidden=hidden, confirmed=True)
         else:
             target = int(target_cluster_id)
             self.get_person(target)
@@ -248,7 +250,7 @@ class PeopleOperations:
         # confirmed as a whole, so no later grouping takes it apart.
         for cid in sources | ({target} if target_cluster_id is not None else set()):
             people[cid] = self._confirmed_state(cid)
-        description = f"Move {count(moved, 'face')} to {into}"
+        description = description or f"Move {count(moved, 'face')} to {into}"
         return self._commit(description, faces, people, result=target)
 
     def reassign_face(self, face_id: str, target_cluster_id: int | None) -> ChangeSet:

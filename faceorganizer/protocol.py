@@ -154,6 +154,14 @@ class HideStrangers(Correction):
 
 
 @dataclass(frozen=True)
+class IgnorePhoto(Correction):
+    """Ignore every face of the photo of `face_id` that is of no named person."""
+
+    action: ClassVar[str] = "hide the faces of the photo"
+    face_id: str
+
+
+@dataclass(frozen=True)
 class NotThisPerson(Correction):
     action: ClassVar[str] = "take the faces out of their person"
     face_ids: tuple[str, ...]

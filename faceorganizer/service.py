@@ -44,6 +44,7 @@ from faceorganizer.protocol import (
     HistoryChanged,
     Hide,
     HideStrangers,
+    IgnorePhoto,
     Index,
     Job,
     JobFinished,
@@ -73,7 +74,7 @@ from faceorganizer.protocol import (
     Unreadable,
     WriteSidecars,
 )
-from faceorganizer.strangers import hide_strangers
+from faceorganizer.strangers import hide_strangers, ignore_photo
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ _CORRECTIONS: dict[type[Correction], Callable] = {
     Rename: lambda library, c: library.rename(c.cluster_id, c.name, allow_duplicate=c.allow_duplicate),
     Hide: lambda library, c: library.hide(list(c.cluster_ids), hidden=c.hidden),
     HideStrangers: lambda library, c: hide_strangers(library, c.max_faces),
+    IgnorePhoto: lambda library, c: ignore_photo(library, c.face_id),
     NotThisPerson: lambda library, c: library.not_this_person(list(c.face_ids)),
     NotAFace: lambda library, c: library.not_a_face(list(c.face_ids)),
 }

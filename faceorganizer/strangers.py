@@ -1,5 +1,6 @@
 """Strangers in bulk: the unnamed people of a few faces (passers-by, a crowd
-behind the people who matter) hidden in one undoable correction.
+behind the people who matter), or every face of one photo (a crowd, a stage)
+that is of no named person, hidden in one undoable correction.
 
 A hidden person holds its faces: grouping keeps it whole, a new face most
 like it joins it and so stays hidden, and suggestions never propose it (see
@@ -8,6 +9,7 @@ faceorganizer.suggestions), until the user shows it again.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from faceorganizer.errors import FaceOrganizerError
@@ -33,3 +35,16 @@ def hide_strangers(library: FaceLibrary, max_faces: int) -> ChangeSet:
         return ChangeSet(f"No unnamed person has {count(max_faces, 'face')} or fewer")
     people = "unnamed person" if len(found) == 1 else "unnamed people"
     return library.hide(found, description=f"Hide {len(found):,} {people} of {count(max_faces, 'face')} or fewer")
+
+
+def ignore_photo(library: FaceLibrary, face_id: str) -> ChangeSet:
+    """Ignore the faces of the photo of `face_id` that are of no named person
+    and not ignored yet: they become one new hidden person, in one correction."""
+    photo = library.get_face(face_id)
+    keep = {p.cluster_id for p in library.people(include_hidden=True) if p.name or p.hidden}
+    faces = [f["id"] for f in library.faces_in_photo(photo["image_id"])
+             if f["cluster_id"] not in keep and not f["not_a_face"]]
+    name = Path(photo["path"] or "").name or "this photo"
+    if not faces:
+        return ChangeSet(f"Every face of {name} is named or ignored already")
+    return library.reassign_faces(faces, None, hidden=True, description=f"Ignore {count(len(faces), 'face')} of {name}")

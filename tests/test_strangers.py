@@ -92,3 +92,26 @@ def test_hide_strangers_touches_no_named_person(hidden_piece):
     assert [p.name for p in library.people()] == ["Anna"]
     library.undo()
     assert len(library.people()) == 6
+
+
+def test_ignoring_a_photo_hides_its_faces_of_no_named_person(library, make_photos):
+    from faceorganizer.strangers import ignore_photo
+
+    make_photos("photos", "t1", 3)
+    library.index_directory(make_photos("photos", "players", 2)[0].parent)
+    crowd = next(f for f in library.iter_faces() if "players-0" in f["path"])
+    in_photo = library.faces_in_photo(crowd["image_id"])
+    dana = next(f["cluster_id"] for f in in_photo if f["cluster_id"] is not None)
+    library.rename(dana, "Dana")
+    listed = [(p.cluster_id, p.name, p.face_count) for p in library.people()]
+
+    change = ignore_photo(library, crowd["id"])
+
+    assert change.description == f"Ignore {len(in_photo) - 1} faces of players-0.jpg"
+    ignored = library.get_person(change.result)
+    assert ignored.hidden and ignored.face_count == len(in_photo) - 1
+    assert library.get_person(dana).name == "Dana" and library.get_person(dana).face_count == 2  # both shots
+    assert {f["cluster_id"] for f in library.faces_in_photo(crowd["image_id"])} == {dana, change.result}
+    assert not ignore_photo(library, crowd["id"])  # nothing left to ignore
+    library.undo()
+    assert [(p.cluster_id, p.name, p.face_count) for p in library.people()] == listed

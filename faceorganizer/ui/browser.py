@@ -12,7 +12,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject
 
 from faceorganizer.humanize import count
 from faceorganizer.people import Person
-from faceorganizer.protocol import UNASSIGNED, ListFaces, PhotoInfo, ShowPhoto
+from faceorganizer.protocol import UNASSIGNED, IgnorePhoto, ListFaces, PhotoInfo, ShowPhoto
 from faceorganizer.ui.panes.people import neighbours, placeholder
 from faceorganizer.ui.panes.sidebar import ALL, HIDDEN, NAMED
 from faceorganizer.ui.viewer import PhotoViewer
@@ -225,6 +225,7 @@ class Browser(QObject):
             self.viewer = PhotoViewer(self.window)
             self.viewer.navigate.connect(lambda face_id: self.window.client.call(ShowPhoto(face_id, self.viewer.key)))
             self.viewer.faceClicked.connect(self._select_face)
+            self.viewer.hideAllFaces.connect(lambda face_id: self.window.client.call(IgnorePhoto(face_id)))
         self.viewer.show_photo(info, self.current_key)
 
     def update_photo(self) -> None:

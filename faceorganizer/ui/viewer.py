@@ -97,10 +97,12 @@ class PhotoCanvas(QWidget):
 
 
 class PhotoViewer(QDialog):
-    """Signals: navigate(face_id) for the previous or next photo, faceClicked."""
+    """Signals: navigate(face_id) for the previous or next photo,
+    faceClicked, hideAllFaces(face_id) for the photo shown."""
 
     navigate = Signal(str)
     faceClicked = Signal(str)
+    hideAllFaces = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -112,6 +114,9 @@ class PhotoViewer(QDialog):
         self.canvas.faceClicked.connect(self.faceClicked)
         self.previous_button = QPushButton("◀ Previous")
         self.next_button = QPushButton("Next ▶")
+        self.hide_all_button = QPushButton("Hide all faces of this photo")
+        self.hide_all_button.setToolTip("A crowd, a stage: its faces of no named person go to the Ignored list")
+        self.hide_all_button.clicked.connect(lambda: self.info and self.hideAllFaces.emit(self.info.face_id))
         self.caption = QLabel("")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.previous_button.clicked.connect(lambda: self._go(self.info.previous_face))
@@ -119,6 +124,7 @@ class PhotoViewer(QDialog):
         bar = QHBoxLayout()
         bar.addWidget(self.previous_button)
         bar.addWidget(self.caption, 1)
+        bar.addWidget(self.hide_all_button)
         bar.addWidget(self.next_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 8)

@@ -1,14 +1,17 @@
-"""Strangers hidden in bulk from the window (Edit > Hide strangers…), and
-taken back with Undo."""
+"""Strangers hidden in bulk from the window (Edit > Hide strangers…, the
+viewer's Hide all faces of this photo), the Ignored list and Take back."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 from faceorganizer.library import FaceLibrary
 
-from .gestures import select_person
+from .gestures import click_tile, select_person
 
 
 def test_hide_strangers_hides_the_unnamed_people_of_few_faces(qtbot, open_window, indexed_library):
@@ -51,3 +54,20 @@ def test_take_back_shows_an_ignored_person_again(qtbot, open_window, indexed_lib
     window.actions.take_back.trigger()
     qtbot.waitUntil(lambda: window.people_model.rowCount() == 0, timeout=20_000)
     assert not next(p for p in window.browser.people if p.cluster_id == stranger).hidden
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # the viewer comes to the front; offscreen cannot
+def test_the_viewer_hides_all_faces_of_its_photo(qtbot, open_window, indexed_library):
+    window = open_window(indexed_library)
+    select_person(qtbot, window, 0)
+    click_tile(qtbot, window.faces_view, 0)
+    window.actions.open_photo.trigger()
+    qtbot.waitUntil(lambda: window.browser.viewer is not None and window.browser.viewer.isVisible(), timeout=20_000)
+    viewer = window.browser.viewer
+    faces = len(viewer.info.faces)
+    name = Path(viewer.info.path).name
+    qtbot.mouseClick(viewer.hide_all_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.status_message.text() == f"Ignore {faces} faces of {name}", timeout=20_000)
+    assert [p.face_count for p in window.browser.people if p.hidden] == [faces]
+    qtbot.waitUntil(lambda: sum(p.face_count for p in window.browser.people if not p.hidden)
+                    == sum(n for _, n in indexed_library.people) - faces, timeout=20_000)
