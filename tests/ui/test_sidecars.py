@@ -43,6 +43,12 @@ def name_people(library_dir: Path, names: list[str]) -> dict[str, list[str]]:
     return photos
 
 
+def sidecars_written(qtbot, window):
+    """Wait for the end of the sidecars job (not of the check for changed photos the window starts with)."""
+    return qtbot.waitSignal(window.client.worker.jobFinished, timeout=60_000,
+                            check_params_cb=lambda job, _summary: job == "sidecars")
+
+
 def sidecars_in(library_dir: Path) -> list[Path]:
     with FaceLibrary(library_dir) as library:
         return sorted(Path(folder) / p.name for folder in library.folders() for p in Path(folder).glob("*.xmp"))
@@ -51,7 +57,7 @@ def sidecars_in(library_dir: Path) -> list[Path]:
 def test_the_file_menu_writes_every_named_face_into_sidecars(qtbot, open_window, indexed_library, exiftool):
     photos = name_people(indexed_library, ["Anna", "Ben"])
     window = open_window(indexed_library)
-    with qtbot.waitSignal(window.client.worker.jobFinished, timeout=60_000) as finished:
+    with sidecars_written(qtbot, window) as finished:
         window.actions.write_sidecars.trigger()
     written = sorted(set(photos["Anna"]) | set(photos["Ben"]))
     assert finished.args == ["sidecars", f"Wrote {len(written)} sidecars for 2 named people"]
@@ -65,7 +71,7 @@ def test_the_people_menu_writes_the_selected_persons_sidecars(qtbot, open_window
     window = open_window(indexed_library)
     anna = next(row for row, p in enumerate(window.people_model.items()) if p.name == "Anna")
     select_person(qtbot, window, anna)
-    with qtbot.waitSignal(window.client.worker.jobFinished, timeout=60_000):
+    with sidecars_written(qtbot, window):
         window.actions.write_people_sidecars.trigger()
     assert window.status_message.text() == f"Wrote {len(photos['Anna'])} sidecars for 1 named person"
     for photo in photos["Anna"]:
@@ -86,13 +92,13 @@ def test_with_the_setting_on_a_rename_rewrites_the_sidecars(qtbot, open_window, 
     answer_settings(window, turn_on)
     qtbot.waitUntil(lambda: window.info.sidecars.write_after_corrections, timeout=20_000)
     anna = next(p.cluster_id for p in window.browser.people if p.name == "Anna")
-    with qtbot.waitSignal(window.client.worker.jobFinished, timeout=60_000) as finished:
+    with sidecars_written(qtbot, window) as finished:
         window.client.call(Rename(anna, "Anna Lind"))
     assert finished.args == ["sidecars", ""]  # quietly: the status bar still offers to undo the rename
     assert window.status_message.text() == "Rename 'Anna' to 'Anna Lind'"
     for photo in photos:
         assert names_in_sidecar(photo) == ["Anna Lind"]
-    with qtbot.waitSignal(window.client.worker.jobFinished, timeout=60_000):
+    with sidecars_written(qtbot, window):
         window.undo()
     for photo in photos:
         assert names_in_sidecar(photo) == ["Anna"]
