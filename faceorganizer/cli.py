@@ -210,9 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     rename.add_argument("--allow-duplicate", action="store_true",
                         help="give the name even if another person has it")
 
-    hide = commands.add_parser("hide", parents=[common], help="hide people from the people list")
-    hide.add_argument("ids", nargs="+", type=int, metavar="ID")
+    hide = commands.add_parser("hide", parents=[common], help="hide people from the people list",
+                               description="Hide the people given, or with --unnamed --max-faces N every unnamed "
+                               "person of N faces or fewer (the strangers), in one correction that undo takes back.")
+    hide.add_argument("ids", nargs="*", type=int, metavar="ID")
     hide.add_argument("--show", action="store_true", help="show them again instead")
+    hide.add_argument("--unnamed", action="store_true", help="every unnamed person of --max-faces faces or fewer")
+    hide.add_argument("--max-faces", type=_count, metavar="N", help="with --unnamed: at most this many faces")
 
     not_person = commands.add_parser(
         "not-this-person", parents=[common], help="take faces out of their person for good")
@@ -598,6 +602,16 @@ def _cmd_add_face(args) -> int:
     return 0
 
 
+def _cmd_hide(args) -> int:
+    if args.unnamed != (args.max_faces is not None) or args.unnamed == bool(args.ids) or (args.unnamed and args.show):
+        raise FaceOrganizerError("Give the ids of the people to hide (or --show), or --unnamed with --max-faces N.")
+    if args.unnamed:
+        from faceorganizer.strangers import hide_strangers
+
+        return _change(args, lambda lib: hide_strangers(lib, args.max_faces))
+    return _change(args, lambda lib: lib.hide(args.ids, hidden=not args.show))
+
+
 def _cmd_install_desktop(args) -> int:
     from faceorganizer import desktop
 
@@ -780,7 +794,7 @@ COMMANDS = {
         a, lambda lib: lib.reassign_faces(a.face_ids, None if a.id == "new" else _person_id(a.id))
     ),
     "rename": lambda a: _change(a, lambda lib: _rename(lib, a)),
-    "hide": lambda a: _change(a, lambda lib: lib.hide(a.ids, hidden=not a.show)),
+    "hide": _cmd_hide,
     "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
     "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),
     "add-face": _cmd_add_face,

@@ -70,6 +70,11 @@ class Settings:
         metadata={"help": "where names are written for other photo tools: digikam (photo.jpg.xmp, "
                           "read by digiKam and darktable) or lightroom (photo.xmp)"},
     )
+    write_sidecars: bool = field(
+        default=False,
+        metadata={"help": "after each correction that changes the names of faces, write the names "
+                          "into the sidecars of the photos it touched"},
+    )
     workers: int = field(
         default_factory=lambda: max(1, os.cpu_count() or 1),
         metadata={"help": "photos analysed in parallel"},
@@ -88,6 +93,27 @@ class GroupingSettings:
     cluster_threshold: float
     min_faces: int
     min_face_size: int
+
+
+@dataclass(frozen=True)
+class SidecarSettings:
+    """How a library writes names into XMP sidecars (kept in its store)."""
+
+    style: str
+    write_after_corrections: bool
+
+
+def sidecar_changes(style: str | None = None, write_after_corrections: bool | None = None) -> dict:
+    """The sidecar settings given (None: unchanged) as the library keeps
+    them, checked; a bad value raises FaceOrganizerError naming it."""
+    changes: dict = {}
+    if style is not None:
+        if style not in SIDECAR_STYLES:
+            raise FaceOrganizerError(f"The sidecar style {style!r} is not one of {', '.join(SIDECAR_STYLES)}.")
+        changes["sidecar_style"] = style
+    if write_after_corrections is not None:
+        changes["write_sidecars"] = bool(write_after_corrections)
+    return changes
 
 
 def grouping_changes(cluster_threshold: float | None = None, min_faces: int | None = None,

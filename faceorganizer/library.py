@@ -39,7 +39,14 @@ from typing import Any
 import numpy as np
 
 from faceorganizer.catalog_store import CatalogStore, new_generation
-from faceorganizer.config import GroupingSettings, Settings, default_library_dir, grouping_changes
+from faceorganizer.config import (
+    GroupingSettings,
+    Settings,
+    SidecarSettings,
+    default_library_dir,
+    grouping_changes,
+    sidecar_changes,
+)
 from faceorganizer.corrections import CorrectionsLog
 from faceorganizer.dates import photo_date
 from faceorganizer.drawn import add_drawn_face
@@ -57,7 +64,7 @@ from faceorganizer.faces import DetectedFace, FaceAnalyzer
 from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
 from faceorganizer.people import ChangeSet, FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
-from faceorganizer.sidecars import faces_in_regions, name_faces_from_regions
+from faceorganizer.sidecars import faces_in_regions, name_faces_from_regions, sidecar_versions
 from faceorganizer.lock import LibraryLock
 from faceorganizer.naming import name_face
 from faceorganizer.store import (
@@ -84,6 +91,9 @@ _SAME_FACE = 0.8
 #: New faces form people at the first write of a run, then at least this
 #: often (s); the run's faces are grouped again together at its end.
 _GROUPING_SECONDS = 5.0
+
+#: The settings a library keeps in its store, over those it is opened with.
+_KEPT_SETTINGS = ("min_faces", "min_face_size", "sidecar_style", "write_sidecars")
 
 #: Photos written to the store together; also written at least this often (s).
 _FLUSH_PHOTOS = 32
@@ -145,6 +155,7 @@ class _Analysis:
     found: int = 0
     error: str | None = None
     taken: tuple[str, str] | None = None  # (ISO 8601 date, where it came from)
+    sidecars: list[list[int] | None] | None = None  # see sidecars.sidecar_versions
 
 
 class FaceLibrary(PeopleOperations):
@@ -197,8 +208,7 @@ class FaceLibrary(PeopleOperations):
             self._resources.close()
             raise
         self.corrections = CorrectionsLog(self.store)
-        self.settings = replace(self.settings, **{k: self._meta[k] for k in ("min_faces", "min_face_size")
-                                                  if k in self._meta})
+        self.settings = replace(self.settings, **{k: self._meta[k] for k in _KEPT_SETTINGS if k in self._meta})
         self.thumbnails = ThumbnailCache(self.folder / "thumbnails")
         self.vector_cache = VectorCache(self.folder / VECTORS, self.store.dim, writable=not self.read_only)
         self.catalog_store = CatalogStore(self.store, self.folder, self.vector_cache, writable=not self.read_only)
@@ -399,7 +409,8 @@ class FaceLibrary(PeopleOperations):
         """Index the photos in a folder, incrementally.
 
         Unchanged files (same path, size and modification time) are skipped
-        without being opened; changed files are indexed again and lose their
+        without being opened (but for the face regions of a sidecar another
+        tool changed, read again); changed files are indexed again and lose their
         old faces; files gone from the folder lose their faces. Photos that
         cannot be read are reported and keep the faces they had. Setting
         `cancel` stops after the photos in flight; what is done is kept.
@@ -410,7 +421,7 @@ class FaceLibrary(PeopleOperations):
             reason = "no such folder" if not root.exists() else "not a folder"
             report.unreadable_folders.append((str(root), reason))
             return report
-        files, report.unreadable_folders, report.duplicates = scan_folder(
+        files, report.unreadable_folders, report.duplicates, xmp_files = scan_folder(
             root, recursive, skip=[self.folder, *map(Path, self.excluded_folders())])
         report.seen = len(files) + report.duplicates
         known = {
@@ -426,6 +437,7 @@ class FaceLibrary(PeopleOperations):
             return report
         todo: list[tuple[str, ImageInput]] = []
         new_files = []
+        retagged: list[str] = []  # faces of unchanged photos whose sidecars changed
         batch = Batch()
         for file_path, st in files:
             record = known.pop(file_path, None)
@@ -435,6 +447,10 @@ class FaceLibrary(PeopleOperations):
                     report.unchanged += 1
                     if not record.get("taken"):  # indexed before dates were kept
                         batch.photo_fields[record["id"]] = _date_fields(photo_date(file_path, st.st_mtime_ns))
+                    sidecars = sidecar_versions(file_path, xmp_files)
+                    if sidecars != record.get("sidecars"):  # another tool named its faces
+                        batch.photo_fields.setdefault(record["id"], {})["sidecars"] = sidecars
+                        retagged += record.get("face_ids", [])
                 else:
                     report.still_failing.append((file_path, record.get("error", "")))
                 continue
@@ -469,7 +485,7 @@ class FaceLibrary(PeopleOperations):
                 on_photo(outcome)
 
         report.cancelled = not self._run(todo, on_progress, record, cancel)
-        name_faces_from_regions(self, report.face_ids)
+        name_faces_from_regions(self, report.face_ids + retagged)
         return report
 
     def _run(
@@ -559,6 +575,7 @@ class FaceLibrary(PeopleOperations):
         analysis.width, analysis.height = photo.width, photo.height
         if path is not None:
             analysis.taken = photo_date(path, version["mtime_ns"])
+            analysis.sidecars = sidecar_versions(path)
         settings = self.settings
         try:
             detected = self.analyzer.detect(photo)
@@ -634,6 +651,7 @@ class FaceLibrary(PeopleOperations):
                 "height": a.height,
                 "removed_face_ids": removed,
                 "indexed_at": now,
+                "sidecars": a.sidecars,
                 **_date_fields(a.taken),
             }
         self._delete_faces(stale, batch)
@@ -863,6 +881,17 @@ class FaceLibrary(PeopleOperations):
                                 **{k: v for k, v in changes.items() if k != "cluster_threshold"})
         return self.grouping_settings()
 
+    def sidecar_settings(self) -> SidecarSettings:
+        return SidecarSettings(self.settings.sidecar_style, self.settings.write_sidecars)
+
+    def change_sidecar_settings(self, style: str | None = None,
+                                write_after_corrections: bool | None = None) -> SidecarSettings:
+        """Keep how names are written into sidecars, for the window and the command line alike."""
+        changes = sidecar_changes(style, write_after_corrections)
+        self._store(Batch(meta=changes))
+        self.settings = replace(self.settings, **changes)
+        return self.sidecar_settings()
+
     def thumbnail_path(self, face_id: str) -> Path:
         return self.thumbnails.path(face_id)
 
@@ -926,16 +955,17 @@ def lower_thread_priority(niceness: int) -> None:
 
 def scan_folder(
     root: Path, recursive: bool = True, skip: Iterable[Path] = ()
-) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, str]], int]:
+) -> tuple[list[tuple[str, os.stat_result]], list[tuple[str, str]], int, set[str]]:
     """The photo files under `root` with their stat, the folders that could
-    not be read with the reason, and how many paths were left out as links to
-    a file already listed. Hidden files and folders are left out, and so are
-    the folders in `skip` (the library folder, should it lie inside; folders
-    the user excluded).
+    not be read with the reason, how many paths were left out as links to a
+    file already listed, and the XMP files (sidecars) beside them. Hidden
+    files and folders are left out, and so are the folders in `skip` (the
+    library folder, should it lie inside; folders the user excluded).
 
     A file reached by several paths (symlinks, hard links) is listed once,
     by a path that is not a symlink where there is one."""
     files: list[tuple[str, os.stat_result]] = []
+    xmp_files: set[str] = set()
     symlinks: set[str] = set()
     errors: list[tuple[str, str]] = []
     skipped = {str(folder.resolve()) for folder in skip}
@@ -958,12 +988,14 @@ def scan_folder(
                     files.append((entry.path, entry.stat()))
                     if entry.is_symlink():
                         symlinks.add(entry.path)
+                elif entry.name.endswith(".xmp"):
+                    xmp_files.add(entry.path)
             except OSError as exc:
                 errors.append((entry.path, _os_reason(exc)))
     by_file: dict[tuple[int, int], tuple[str, os.stat_result]] = {}
     for path, st in sorted(files, key=lambda f: (f[0] in symlinks, f[0])):
         by_file.setdefault((st.st_dev, st.st_ino), (path, st))
-    return sorted(by_file.values()), errors, len(files) - len(by_file)
+    return sorted(by_file.values()), errors, len(files) - len(by_file), xmp_files
 
 
 def _bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None):

@@ -178,14 +178,16 @@ class PeopleOperations:
         description = f"Split {count(sum(map(len, face_groups)), 'face')} off {self._names([cluster_id])}"
         return self._commit(description, faces, people, result=new_ids)
 
-    def reassign_faces(self, face_ids: Sequence[str], target_cluster_id: int | None) -> ChangeSet:
-        """Move faces to a person (a new one when target is None). They stay
-        there, and never return by themselves to the people they left."""
+    def reassign_faces(self, face_ids: Sequence[str], target_cluster_id: int | None, *,
+                       hidden: bool = False, description: str | None = None) -> ChangeSet:
+        """Move faces to a person (a new one when target is None; `hidden`:
+        a new one hidden at once). They stay there, and never return by
+        themselves to the people they left."""
         catalog = self.catalog
         people: dict[int, PersonState | None] = {}
         if target_cluster_id is None:
             target = catalog.next_cluster_id()
-            people[target] = PersonState(confirmed=True)
+            people[target] = PersonState(hidden=hidden, confirmed=True)
         else:
             target = int(target_cluster_id)
             self.get_person(target)
@@ -206,7 +208,7 @@ class PeopleOperations:
         # confirmed as a whole, so no later grouping takes it apart.
         for cid in sources | ({target} if target_cluster_id is not None else set()):
             people[cid] = self._confirmed_state(cid)
-        description = f"Move {count(moved, 'face')} to {into}"
+        description = description or f"Move {count(moved, 'face')} to {into}"
         return self._commit(description, faces, people, result=target)
 
     def reassign_face(self, face_id: str, target_cluster_id: int | None) -> ChangeSet:
@@ -261,15 +263,16 @@ class PeopleOperations:
             return ChangeSet("Nothing to change")
         return self._commit(description, {}, {cluster_id: state})
 
-    def hide(self, cluster_ids: Iterable[int], hidden: bool = True) -> ChangeSet:
-        """Hide people from the people list (or show them again)."""
+    def hide(self, cluster_ids: Iterable[int], hidden: bool = True, description: str | None = None) -> ChangeSet:
+        """Hide people from the people list (or show them again); `description`
+        says it in the corrections log instead of their names."""
         ids = [int(c) for c in cluster_ids]
         people: dict[int, PersonState | None] = {}
         for cid in ids:
             self.get_person(cid)
             people[cid] = replace(self._confirmed_state(cid), hidden=hidden)
         verb = "Hide" if hidden else "Show"
-        return self._commit(f"{verb} {self._names(ids)}", {}, people)
+        return self._commit(description or f"{verb} {self._names(ids)}", {}, people)
 
     def set_cover(self, cluster_id: int, face_id: str) -> ChangeSet:
         """Choose the face that represents the person."""

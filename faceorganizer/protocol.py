@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
-from faceorganizer.config import GroupingSettings
+from faceorganizer.config import GroupingSettings, SidecarSettings
 from faceorganizer.humanize import lower_first
 from faceorganizer.people import ChangeSet, Person
 
@@ -72,6 +72,7 @@ class LibraryInfo:
     excluded: list[str] = field(default_factory=list)  # subfolders left out of indexing
     engine: str = ""  # where its faces are kept: "edge", "local" or "server"
     face_count: int = 0
+    sidecars: SidecarSettings | None = None
 
 
 # -- commands --------------------------------------------------------------------
@@ -150,6 +151,22 @@ class Hide(Correction):
 
 
 @dataclass(frozen=True)
+class HideStrangers(Correction):
+    """Hide every unnamed person of `max_faces` faces or fewer."""
+
+    action: ClassVar[str] = "hide the strangers"
+    max_faces: int
+
+
+@dataclass(frozen=True)
+class IgnorePhoto(Correction):
+    """Ignore every face of the photo of `face_id` that is of no named person."""
+
+    action: ClassVar[str] = "hide the faces of the photo"
+    face_id: str
+
+
+@dataclass(frozen=True)
 class NotThisPerson(Correction):
     action: ClassVar[str] = "take the faces out of their person"
     face_ids: tuple[str, ...]
@@ -198,6 +215,15 @@ class ChangeSettings(Command):
     cluster_threshold: float | None = None
     min_faces: int | None = None
     min_face_size: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangeSidecarSettings(Command):
+    """Change how names are written into XMP sidecars; None keeps a value."""
+
+    action: ClassVar[str] = "change the sidecar settings"
+    style: str | None = None
+    write_after_corrections: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +292,18 @@ class Migrate(Job):
     action: ClassVar[str] = "move the library to another engine"
     job: ClassVar[str] = "migrate"
     engine: str = "edge"
+
+
+@dataclass(frozen=True)
+class WriteSidecars(Job):
+    """Write the names of `cluster_ids` (every named person when empty), or
+    of the faces in `photos` (after a correction, when the library's setting
+    asks for it), into the photos' XMP sidecars."""
+
+    action: ClassVar[str] = "write the names into XMP sidecars"
+    job: ClassVar[str] = "sidecars"
+    cluster_ids: tuple[int, ...] = ()
+    photos: tuple[str, ...] | None = None
 
 
 # -- calls and replies -------------------------------------------------------------
@@ -362,6 +400,11 @@ class SettingsChanged:
     settings: GroupingSettings
 
 
+@dataclass(frozen=True)
+class SidecarSettingsChanged:
+    settings: SidecarSettings
+
+
 @dataclass
 class Progress:
     label: str
@@ -391,5 +434,12 @@ class FoldersChanged:
 @dataclass(frozen=True)
 class Unreadable:
     """What the last indexing could not read: (path, reason)."""
+
+    problems: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class SidecarsNotWritten:
+    """The photos whose sidecar the last WriteSidecars could not write: (path, reason)."""
 
     problems: list[tuple[str, str]]

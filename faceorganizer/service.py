@@ -33,6 +33,7 @@ from faceorganizer.protocol import (
     Call,
     Changed,
     ChangeSettings,
+    ChangeSidecarSettings,
     Close,
     Closed,
     Command,
@@ -44,6 +45,8 @@ from faceorganizer.protocol import (
     Hello,
     HistoryChanged,
     Hide,
+    HideStrangers,
+    IgnorePhoto,
     Index,
     Job,
     JobFinished,
@@ -69,10 +72,14 @@ from faceorganizer.protocol import (
     Reply,
     SettingsChanged,
     ShowPhoto,
+    SidecarSettingsChanged,
+    SidecarsNotWritten,
     Undo,
     Unreadable,
     WatchFolders,
+    WriteSidecars,
 )
+from faceorganizer.strangers import hide_strangers, ignore_photo
 from faceorganizer.watching import FolderWatcher, rewatched
 
 log = logging.getLogger(__name__)
@@ -92,6 +99,8 @@ _CORRECTIONS: dict[type[Correction], Callable] = {
     MoveFaces: lambda library, c: library.reassign_faces(list(c.face_ids), c.target),
     Rename: lambda library, c: library.rename(c.cluster_id, c.name, allow_duplicate=c.allow_duplicate),
     Hide: lambda library, c: library.hide(list(c.cluster_ids), hidden=c.hidden),
+    HideStrangers: lambda library, c: hide_strangers(library, c.max_faces),
+    IgnorePhoto: lambda library, c: ignore_photo(library, c.face_id),
     NotThisPerson: lambda library, c: library.not_this_person(list(c.face_ids)),
     NotAFace: lambda library, c: library.not_a_face(list(c.face_ids)),
     NameFace: lambda library, c: library.name_face(c.face_id, c.name),
@@ -119,6 +128,7 @@ class LibraryService:
         self._last_people = 0.0
         self.watching = False  # the window asked to index what changes in the folders
         self.watcher: FolderWatcher | None = None
+        self._progress_sent = 0.0
         self._handlers: dict[type[Command], Callable[[Command], object]] = {
             Open: self._open,
             Close: self._close,
@@ -128,6 +138,7 @@ class LibraryService:
             Undo: lambda _: self._walk_log(undo=True),
             Redo: lambda _: self._walk_log(undo=False),
             ChangeSettings: self._change_settings,
+            ChangeSidecarSettings: self._change_sidecar_settings,
             AddFolders: self._add_folders,
             Index: self._index,
             Recluster: self._recluster,
@@ -135,6 +146,7 @@ class LibraryService:
             Migrate: self._migrate,
             WatchFolders: self._watch,
             ExcludeFolder: self._exclude,
+            WriteSidecars: self._write_sidecars,
             **{kind: self._correct for kind in _CORRECTIONS},
         }
 
@@ -189,7 +201,7 @@ class LibraryService:
         lib = self.library
         self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings(),
                                      excluded=lib.excluded_folders(), engine=lib.store.engine,
-                                     face_count=lib.count())))
+                                     face_count=lib.count(), sidecars=lib.sidecar_settings())))
         self._rewatch()
         self._send_history()
         self._send_people()
@@ -218,6 +230,10 @@ class LibraryService:
         settings = self.library.change_settings(cluster_threshold=command.cluster_threshold,
                                                 min_faces=command.min_faces, min_face_size=command.min_face_size)
         self.send(SettingsChanged(settings))
+
+    def _change_sidecar_settings(self, command: ChangeSidecarSettings) -> None:
+        settings = self.library.change_sidecar_settings(command.style, command.write_after_corrections)
+        self.send(SidecarSettingsChanged(settings))
 
     # -- reading ------------------------------------------------------------------
 
@@ -262,6 +278,11 @@ class LibraryService:
             self.send(Changed(change, cause, description))
         self._send_history()
         self._send_people()
+        if cause != REGROUPED and self.library.settings.write_sidecars:
+            from faceorganizer.sidecars import touched_photos
+
+            if photos := touched_photos(self.library, change):
+                self._queue.append(Call(None, WriteSidecars(photos=tuple(photos))))
 
     # -- folders and long jobs ----------------------------------------------------
 
@@ -306,7 +327,6 @@ class LibraryService:
         self.cancel_event.clear()
         started = time.monotonic()
         progress = Progress("Indexing")
-        last_sent = 0.0
         indexed = found = failed = removed = 0
         unreadable_photos: list[tuple[str, str]] = []
         unreadable_folders: list[tuple[str, str]] = []
@@ -318,10 +338,8 @@ class LibraryService:
                 folder_started = time.monotonic()
 
                 def report_progress(now: float, last: bool = False) -> None:
-                    nonlocal last_sent
-                    if (now - last_sent >= _PROGRESS_INTERVAL or last) and (progress.total or not resume):
-                        last_sent = now
-                        self.send(progress)
+                    if progress.total or not resume:
+                        self._send_progress(progress, now, last)
 
                 def on_photo(outcome):
                     # (Photos are reported as they are written, after their progress.)
@@ -380,18 +398,14 @@ class LibraryService:
         switch to it (the library closes), and open the library again."""
         self._busy = True
         progress = Progress(f"Moving the faces to {_ENGINE_NAMES.get(command.engine, command.engine)}")
-        last_sent = 0.0
         started = time.monotonic()
 
         def on_progress(done: int, total: int) -> None:
-            nonlocal last_sent
             now = time.monotonic()
             progress.done, progress.total = done, total
             if done:
                 progress.seconds_left = (now - started) / done * (total - done)
-            if now - last_sent >= _PROGRESS_INTERVAL or done == total:
-                last_sent = now
-                self.send(progress)
+            self._send_progress(progress, now, last=done == total)
 
         self.send(progress)
         try:
@@ -401,8 +415,37 @@ class LibraryService:
             self._open(self._opened_with)  # closed by the migration, whether it finished or not
         self.send(JobFinished(command.job, (
             f"Moved {count(report.faces, 'face')} and {count(report.corrections, 'correction')} to "
-            f"{_ENGINE_NAMES.get(report.target, report.target)} and checked them ({duration(time.monotonic() - started)}); "
-            f"the old store is kept in {report.retired} until you delete it")))
+            f"{_ENGINE_NAMES.get(report.target, report.target)} and checked them "
+            f"({duration(time.monotonic() - started)}); the old store is kept in {report.retired} until you delete it")))
+
+    def _write_sidecars(self, command: WriteSidecars) -> None:
+        """Write names into sidecars; after a correction (`photos` given),
+        quietly but for the photos whose sidecar could not be written."""
+        from faceorganizer.sidecars import write_sidecars
+
+        lib, asked = self.library, command.photos is None
+        self._busy = True
+        progress = Progress("Writing XMP sidecars")
+
+        def on_progress(done: int, total: int) -> None:
+            progress.done, progress.total = done, total
+            if asked:
+                self._send_progress(progress, time.monotonic(), last=done == total)
+            self._pump()
+
+        try:
+            report = write_sidecars(lib, people=command.cluster_ids or None, photos=command.photos,
+                                    style=lib.settings.sidecar_style, on_progress=on_progress)
+        finally:
+            self._busy = False
+        self.send(SidecarsNotWritten(report.failed))
+        self.send(JobFinished(command.job, report.summary() if asked or report.failed else ""))
+
+    def _send_progress(self, progress: Progress, now: float, last: bool) -> None:
+        """Send the progress of the running job, at most every _PROGRESS_INTERVAL but for the last."""
+        if now - self._progress_sent >= _PROGRESS_INTERVAL or last:
+            self._progress_sent = now
+            self.send(progress)
 
     def _pump(self) -> None:
         while (call := self.poll()) is not None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,8 +31,11 @@ import numpy as np
 from faceorganizer.drawn import MATCH_IOU, find_face_in_box, overlap
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.faces import Candidate, FaceAnalyzer
+from faceorganizer.humanize import count
 from faceorganizer.images import Photo
-from faceorganizer.xmp import Region, SidecarError, read_regions, sidecar_path, update_sidecar
+from faceorganizer.people import ChangeSet
+from faceorganizer.store.base import stable_id
+from faceorganizer.xmp import Region, SidecarError, iou, read_regions, sidecar_path, update_sidecar
 
 if TYPE_CHECKING:
     from faceorganizer.library import FaceLibrary
@@ -47,7 +50,19 @@ class SidecarReport:
     created: int = 0
     updated: int = 0
     faces: int = 0
+    people: set[str] = field(default_factory=set)
     failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """In the status bar's words: "Wrote 212 sidecars for 35 named people"."""
+        written = self.created + self.updated
+        people = len(self.people)
+        if not people:
+            return "No face has a name yet: name people before writing their names to the photos."
+        said = f"Wrote {count(written, 'sidecar')} for {people:,} named {'person' if people == 1 else 'people'}"
+        if self.failed:
+            said += f"; {count(len(self.failed), 'photo')} could not have one"
+        return said
 
 
 def write_sidecars(
@@ -55,41 +70,50 @@ def write_sidecars(
     folders: Iterable[str | os.PathLike] = (),
     *,
     person: int | None = None,
+    people: Iterable[int] | None = None,
+    photos: Iterable[str] | None = None,
     style: str = "digikam",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> SidecarReport:
     """Write the named faces of the photos under `folders` (all photos when
-    none), or of one `person`, into the photos' XMP sidecars (`style`:
-    "digikam" for `photo.jpg.xmp`, "lightroom" for `photo.xmp`).
+    none), of one `person` or of `people`, or of the `photos` given (paths),
+    into the photos' XMP sidecars (`style`: "digikam" for `photo.jpg.xmp`,
+    "lightroom" for `photo.xmp`).
 
-    Raises FaceOrganizerError when `person` has no name."""
+    Raises FaceOrganizerError when a person chosen has no name."""
     sidecar_path("photo.jpg", style)  # an unknown style fails before any work
     if person is not None:
-        chosen = [library.get_person(person)]
-        if not chosen[0].name:
-            raise FaceOrganizerError(f"Person {person} has no name: name them before writing their name to the photos.")
+        people = [person]
+    if photos is not None:
+        faces = _named_faces_in(library, photos)
     else:
-        chosen = [p for p in library.people(include_hidden=True) if p.name]
+        if people is not None:
+            chosen = [library.get_person(cluster_id) for cluster_id in people]
+            if unnamed := [str(p.cluster_id) for p in chosen if not p.name]:
+                raise FaceOrganizerError(f"Person {', '.join(unnamed)} has no name: name them before writing "
+                                         "their name to the photos.")
+        else:
+            chosen = [p for p in library.people(include_hidden=True) if p.name]
+        faces = ((someone.name, face) for someone in chosen for face in library.iter_faces(someone.cluster_id))
     roots = [str(Path(f).expanduser().resolve()) for f in folders]
-    photos: dict[str, tuple[tuple[int, int], list[Region]]] = {}
-    for someone in chosen:
-        for face in library.iter_faces(someone.cluster_id):
-            path, size = face.get("path"), face.get("image_size")
-            if not path or not size or not all(size) or face.get("not_a_face"):
-                continue
-            if roots and not any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
-                continue
-            width, height = size
-            photos.setdefault(path, ((width, height), []))[1].append(
-                Region.of_box(someone.name, face["bbox"], width, height))
+    by_photo: dict[str, tuple[tuple[int, int], list[Region]]] = {}
     report = SidecarReport()
+    for name, face in faces:
+        path, size = face.get("path"), face.get("image_size")
+        if not path or not size or not all(size) or face.get("not_a_face"):
+            continue
+        if roots and not any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+            continue
+        width, height = size
+        by_photo.setdefault(path, ((width, height), []))[1].append(Region.of_box(name, face["bbox"], width, height))
+        report.people.add(name)
     shared = defaultdict(list)
-    for path in photos:
+    for path in by_photo:
         shared[sidecar_path(path, style)].append(path)
-    total = len(photos)
+    total = len(by_photo)
     if on_progress:
         on_progress(0, total)
-    for done, (path, (size, regions)) in enumerate(sorted(photos.items()), 1):
+    for done, (path, (size, regions)) in enumerate(sorted(by_photo.items()), 1):
         sidecar = sidecar_path(path, style)
         if len(shared[sidecar]) > 1:
             others = ", ".join(Path(p).name for p in shared[sidecar] if p != path)
@@ -111,6 +135,42 @@ def write_sidecars(
         if on_progress:
             on_progress(done, total)
     return report
+
+
+def touched_photos(library: FaceLibrary, change: ChangeSet) -> list[str]:
+    """The photos whose named faces `change` changed: the photos of the faces
+    it moved, and every photo of the people whose name it changed."""
+    face_ids = set(change.faces_after) | set(change.faces_before)
+    for cluster_id, after in change.people_after.items():
+        before = change.people_before.get(cluster_id)
+        if (before and before.name) != (after and after.name) and after is not None:
+            face_ids.update(library.faces_of(cluster_id))
+    return sorted({path for path in library.paths_of(sorted(face_ids)).values() if path})
+
+
+def sidecar_versions(photo: str, present: Container[str] | None = None) -> list[list[int] | None]:
+    """The size and modification time of each sidecar a photo may have
+    (digiKam's, Lightroom's; None: no such file), which tell that another
+    tool changed its regions. `present`: the XMP files there are (a folder's
+    listing), so that a rescan does not look for every photo's sidecars."""
+    versions: list[list[int] | None] = []
+    # (sidecar_path's names, without pathlib: a rescan checks every photo)
+    for sidecar in (photo + ".xmp", os.path.splitext(photo)[0] + ".xmp"):
+        try:
+            st = os.stat(sidecar) if present is None or sidecar in present else None
+        except OSError:
+            st = None
+        versions.append(st and [st.st_size, st.st_mtime_ns])
+    return versions
+
+
+def _named_faces_in(library: FaceLibrary, photos: Iterable[str]) -> Iterable[tuple[str, dict]]:
+    """(name, face) for every face of a named person in the photos at these paths."""
+    names = {p.cluster_id: p.name for p in library.people(include_hidden=True) if p.name}
+    for path in photos:
+        for face in library.faces_in_photo(stable_id("path", path)):
+            if face["cluster_id"] in names:
+                yield names[face["cluster_id"]], face
 
 
 def faces_in_regions(

@@ -8,7 +8,8 @@ turns them into the queue of questions and their answers.
   looks both stay); a pair is scored by how well the smaller one's faces each
   find a match among the other's, not by the people's mean faces; two people
   who share a photo (a photo shows a person once), who were refused, or whom
-  the user named differently are never suggested.
+  the user named differently are never suggested. A hidden person (the user
+  ignores them: a stranger) is never suggested, nor are their faces asked about.
 - assign and pair: for each face of no person, and each face more like
   another person's faces than its own person's, the person or the face of no
   person it is most similar to (a pair: a yes makes the two a person).
@@ -127,6 +128,10 @@ def representatives(catalog: FaceCatalog, size: int = REPRESENTATIVES) -> tuple[
     return people, reps, valid
 
 
+def hidden_people(catalog: FaceCatalog) -> list[int]:
+    return [cid for cid, state in catalog.people.items() if state.hidden]
+
+
 def shared_photo_pairs(catalog: FaceCatalog) -> set[tuple[int, int]]:
     """Pairs of people (low id first) with faces in one photo."""
     rows = np.flatnonzero(catalog.alive & (catalog.cluster >= 0))
@@ -194,6 +199,7 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
     never = np.concatenate([never, never[:, ::-1]])
     sizes = np.asarray([catalog.face_count(c) for c in people])
     named = np.asarray([bool((s := catalog.people.get(c)) and s.name) for c in people])
+    hidden = np.isin(people, hidden_people(catalog))
     take = min(per_person + 1, len(people) - 1)
     options: list[list[tuple[int, float]]] = []  # per person: (person, similarity), best first
     for start in range(0, len(people), _BLOCK):
@@ -202,6 +208,7 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
         rows = np.arange(block.start, block.stop)
         similarity[rows - start, rows] = -np.inf
         similarity[np.ix_(named[block], named)] = -np.inf
+        similarity[:, hidden] = -np.inf
         inside = (never[:, 0] >= block.start) & (never[:, 0] < block.stop)
         similarity[never[inside, 0] - start, never[inside, 1]] = -np.inf
         best = np.argpartition(-similarity, take - 1, axis=1)[:, :take]
@@ -211,6 +218,8 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
             options.append([(int(j), float(v)) for j, v in zip(candidates[order], values[order]) if np.isfinite(v)])
     result: dict[int, list[Suggestion]] = {}
     for i, found in enumerate(options):
+        if hidden[i]:
+            continue
         margins = [sim - max(_runner_up(found, j), _runner_up(options[j], i)) for j, sim in found]
         scores = odds([sim for _, sim in found], margins, MERGE_MIDPOINT)
         result[people[i]] = [Suggestion(MERGE, people[i], score, int(min(sizes[i], sizes[j])), people[j])
@@ -264,7 +273,9 @@ def _person_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int
     sums, counts = sums[order], counts[order]
     means = (sums / counts[:, None]).astype(np.float32)
     photos = [catalog.photos_of(c) for c in people]
+    hidden = set(hidden_people(catalog))
     usable = catalog.usable_rows()
+    usable = usable[~np.isin(catalog.cluster[usable], list(hidden))]
     result = {}
     for start in range(0, len(usable), 4096):
         rows = usable[start : start + 4096]
@@ -289,7 +300,8 @@ def _person_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int
             refused = catalog.rejected.get(row, set())
             found = [(int(short[n, s]), float(rep_sims[n, s])) for s in range(shortlist)]
             found = [((ASSIGN, people[j]), sim) for j, sim in found
-                     if people[j] not in refused and catalog.image_ids[row] not in photos[j]
+                     if people[j] not in refused and people[j] not in hidden
+                     and catalog.image_ids[row] not in photos[j]
                      and mean_sims[i, j] > own_mean[i]]
             if own[i] >= 0:
                 found.append(((ASSIGN, people[own[i]]), _best_other_match(catalog, row)))

@@ -311,3 +311,34 @@ def test_a_sidecar_that_is_not_xmp_is_left_alone(library, tmp_path, sample_photo
                               "the file contains data of an unknown image type")]
     assert sidecar.read_bytes() == b"<x:xmpmeta>half a sidecar"
     assert sorted(p.name for p in folder.iterdir()) == ["t1.jpg", "t1.jpg.xmp"]
+
+
+def test_a_sidecar_another_tool_changed_names_the_faces_of_an_unchanged_photo(library, make_photos, analyzer,
+                                                                               exiftool):
+    photos = make_photos("shots", "t1", 2)
+    library.index_directory(photos[0].parent)
+    assert not any(p.name for p in library.people())
+    photo = photos[0]
+    box = boxes_of(analyzer, photo)[0]
+    write_with_exiftool(photo.with_name(photo.name + ".xmp"), [("Anna", box)], Image.open(photo).size)
+
+    report = library.index_directory(photo.parent)
+
+    assert report.indexed == 0  # the photo itself was not read again
+    assert named_faces(library)[(photo.name, _box_key(box))] == "Anna"
+    (anna,) = [p for p in library.people() if p.name]
+    assert anna.face_count == 2  # the person the face was in took the name
+    assert library.index_directory(photo.parent).indexed == 0
+
+
+def test_the_sidecars_of_some_photos_only(library, make_photos, exiftool):
+    photos = make_photos("shots", "t1", 3)
+    library.index_directory(photos[0].parent)
+    anna = library.people()[0]
+    library.rename(anna.cluster_id, "Anna")
+
+    report = write_sidecars(library, photos=[str(photos[1])])
+
+    assert (report.created, report.faces, report.summary()) == (1, 1, "Wrote 1 sidecar for 1 named person")
+    assert [p.name for p in photos[0].parent.glob("*.xmp")] == [photos[1].name + ".xmp"]
+    assert read_with_exiftool(photos[1].with_name(photos[1].name + ".xmp"))["Subject"] == ["Anna"]

@@ -33,16 +33,27 @@ class Actions:
             action.setEnabled(False)
         self.settings = make("Settings…", window.open_settings, keys.Preferences, "settings",
                              "Similarity threshold, face sizes, library location")
+        self.write_sidecars = make("Write names to XMP sidecars", window.write_sidecars, None, None,
+                                   "Write every named face into an XMP sidecar beside its photo, for other photo "
+                                   "tools (the photos are not changed)")
+        self.write_people_sidecars = make("Write names to XMP sidecars", corrections.write_selected_sidecars, None,
+                                          None, "Write the selected people's faces into the XMP sidecars of "
+                                          "their photos")
         self.quit = make("Quit", window.close, keys.Quit)
         self.rename = make("Rename", corrections.rename_current, "F2")
         self.merge = make("Merge selected people", corrections.merge_selected, "Ctrl+M")
         self.hide = make("Hide or show selected people", corrections.toggle_hidden, "H")
+        self.hide_strangers = make("Hide strangers…", corrections.hide_strangers, None, None,
+                                   "Hide every unnamed person with only a few faces (one correction; Undo "
+                                   "takes it back)")
         self.new_person = make("Make a new person", corrections.faces_to_new_person, "Ctrl+N")
         self.not_person = make("Not this person", corrections.selected_not_this_person, keys.Delete)
         self.not_face = make("Not a face", corrections.selected_not_a_face, "Shift+Del")
         self.open_photo = make("Open photo", window.browser.open_current_face, "Return")
         self.select_all = make("Select all", window.browser.select_all, keys.SelectAll)
-        self.show_hidden = make("Show hidden people", lambda: window.browser.set_scope(HIDDEN))
+        self.show_hidden = make("Show ignored people", lambda: window.browser.set_scope(HIDDEN))
+        self.take_back = make("Take back", corrections.take_back, None, None,
+                              "Show the selected ignored people among the people again")
         #: Actions on the people grid and on the faces grid: their shortcuts
         #: act on the grid that has the focus only.
         self.on_people = [self.rename, self.merge, self.hide]
@@ -67,13 +78,15 @@ class Actions:
         file = menus.addMenu("&File")
         file.addActions([self.add_folder, self.rescan, self.recluster])
         file.addSeparator()
+        file.addAction(self.write_sidecars)
+        file.addSeparator()
         file.addAction(self.settings)
         file.addSeparator()
         file.addAction(self.quit)
         edit = menus.addMenu("&Edit")
         edit.addActions([self.undo, self.redo])
         edit.addSeparator()
-        edit.addActions([self.select_all, self.rename, self.merge, self.hide])
+        edit.addActions([self.select_all, self.rename, self.merge, self.hide, self.hide_strangers])
         edit.addSeparator()
         edit.addActions([self.new_person, self.not_person, self.not_face])
         view = menus.addMenu("&View")
@@ -101,15 +114,21 @@ class Actions:
         self.window.addToolBar(bar)
         return search
 
-    def people_menu(self, merge_targets: list[tuple[str, object]]) -> QMenu:
+    def people_menu(self, merge_targets: list[tuple[str, object]], any_named: bool) -> QMenu:
         """The context menu of the people grid; `merge_targets`: (name, what
-        merges the selected people into that person)."""
+        merges the selected people into that person); `any_named`: whether a
+        selected person has a name to write into sidecars."""
         menu = QMenu(self.window)
+        if self.window.browser.scope == HIDDEN:
+            menu.addAction(self.take_back)
         menu.addActions([self.rename, self.merge, self.hide])
         into = menu.addMenu("Merge into…")
         for name, merge in merge_targets:
             into.addAction(name, merge)
         into.setEnabled(not into.isEmpty())
+        menu.addSeparator()
+        menu.addAction(self.write_people_sidecars)
+        self.write_people_sidecars.setEnabled(any_named)
         return menu
 
     def faces_menu(self, move_targets: list[tuple[str, object]]) -> QMenu:

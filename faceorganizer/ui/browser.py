@@ -12,7 +12,16 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject
 
 from faceorganizer.humanize import count
 from faceorganizer.people import Person
-from faceorganizer.protocol import UNASSIGNED, AddFace, ListFaces, NameFace, NotAFace, PhotoInfo, ShowPhoto
+from faceorganizer.protocol import (
+    UNASSIGNED,
+    AddFace,
+    IgnorePhoto,
+    ListFaces,
+    NameFace,
+    NotAFace,
+    PhotoInfo,
+    ShowPhoto,
+)
 from faceorganizer.ui.panes.people import neighbours, placeholder
 from faceorganizer.ui.panes.sidebar import ALL, HIDDEN, NAMED
 from faceorganizer.ui.viewer import PhotoViewer
@@ -102,7 +111,7 @@ class Browser(QObject):
             model.set_items(shown)
         finally:
             self._filling = False
-        title = {ALL: "People", NAMED: "Named people", HIDDEN: "Hidden people"}.get(self.scope, "People")
+        title = {ALL: "People", NAMED: "Named people", HIDDEN: "Ignored people"}.get(self.scope, "People")
         self.window.people_pane.title.setText(f"{title}  ({len(shown):,})")
         if model.row_of(self.current_key) >= 0 or (
                 self.current_key == UNASSIGNED and (self.unassigned_chosen or not model.rowCount())):
@@ -236,6 +245,7 @@ class Browser(QObject):
         viewer.nameFace.connect(lambda face_id, name: call(NameFace(face_id, name)))
         viewer.addFace.connect(lambda path, box, name: call(AddFace(path, tuple(box), name)))
         viewer.notAFace.connect(lambda face_id: call(NotAFace((face_id,))))
+        viewer.hideAllFaces.connect(lambda face_id: call(IgnorePhoto(face_id)))
         return viewer
 
     def _names(self) -> list[str]:

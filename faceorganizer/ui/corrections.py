@@ -7,9 +7,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from faceorganizer.protocol import UNASSIGNED, Hide, Merge, MoveFaces, NotAFace, NotThisPerson, Rename
+from faceorganizer.protocol import (
+    UNASSIGNED,
+    Hide,
+    HideStrangers,
+    Merge,
+    MoveFaces,
+    NotAFace,
+    NotThisPerson,
+    Rename,
+    WriteSidecars,
+)
 
 if TYPE_CHECKING:
     from faceorganizer.ui.mainwindow import MainWindow
@@ -78,6 +88,18 @@ class Corrections(QObject):
             hidden = {p.cluster_id: p.hidden for p in self.window.browser.people}
             self.client.call(Hide(tuple(ids), not all(hidden.get(i) for i in ids)))
 
+    def take_back(self) -> None:
+        """Show the selected ignored people again."""
+        if ids := self.selected_people():
+            self.client.call(Hide(tuple(ids), False))
+
+    def hide_strangers(self) -> None:
+        """Ask how few faces make a stranger, then hide the unnamed people with that many or fewer."""
+        max_faces, ok = QInputDialog.getInt(
+            self.window, "Hide strangers", "Hide every unnamed person with at most this many faces:", 2, 1, 1000)
+        if ok:
+            self.client.call(HideStrangers(max_faces))
+
     def faces_to_new_person(self) -> None:
         self.make_new_person(self.selected_faces())
 
@@ -134,7 +156,14 @@ class Corrections(QObject):
         selected = self.selected_people()
         targets = [(p.name, lambda p=p.cluster_id: self.merge_into(self.selected_people(), p))
                    for p in self.window.browser.people if p.name and p.cluster_id not in selected]
-        self.window.actions.people_menu(targets).exec(view.viewport().mapToGlobal(position))
+        any_named = any(p.name for p in self.window.browser.people if p.cluster_id in selected)
+        self.window.actions.people_menu(targets, any_named).exec(view.viewport().mapToGlobal(position))
+
+    def write_selected_sidecars(self) -> None:
+        """Write the names of the selected people (the named ones) into their photos' sidecars."""
+        named = {p.cluster_id for p in self.window.browser.people if p.name}
+        if chosen := [c for c in self.selected_people() if c in named]:
+            self.client.call(WriteSidecars(tuple(chosen)))
 
     def faces_menu(self, position) -> None:
         if not self.selected_faces():

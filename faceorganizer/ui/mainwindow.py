@@ -19,7 +19,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
 
-from faceorganizer.config import GroupingSettings
+from faceorganizer.config import GroupingSettings, SidecarSettings
 from faceorganizer.people import Person
 from faceorganizer.protocol import (
     CORRECTED,
@@ -30,6 +30,7 @@ from faceorganizer.protocol import (
     AddFolders,
     Changed,
     ChangeSettings,
+    ChangeSidecarSettings,
     ExcludeFolder,
     Failure,
     Index,
@@ -43,6 +44,7 @@ from faceorganizer.protocol import (
     RemoveFolder,
     Undo,
     WatchFolders,
+    WriteSidecars,
 )
 from faceorganizer.ui import geometry, migration, resources
 from faceorganizer.ui.actions import Actions
@@ -52,7 +54,7 @@ from faceorganizer.ui.models import FacesModel, PeopleModel
 from faceorganizer.ui.panes.faces import FacesPane
 from faceorganizer.ui.panes.people import PeoplePane
 from faceorganizer.ui.panes.sidebar import Sidebar
-from faceorganizer.ui.panes.status import REDO, UNDO, UNREADABLE, StatusArea
+from faceorganizer.ui.panes.status import NOT_WRITTEN, REDO, UNDO, UNREADABLE, StatusArea
 from faceorganizer.ui.problems import UnreadableDialog
 from faceorganizer.ui.settings import AppSettings, SettingsDialog, load_settings, take_old_grouping_settings
 from faceorganizer.ui.thumbnails import ThumbnailLoader
@@ -88,6 +90,7 @@ class MainWindow(QMainWindow):
         self.unreadable: list[tuple[str, str]] = []  # (path, reason) from the last indexing
         self.unreadable_dialog: UnreadableDialog | None = None
         self.migration_offer: QMessageBox | None = None  # asked once a run
+        self.not_written: list[tuple[str, str]] = []  # (path, reason) from the last sidecars written
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -143,6 +146,8 @@ class MainWindow(QMainWindow):
         worker.foldersChanged.connect(self._set_folders)
         worker.excludedChanged.connect(lambda excluded: setattr(self.sidebar, "excluded", excluded))
         worker.unreadable.connect(self._on_unreadable)
+        worker.sidecarsNotWritten.connect(self._on_not_written)
+        worker.sidecarSettingsChanged.connect(self._on_sidecar_settings)
         corrections = self.corrections
         self.people_model.mergeRequested.connect(corrections.merge_into)
         self.people_model.moveRequested.connect(corrections.move_faces)
@@ -289,6 +294,8 @@ class MainWindow(QMainWindow):
             pass  # nothing was left to index, or it failed (the failure says why)
         elif job == "index" and self.unreadable:
             self.status.say(summary, UNREADABLE)
+        elif job == "sidecars" and self.not_written:
+            self.status.say(summary, NOT_WRITTEN)
         else:
             self.status.say(summary)
         self._update_center()
@@ -303,15 +310,21 @@ class MainWindow(QMainWindow):
             self.redo()
         elif link == UNREADABLE:
             self.show_unreadable()
+        elif link == NOT_WRITTEN:
+            self.show_unreadable(self.not_written, title="Sidecars that could not be written",
+                                 intro="These photos have no sidecar with their names; the others do.")
 
     def _on_unreadable(self, problems: list[tuple[str, str]]) -> None:
         self.unreadable = problems
 
-    def show_unreadable(self) -> None:
-        """List what the last indexing could not read, and why."""
+    def _on_not_written(self, problems: list[tuple[str, str]]) -> None:
+        self.not_written = problems
+
+    def show_unreadable(self, problems: list[tuple[str, str]] | None = None, **texts: str) -> None:
+        """List what the last indexing could not read (or other `problems`), and why."""
         if self.unreadable_dialog is not None:
             self.unreadable_dialog.close()
-        self.unreadable_dialog = UnreadableDialog(self.unreadable, self)
+        self.unreadable_dialog = UnreadableDialog(self.unreadable if problems is None else problems, self, **texts)
         self.unreadable_dialog.show()
 
     # -- user actions -------------------------------------------------------------------
@@ -326,6 +339,9 @@ class MainWindow(QMainWindow):
 
     def recluster(self) -> None:
         self.client.call(Recluster())
+
+    def write_sidecars(self) -> None:
+        self.client.call(WriteSidecars())
 
     def cancel_job(self) -> None:
         self.client.cancel()
@@ -352,11 +368,14 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         shown = AppSettings(*self.library)
-        dialog = SettingsDialog(self.settings, shown, self.info.settings if self.info else None, self)
+        dialog = SettingsDialog(self.settings, shown, self.info.settings if self.info else None, self,
+                                sidecars=self.info.sidecars if self.info else None)
         if not dialog.exec():
             return
         if changes := dialog.grouping_changes():
             self.client.call(ChangeSettings(**changes))
+        if changes := dialog.sidecar_changes():
+            self.client.call(ChangeSidecarSettings(**changes))
         chosen = dialog.window_settings()
         if chosen == self.settings:
             return
@@ -376,6 +395,10 @@ class MainWindow(QMainWindow):
     def _on_settings(self, settings: GroupingSettings) -> None:
         if self.info is not None:
             self.info.settings = settings
+
+    def _on_sidecar_settings(self, settings: SidecarSettings) -> None:
+        if self.info is not None:
+            self.info.sidecars = settings
 
     # -- window -------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The photos and folders an indexing run could not read, and why."""
+"""The photos and folders an indexing run could not read, and why (and the
+photos whose XMP sidecar could not be written)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,19 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTreeWidget, QT
 class UnreadableDialog(QDialog):
     """A list of (path, reason): the file's name and the reason, its path as a tip."""
 
-    def __init__(self, problems: list[tuple[str, str]], parent: QWidget | None = None):
+    def __init__(self, problems: list[tuple[str, str]], parent: QWidget | None = None, *,
+                 title: str = "Photos that could not be read",
+                 intro: str = "These were skipped. Photos indexed before keep their faces. "
+                              "Once a photo can be opened again, Rescan indexes it."):
         super().__init__(parent)
-        self.setWindowTitle("Photos that could not be read")
+        self.setWindowTitle(title)
         self.problems = problems
-        intro = QLabel("These were skipped. Photos indexed before keep their faces. "
-                       "Once a photo can be opened again, Rescan indexes it.")
+        intro = QLabel(intro)
         intro.setWordWrap(True)
         tree = QTreeWidget()
         tree.setHeaderLabels(["Photo", "Reason"])
         tree.setRootIsDecorated(False)
-        tree.setAccessibleName("Photos that could not be read")
+        tree.setAccessibleName(title)
         for path, reason in problems:
             item = QTreeWidgetItem(tree, [Path(path).name or path, reason])
             item.setToolTip(0, path)

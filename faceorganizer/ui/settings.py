@@ -1,6 +1,7 @@
-"""The settings dialog: the library's grouping settings (kept in the library,
-faceorganizer.config.GroupingSettings, so the command line groups alike), and
-which library the window opens (kept per user with QSettings)."""
+"""The settings dialog: the library's grouping and sidecar settings (kept in
+the library, faceorganizer.config.GroupingSettings and SidecarSettings, so the
+command line works alike), and which library the window opens (kept per user
+with QSettings)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, fields, replace
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -22,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceorganizer.config import GroupingSettings, Settings, default_library_dir
+from faceorganizer.config import SIDECAR_STYLES, GroupingSettings, Settings, SidecarSettings, default_library_dir
 
 #: Where windows before the library kept its settings were told to keep them.
 _OLD_GROUPING_KEYS = {"people/threshold": "cluster_threshold", "people/min_faces": "min_faces",
@@ -68,10 +70,11 @@ class SettingsDialog(QDialog):
     """Shows the values in use (`shown`: this run's library; `grouping`: the
     open library's, None when none is open) and changes only what the user
     edits: `window_settings()` is `settings` with the edited values,
-    `grouping_changes()` the grouping values edited."""
+    `grouping_changes()` the grouping values edited, `sidecar_changes()` the
+    sidecar values edited (`sidecars`: the open library's)."""
 
     def __init__(self, settings: AppSettings, shown: AppSettings, grouping: GroupingSettings | None,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, *, sidecars: SidecarSettings | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
@@ -103,7 +106,21 @@ class SettingsDialog(QDialog):
         form.addRow("Minimum face size:", self.min_size)
         form.addRow("", _note("Kept in the library, for the command line too. A new minimum size applies "
                               "to the photos indexed from now on."))
-        for box in (self.threshold, self.min_faces, self.min_size):
+
+        sidecars = sidecars or SidecarSettings(Settings.sidecar_style, False)
+        self.sidecar_style = QComboBox()
+        self.sidecar_style.addItem("photo.jpg.xmp (digiKam, darktable)", "digikam")
+        self.sidecar_style.addItem("photo.xmp (Lightroom)", "lightroom")
+        self.sidecar_style.setCurrentIndex(SIDECAR_STYLES.index(sidecars.style))
+        self.sidecar_style.setToolTip(help_["sidecar_style"])
+        form.addRow("XMP sidecars:", self.sidecar_style)
+        self.write_sidecars = QCheckBox("Write XMP sidecars after each correction")
+        self.write_sidecars.setChecked(sidecars.write_after_corrections)
+        self.write_sidecars.setToolTip(help_["write_sidecars"])
+        form.addRow("", self.write_sidecars)
+        form.addRow("", _note("Names go into a sidecar file beside each photo, where other photo tools read "
+                              "them; the photos themselves are never changed."))
+        for box in (self.threshold, self.min_faces, self.min_size, self.sidecar_style, self.write_sidecars):
             box.setEnabled(grouping.min_faces > 0)  # (no library open: nothing to set)
 
         self.library = QLineEdit(shown.library_dir)
@@ -141,6 +158,8 @@ class SettingsDialog(QDialog):
             "cluster_threshold": self.threshold.text(),
             "min_faces": self.min_faces.value(),
             "min_face_size": self.min_size.value(),
+            "style": self.sidecar_style.currentData(),
+            "write_after_corrections": self.write_sidecars.isChecked(),
             "library_dir": self.library.text().strip(),
             "qdrant_url": self.qdrant_url.text().strip(),
             "watch_folders": self.watch_folders.isChecked(),
@@ -158,6 +177,10 @@ class SettingsDialog(QDialog):
         if "cluster_threshold" in edited:
             edited["cluster_threshold"] = round(self.threshold.value(), self.threshold.decimals())
         return {k: v for k, v in edited.items() if k in {f.name for f in fields(GroupingSettings)}}
+
+    def sidecar_changes(self) -> dict:
+        """ChangeSidecarSettings' fields edited."""
+        return {k: v for k, v in self._edited().items() if k in ("style", "write_after_corrections")}
 
 
 def _note(text: str) -> QLabel:

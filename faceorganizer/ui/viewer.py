@@ -64,7 +64,7 @@ class _LoadPhoto(QRunnable):
 class PhotoViewer(QDialog):
     """Signals: navigate(face_id) for another photo; faceClicked(face_id);
     personChosen(person id); nameFace(face_id, name); addFace(path, box, name);
-    notAFace(face_id)."""
+    notAFace(face_id); hideAllFaces(face_id) for the photo shown."""
 
     navigate = Signal(str)
     faceClicked = Signal(str)
@@ -72,6 +72,7 @@ class PhotoViewer(QDialog):
     nameFace = Signal(str, str)
     addFace = Signal(str, tuple, str)
     notAFace = Signal(str)
+    hideAllFaces = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -99,12 +100,15 @@ class PhotoViewer(QDialog):
         folder_button = self._button("Show in folder", "Open the folder of the photo in the file manager",
                                      lambda: self._open_externally(str(Path(self.info.path).parent)))
         self.full_button = self._button("Full screen", "Full screen (F)", self.toggle_full_screen)
+        self.hide_all_button = self._button(
+            "Hide all faces", "A crowd, a stage: the faces of this photo of no named person go to the Ignored list",
+            lambda: self.info and self.hideAllFaces.emit(self.info.face_id))
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 0, 8, 0)
         for widget in (self.previous_button, self.draw_button):
             bar.addWidget(widget)
         bar.addWidget(self.caption, 1)
-        for widget in (open_button, folder_button, self.full_button, self.next_button):
+        for widget in (self.hide_all_button, open_button, folder_button, self.full_button, self.next_button):
             bar.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 8)

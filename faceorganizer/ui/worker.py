@@ -39,12 +39,14 @@ class LibraryBridge(QObject):
     changed = Signal(object)  # protocol.Changed
     historyChanged = Signal(object, object)  # the Undo and Redo texts (None: nothing to undo, redo)
     settingsChanged = Signal(object)  # GroupingSettings
+    sidecarSettingsChanged = Signal(object)  # SidecarSettings
     progress = Signal(object)  # Progress
     jobFinished = Signal(str, str)  # job, summary for the status bar
     photoReady = Signal(object)  # PhotoInfo
     foldersChanged = Signal(object)  # [str]
     excludedChanged = Signal(object)  # [str]: subfolders left out of indexing
     unreadable = Signal(object)  # [(path, reason)]: what the last indexing could not read
+    sidecarsNotWritten = Signal(object)  # [(path, reason)]: the sidecars the last writing could not write
     failed = Signal(object)  # Failure: a call failed
     died = Signal(str)  # the service stopped unexpectedly: what happened
     closed = Signal()
@@ -65,11 +67,13 @@ class LibraryBridge(QObject):
             p.Changed: self.changed.emit,
             p.HistoryChanged: lambda e: self.historyChanged.emit(e.undo, e.redo),
             p.SettingsChanged: lambda e: self.settingsChanged.emit(e.settings),
+            p.SidecarSettingsChanged: lambda e: self.sidecarSettingsChanged.emit(e.settings),
             p.Progress: self.progress.emit,
             p.JobFinished: lambda e: self.jobFinished.emit(e.job, e.summary),
             p.PhotoReady: lambda e: self.photoReady.emit(e.info),
             p.FoldersChanged: self._folders_changed,
             p.Unreadable: lambda e: self.unreadable.emit(e.problems),
+            p.SidecarsNotWritten: lambda e: self.sidecarsNotWritten.emit(e.problems),
         }
 
     def _folders_changed(self, event: p.FoldersChanged) -> None:

@@ -66,7 +66,7 @@ def placeholder(scope: str, searching: bool, job_running: bool, unassigned: int)
     if searching:
         return "No one by that name."
     if scope == HIDDEN:
-        return "No hidden people. Hide strangers with H."
+        return "No one is ignored. Hide strangers with H, or all at once with Edit > Hide strangers…"
     if scope == NAMED:
         return "No named people yet. Select a person and press F2 to name them."
     if job_running:

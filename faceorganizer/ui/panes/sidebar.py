@@ -13,7 +13,7 @@ from faceorganizer.ui import resources
 
 #: Entries that choose what the people grid shows (and UNASSIGNED, the faces of no one).
 ALL, NAMED, HIDDEN = "all", "named", "hidden"
-_LABELS = {ALL: "All people", NAMED: "Named", HIDDEN: "Hidden", UNASSIGNED: "Unassigned faces"}
+_LABELS = {ALL: "All people", NAMED: "Named", HIDDEN: "Ignored", UNASSIGNED: "Unassigned faces"}
 
 
 class Sidebar(QTreeWidget):

@@ -12,8 +12,8 @@ from faceorganizer.protocol import Progress
 from faceorganizer.ui.views import ElidedLabel
 
 #: Links after a message, and their text.
-UNDO, REDO, UNREADABLE = "undo", "redo", "unreadable"
-_LINK_TEXTS = {UNDO: "Undo", REDO: "Redo", UNREADABLE: "Show them"}
+UNDO, REDO, UNREADABLE, NOT_WRITTEN = "undo", "redo", "unreadable", "not-written"
+_LINK_TEXTS = {UNDO: "Undo", REDO: "Redo", UNREADABLE: "Show them", NOT_WRITTEN: "Show them"}
 
 
 class StatusArea(QObject):
