@@ -23,6 +23,7 @@ import scipy.sparse
 PINNED = "pinned"  # the user placed this face in its person
 REJECTED = "rejected_clusters"  # people this face must never join again
 NOT_A_FACE = "not_a_face"  # a false detection the user dropped
+REFUSED_FACES = "refused_faces"  # faces the user said are not the same person as this one
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class FaceState:
     pinned: bool = False
     rejected: tuple[int, ...] = ()
     not_a_face: bool = False
+    refused_faces: tuple[str, ...] = ()
 
     def payload(self) -> dict:
         return {
@@ -40,6 +42,7 @@ class FaceState:
             PINNED: self.pinned,
             REJECTED: list(self.rejected),
             NOT_A_FACE: self.not_a_face,
+            REFUSED_FACES: list(self.refused_faces),
         }
 
 
@@ -145,11 +148,12 @@ class ChangeSet:
 
 
 def _face_json(state: FaceState) -> list:
-    return [state.cluster_id, state.pinned, list(state.rejected), state.not_a_face]
+    refused = [list(state.refused_faces)] if state.refused_faces else []
+    return [state.cluster_id, state.pinned, list(state.rejected), state.not_a_face, *refused]
 
 
 def _face_state(data: list) -> FaceState:
-    return FaceState(data[0], data[1], tuple(data[2]), data[3])
+    return FaceState(data[0], data[1], tuple(data[2]), data[3], tuple(data[4]) if len(data) > 4 else ())
 
 
 def _person_json(state: PersonState | None) -> dict | None:
@@ -175,6 +179,7 @@ class FaceCatalog:
         self._not_a_face = np.zeros(0, dtype=bool)
         self._alive = np.zeros(0, dtype=bool)
         self.rejected: dict[int, set[int]] = {}
+        self.refused_faces: dict[int, set[str]] = {}
         self.people: dict[int, PersonState] = {}
         self.highest_id = 0  # the highest person id ever written to the store
         self._sums: dict[int, np.ndarray] = {}
@@ -228,6 +233,7 @@ class FaceCatalog:
         self._not_a_face = _filled(capacity, [bool(p.get(NOT_A_FACE)) for p in payloads], False, bool)
         self._alive = _filled(capacity, [True] * count, False, bool)
         self.rejected = {row: set(p[REJECTED]) for row, p in enumerate(payloads) if p.get(REJECTED)}
+        self.refused_faces = {row: set(p[REFUSED_FACES]) for row, p in enumerate(payloads) if p.get(REFUSED_FACES)}
         rows = np.flatnonzero(self.cluster >= 0)
         people, members = np.unique(self.cluster[rows], return_inverse=True)
         sums = np.zeros((len(people), self.dim))
@@ -279,11 +285,8 @@ class FaceCatalog:
         self._not_a_face[row] = bool(payload.get(NOT_A_FACE))
         confidence = payload.get("cluster_confidence")
         self._confidence[row] = np.nan if confidence is None else confidence
-        rejected = payload.get(REJECTED) or []
-        if rejected:
-            self.rejected[row] = set(rejected)
-        else:
-            self.rejected.pop(row, None)
+        _keep(self.rejected, row, payload.get(REJECTED))
+        _keep(self.refused_faces, row, payload.get(REFUSED_FACES))
         cluster = payload.get("cluster_id")
         self._cluster[row] = -1 if cluster is None else int(cluster)
         self._join_person(row)
@@ -296,6 +299,7 @@ class FaceCatalog:
                 self._alive[row] = False
                 self._cluster[row] = -1
                 self.rejected.pop(row, None)
+                self.refused_faces.pop(row, None)
 
     def move_to_photo(self, face_ids: Iterable[str], image_id: str) -> None:
         """Faces whose photo file moved (and so changed id)."""
@@ -314,6 +318,7 @@ class FaceCatalog:
             bool(self._pinned[row]),
             tuple(sorted(self.rejected.get(row, ()))),
             bool(self._not_a_face[row]),
+            tuple(sorted(self.refused_faces.get(row, ()))),
         )
 
     def set_state(self, face_id: str, state: FaceState) -> None:
@@ -322,10 +327,8 @@ class FaceCatalog:
         self._cluster[row] = -1 if state.cluster_id is None else state.cluster_id
         self._pinned[row] = state.pinned
         self._not_a_face[row] = state.not_a_face
-        if state.rejected:
-            self.rejected[row] = set(state.rejected)
-        else:
-            self.rejected.pop(row, None)
+        _keep(self.rejected, row, state.rejected)
+        _keep(self.refused_faces, row, state.refused_faces)
         self._join_person(row)
 
     def set_confidence(self, face_id: str, value: float | None) -> None:
@@ -434,6 +437,14 @@ def _grow(array: np.ndarray, capacity: int, fill=0) -> np.ndarray:
     grown = np.full(shape, fill, dtype=array.dtype)
     grown[: len(array)] = array
     return grown
+
+
+def _keep(sets: dict, row: int, values) -> None:
+    """Keep a face's refusals in `sets` (by row), or none when `values` is empty."""
+    if values:
+        sets[row] = set(values)
+    else:
+        sets.pop(row, None)
 
 
 def with_rejected(state: FaceState, cluster_id: int) -> FaceState:

@@ -142,13 +142,24 @@ def shared_photo_pairs(catalog: FaceCatalog) -> set[tuple[int, int]]:
 
 
 def refused_pairs(catalog: FaceCatalog) -> set[tuple[int, int]]:
-    """Pairs of people (low id first) one of whose faces refuses the other."""
+    """Pairs of people (low id first) one of whose faces refuses the other,
+    or a face of the other."""
     pairs = set()
     for row, refused in catalog.rejected.items():
         own = int(catalog.cluster[row])
         if own >= 0 and catalog.alive[row]:
             pairs.update((min(own, r), max(own, r)) for r in refused if r != own)
+    for row in catalog.refused_faces:
+        own = int(catalog.cluster[row])
+        if own >= 0 and catalog.alive[row]:
+            pairs.update((min(own, r), max(own, r)) for r in _refused_people(catalog, row) if r != own)
     return pairs
+
+
+def _refused_people(catalog: FaceCatalog, row: int) -> set[int]:
+    """The people a face refuses, or whose faces it refuses."""
+    others = {catalog.row[f] for f in catalog.refused_faces.get(row, ()) if f in catalog.row}
+    return catalog.rejected.get(row, set()) | {int(catalog.cluster[r]) for r in others if catalog.cluster[r] >= 0}
 
 
 def odds(similarity, margin, midpoint: float = MIDPOINT):
@@ -221,13 +232,14 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
 # -- faces ------------------------------------------------------------------------
 
 
-def face_suggestions(catalog: FaceCatalog, refused: set[frozenset[str]] = frozenset()) -> dict[str, Suggestion]:
+def face_suggestions(catalog: FaceCatalog) -> dict[str, Suggestion]:
     """The question about each face of no person, and each face more like
     another person's faces than its own person's: the person, or the face of
     no person (pair), it is most similar to. A face never goes to a person it
-    refused or who has a face in its photo."""
+    refused (or one of whose faces it refused), nor to a face it refused, nor
+    to a person who has a face in its photo."""
     options = _person_options(catalog)
-    for row, found in _face_options(catalog, refused).items():
+    for row, found in _face_options(catalog).items():
         options[row] = sorted(options.get(row, []) + found, key=lambda option: -option[1])
     result: dict[str, Suggestion] = {}
     for row, mine in options.items():
@@ -286,7 +298,7 @@ def _person_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int
         rep_sims = _best_representative(vectors[asked], short, reps, valid)
         for n, i in enumerate(asked.tolist()):
             row = int(rows[i])
-            refused = catalog.rejected.get(row, set())
+            refused = _refused_people(catalog, row)
             found = [(int(short[n, s]), float(rep_sims[n, s])) for s in range(shortlist)]
             found = [((ASSIGN, people[j]), sim) for j, sim in found
                      if people[j] not in refused and catalog.image_ids[row] not in photos[j]
@@ -297,7 +309,7 @@ def _person_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int
     return result
 
 
-def _face_options(catalog: FaceCatalog, refused: set[frozenset[str]]) -> dict[int, list[tuple[tuple[str, int], float]]]:
+def _face_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int], float]]]:
     """For each face of no person, its nearest faces of no person in other
     photos, ((PAIR, row), similarity), best first."""
     rows = catalog.unassigned_rows()
@@ -309,7 +321,7 @@ def _face_options(catalog: FaceCatalog, refused: set[frozenset[str]]) -> dict[in
     return {
         int(rows[i]): [((PAIR, int(rows[other])), sim) for other, sim in zip(nearest, values)
                        if other >= 0 and photos[other] != photos[i]
-                       and frozenset((ids[i], ids[other])) not in refused]
+                       and ids[other] not in catalog.refused_faces.get(int(rows[i]), ())]
         for i, (nearest, values) in enumerate(zip(neighbours.tolist(), sims.tolist()))
     }
 
