@@ -201,6 +201,9 @@ class FaceLibrary(PeopleOperations):
         self._models_checked = False
         self._unwritten_meta: dict[str, Any] = {}
         self._catalog: FaceCatalog | None = None
+        #: Counts the writes of this session: what was computed from the
+        #: library at one generation holds until the next.
+        self.generation = 0
 
     # -- lifetime --------------------------------------------------------------
 
@@ -642,6 +645,8 @@ class FaceLibrary(PeopleOperations):
             self._catalog = None
             self.corrections.forget()
             raise
+        if batch:
+            self.generation += 1
         if batch.faces:
             self.vector_cache.append(list(batch.faces), np.stack([vector for vector, _ in batch.faces.values()]))
         self._meta.update(batch.meta)

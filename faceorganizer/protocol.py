@@ -22,7 +22,7 @@ from faceorganizer.humanize import lower_first
 from faceorganizer.people import ChangeSet, Person
 
 #: Changed whenever a message below changes shape.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 #: The faces pane's key for the faces of no person.
 UNASSIGNED = "unassigned"
@@ -59,6 +59,19 @@ class PhotoInfo:
     previous_face: str | None = None
     next_face: str | None = None
     position: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A review question as the review pane asks it: the person's best faces
+    on the left, the candidate's (or the face asked about) on the right."""
+
+    id: str
+    text: str  # "Is this 'Anna'?", "Same person?"
+    left_label: str
+    right_label: str
+    left: list[FaceItem]
+    right: list[FaceItem]
 
 
 @dataclass
@@ -154,6 +167,20 @@ class NotThisPerson(Correction):
 class NotAFace(Correction):
     action: ClassVar[str] = "mark them as not a face"
     face_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Answer(Correction):
+    """Yes or no to a review question (a skip is the window's own)."""
+
+    action: ClassVar[str] = "answer the question"
+    question_id: str
+    yes: bool
+
+
+@dataclass(frozen=True)
+class ListQuestions(Command):
+    action: ClassVar[str] = "list the review questions"
 
 
 @dataclass(frozen=True)
@@ -324,6 +351,14 @@ class Progress:
 class JobFinished:
     job: str
     summary: str  # for the status bar; "" when there is nothing to say (or it failed)
+
+
+@dataclass(frozen=True)
+class QuestionsReady:
+    """The first open review questions, best first, and how many are open."""
+
+    questions: list[Question]
+    open: int
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from faceorganizer import read_models
+from faceorganizer import read_models, review
 from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
 from faceorganizer.humanize import count, duration, lower_first
 from faceorganizer.people import ChangeSet
+from faceorganizer.review_queue import ReviewQueue
 from faceorganizer.protocol import (
     CORRECTED,
     PROTOCOL_VERSION,
@@ -29,6 +30,7 @@ from faceorganizer.protocol import (
     REGROUPED,
     UNDONE,
     AddFolders,
+    Answer,
     Call,
     Changed,
     ChangeSettings,
@@ -48,6 +50,7 @@ from faceorganizer.protocol import (
     LibraryInfo,
     ListFaces,
     ListPeople,
+    ListQuestions,
     Merge,
     MoveFaces,
     NotAFace,
@@ -58,6 +61,7 @@ from faceorganizer.protocol import (
     PeopleChanged,
     PhotoReady,
     Progress,
+    QuestionsReady,
     Recluster,
     Redo,
     RemoveFolder,
@@ -100,6 +104,7 @@ class LibraryService:
         self.send = send
         self.poll = poll
         self.library = None
+        self.review = ReviewQueue()
         self.cancel_event = cancel_event
         self.quitting = False
         self._busy = False
@@ -111,6 +116,8 @@ class LibraryService:
             ListPeople: lambda _: self._send_people(),
             ListFaces: self._faces,
             ShowPhoto: self._photo,
+            ListQuestions: lambda _: self._send_questions(),
+            Answer: self._answer,
             Undo: lambda _: self._walk_log(undo=True),
             Redo: lambda _: self._walk_log(undo=False),
             ChangeSettings: self._change_settings,
@@ -161,6 +168,7 @@ class LibraryService:
         self._close(Close(), say=False)
         try:
             self.library = FaceLibrary(command.library_dir or None, qdrant_url=command.qdrant_url or None)
+            self.review = ReviewQueue()
         except LibraryLockedError as exc:
             self.send(OpenFailed(str(exc)))
             return
@@ -181,6 +189,9 @@ class LibraryService:
                 self.library.sync()
             except FaceOrganizerError as exc:  # a full disk: the journals keep every write
                 log.warning("cannot sync the library: %s", exc)
+            if self.review.stale(self.library):
+                self.review.refresh(self.library)
+                self._send_questions()
 
     def _close(self, _command: Close, say: bool = True) -> None:
         if self.library is not None:
@@ -216,7 +227,15 @@ class LibraryService:
     def _photo(self, command: ShowPhoto) -> None:
         self.send(PhotoReady(read_models.photo(self.library, command.face_id, command.key)))
 
+    def _send_questions(self) -> None:
+        self.send(QuestionsReady(*self.review.head(self.library)))
+
     # -- changes ------------------------------------------------------------------
+
+    def _answer(self, command: Answer) -> None:
+        question = self.review.find(self.library, command.question_id)
+        change = (review.accept if command.yes else review.reject)(self.library, question)
+        self._changed(change, CORRECTED, change.description)
 
     def _correct(self, command: Correction) -> None:
         change: ChangeSet = _CORRECTIONS[type(command)](self.library, command)
@@ -237,6 +256,9 @@ class LibraryService:
             self.send(Changed(change, cause, description))
         self._send_history()
         self._send_people()
+        if self.review.computed:  # the next question at once; the queue is computed again when idle
+            self.review.changed(change)
+            self._send_questions()
 
     # -- folders and long jobs ----------------------------------------------------
 

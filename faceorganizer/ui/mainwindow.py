@@ -1,6 +1,7 @@
 """The main window: folders and lists on the left, the people grid in the
-middle, the selected person's faces on the right, progress at the bottom
-(faceorganizer.ui.panes), its actions in one registry (ui.actions).
+middle, the selected person's faces on the right (or, in their place, the
+review questions), progress at the bottom (faceorganizer.ui.panes), its
+actions in one registry (ui.actions).
 
 The window never touches the library itself: it sends commands to the
 library service (LibraryClient.call) and updates its models from the events
@@ -28,11 +29,13 @@ from faceorganizer.protocol import (
     UNASSIGNED,
     UNDONE,
     AddFolders,
+    Answer,
     Changed,
     ChangeSettings,
     Failure,
     Index,
     LibraryInfo,
+    ListQuestions,
     NotAFace,
     NotThisPerson,
     Open,
@@ -49,7 +52,8 @@ from faceorganizer.ui.corrections import Corrections
 from faceorganizer.ui.models import FacesModel, PeopleModel
 from faceorganizer.ui.panes.faces import FacesPane
 from faceorganizer.ui.panes.people import PeoplePane
-from faceorganizer.ui.panes.sidebar import Sidebar
+from faceorganizer.ui.panes.review import ReviewPane
+from faceorganizer.ui.panes.sidebar import REVIEW, Sidebar
 from faceorganizer.ui.panes.status import REDO, UNDO, UNREADABLE, StatusArea
 from faceorganizer.ui.problems import UnreadableDialog
 from faceorganizer.ui.settings import AppSettings, SettingsDialog, load_settings, take_old_grouping_settings
@@ -106,14 +110,17 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar(self.actions.add_folder)
         self.people_pane = PeoplePane(self.people_model, self.actions.on_people)
         self.faces_pane = FacesPane(self.faces_model, self.actions.on_faces)
+        self.review_pane = ReviewPane(self.thumbnails)
+        self.review_pane.hide()
         self.status = StatusArea(self.statusBar())
         self.splitter = QSplitter()
         self.splitter.setObjectName("mainSplitter")
-        for pane in (self.sidebar, self.people_pane, self.faces_pane):
+        for pane in (self.sidebar, self.people_pane, self.faces_pane, self.review_pane):
             self.splitter.addWidget(pane)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
+        self.splitter.setStretchFactor(3, 5)
         self.splitter.setSizes([220, 640, 440])
         self.setCentralWidget(self.splitter)
         # The widgets the window works with most (and tests read).
@@ -139,6 +146,8 @@ class MainWindow(QMainWindow):
         worker.photoReady.connect(self.browser.show_photo)
         worker.foldersChanged.connect(self._set_folders)
         worker.unreadable.connect(self._on_unreadable)
+        worker.questionsReady.connect(self._on_questions)
+        self.review_pane.answered.connect(lambda question, yes: self.client.call(Answer(question, yes)))
         corrections = self.corrections
         self.people_model.mergeRequested.connect(corrections.merge_into)
         self.people_model.moveRequested.connect(corrections.move_faces)
@@ -152,7 +161,7 @@ class MainWindow(QMainWindow):
         self.drop_bar.new_person.dropped.connect(corrections.make_new_person)
         self.drop_bar.not_this_person.dropped.connect(lambda ids: self.client.call(NotThisPerson(tuple(ids))))
         self.drop_bar.not_a_face.dropped.connect(lambda ids: self.client.call(NotAFace(tuple(ids))))
-        self.sidebar.scopeChosen.connect(self.browser.set_scope)
+        self.sidebar.scopeChosen.connect(self._choose_scope)
         self.sidebar.rescanFolder.connect(lambda folder: self.client.call(Index((folder,))))
         self.sidebar.removeFolder.connect(self._remove_folder)
         self.search.textChanged.connect(lambda _: self.browser.show_people())
@@ -227,8 +236,24 @@ class MainWindow(QMainWindow):
     def _update_center(self) -> None:
         lists = self.browser.people or self.browser.unassigned_count or (self.info and self.info.folders)
         empty = not (lists or self.job_running)
+        reviewing = self.review_pane.isVisibleTo(self)
         self.people_pane.show_empty(empty)
-        self.faces_pane.setVisible(not empty)
+        self.people_pane.setVisible(not reviewing)
+        self.faces_pane.setVisible(not (empty or reviewing))
+
+    def _choose_scope(self, scope) -> None:
+        """A sidebar entry: people or faces in the middle and on the right, or the review questions."""
+        self.review_pane.setVisible(scope == REVIEW)
+        self._update_center()
+        if scope == REVIEW:
+            self.client.call(ListQuestions())
+            self.review_pane.setFocus()
+        else:
+            self.browser.set_scope(scope)
+
+    def _on_questions(self, questions: list, open_count: int) -> None:
+        self.sidebar.set_counts({REVIEW: open_count})
+        self.review_pane.set_questions(questions, open_count)
 
     def _on_faces(self, key, faces: list) -> None:
         if self.browser.take_faces(key, faces):
