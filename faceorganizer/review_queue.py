@@ -78,15 +78,18 @@ def question(library, s: Suggestion) -> Question:
         left, right = [s.face_id], [s.other_face]
         return Question(s.id, "Same person?", "A face of no person", "A face of no person",
                         _items(library, left), _items(library, right))
-    # The person asked about on the left: a merge's bigger (or named) person, an assign's person.
+    # The person asked about on the left: a merge's named (else bigger) person, an assign's person.
     person, other = (s.candidate, s.person) if s.kind == MERGE else (s.person, s.candidate)
-    name = (state := catalog.people.get(person)) and state.name
+    if s.kind == MERGE and _name(library, other) and not _name(library, person):
+        person, other = other, person
+    name = _name(library, person)
     text = f"Is this {name}?" if name else "Same person?"
     if s.kind == MERGE:
         right, right_label = best_faces(library, other), _label(library, other)
     else:
         right = [s.face_id]
-        right_label = "A face of no person" if other is None else f"A face now in {_label(library, other)}"
+        right_label = ("A face of no person" if other is None
+                       else f"A face of {_name(library, other) or 'an unnamed person'}")
     return Question(s.id, text, _label(library, person), right_label,
                     _items(library, best_faces(library, person)), _items(library, right))
 
@@ -99,11 +102,14 @@ def best_faces(library, cluster_id: int, shown: int = FACES_SHOWN) -> list[str]:
     return [catalog.ids[r] for r in rows[np.argsort(-similarity, kind="stable")[:shown]]]
 
 
+def _name(library, cluster_id: int) -> str | None:
+    state = library.catalog.people.get(cluster_id)
+    return state.name if state else None
+
+
 def _label(library, cluster_id: int) -> str:
     """"Anna · 128 faces", "Unnamed · 5 faces"."""
-    state = library.catalog.people.get(cluster_id)
-    name = state.name if state and state.name else "Unnamed"
-    return f"{name} · {count(library.catalog.face_count(cluster_id), 'face')}"
+    return f"{_name(library, cluster_id) or 'Unnamed'} · {count(library.catalog.face_count(cluster_id), 'face')}"
 
 
 def _items(library, face_ids: list[str]) -> list[FaceItem]:

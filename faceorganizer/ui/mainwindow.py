@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self._restarts = 0  # of the service since the library last opened
         self.unreadable: list[tuple[str, str]] = []  # (path, reason) from the last indexing
         self.unreadable_dialog: UnreadableDialog | None = None
+        self._browse_sizes: list[int] = []  # the panes' widths before the review pane took their place
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -243,13 +244,23 @@ class MainWindow(QMainWindow):
 
     def _choose_scope(self, scope) -> None:
         """A sidebar entry: people or faces in the middle and on the right, or the review questions."""
-        self.review_pane.setVisible(scope == REVIEW)
-        self._update_center()
+        self._show_review(scope == REVIEW)
         if scope == REVIEW:
             self.client.call(ListQuestions())
             self.review_pane.setFocus()
         else:
             self.browser.set_scope(scope)
+
+    def _show_review(self, shown: bool) -> None:
+        """The review pane in the place of the people and faces panes, or those back as they were."""
+        if shown == self.review_pane.isVisibleTo(self):
+            return
+        sizes = self.splitter.sizes()
+        if shown:
+            self._browse_sizes = sizes
+        self.review_pane.setVisible(shown)
+        self._update_center()
+        self.splitter.setSizes([sizes[0], 0, 0, sum(sizes[1:])] if shown else self._browse_sizes)
 
     def _on_questions(self, questions: list, open_count: int) -> None:
         self.sidebar.set_counts({REVIEW: open_count})
@@ -383,6 +394,7 @@ class MainWindow(QMainWindow):
     # -- window -------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._show_review(False)  # the panes' widths as the user left them, not the review's
         geometry.save(self, self.splitter)
         self.browser.close_photo()
         self.client.shutdown()

@@ -35,6 +35,7 @@ def open_review(qtbot, window):
     pane = window.review_pane
     qtbot.waitUntil(lambda: pane.isVisible() and item.text(0) != "Review", timeout=30_000)
     assert not window.people_pane.isVisible() and not window.faces_pane.isVisible()
+    assert pane.width() > window.width() // 2  # in the place of the people and the faces
     return pane
 
 

@@ -51,7 +51,7 @@ class ReviewPane(QWidget):
         sides = QGridLayout()
         for column, (label, model, name) in enumerate(((self.left_label, self.left_model, "The person"),
                                                        (self.right_label, self.right_model, "The candidate"))):
-            view = GridView(112, with_text=False)
+            view = GridView(144, with_text=False)
             view.setModel(model)
             view.setAccessibleName(name)
             view.setDragEnabled(False)
@@ -68,6 +68,7 @@ class ReviewPane(QWidget):
                                   (self.no_button, "N", lambda: self.answer(False)),
                                   (self.skip_button, "S", self.skip)):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setMinimumWidth(button.sizeHint().width() * 3 // 2)
             button.clicked.connect(slot)
             buttons.addWidget(button)
             QShortcut(QKeySequence(key), self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -75,13 +76,12 @@ class ReviewPane(QWidget):
 
         asking = QWidget()
         layout = QVBoxLayout(asking)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(sides, 1)
-        layout.addSpacing(8)
+        layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(self.text)
         layout.addSpacing(4)
         layout.addLayout(buttons)
         layout.addSpacing(12)
+        layout.addLayout(sides, 1)
         self.empty = QLabel()
         self.empty.setObjectName("emptyText")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
