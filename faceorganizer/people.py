@@ -213,6 +213,24 @@ class FaceCatalog:
     def alive(self) -> np.ndarray:
         return self._alive[: len(self.ids)]
 
+    def snapshot(self) -> FaceCatalog:
+        """A copy to read on another thread while this catalog changes. The
+        vectors are shared (new faces go to rows past the copy's; only a face
+        indexed again under its id has its vector rewritten in place); the
+        rest is copied."""
+        copy = FaceCatalog(self.dim)
+        count = len(self.ids)
+        copy.ids, copy.row, copy.image_ids = list(self.ids), dict(self.row), list(self.image_ids)
+        copy._vectors = self._vectors[:count]
+        for name in ("_cluster", "_confidence", "_pinned", "_not_a_face", "_alive"):
+            setattr(copy, name, getattr(self, name)[:count].copy())
+        copy.rejected, copy.refused_faces = dict(self.rejected), dict(self.refused_faces)
+        copy.people, copy.highest_id = dict(self.people), self.highest_id
+        copy._sums = {c: total.copy() for c, total in self._sums.items()}
+        copy._counts = dict(self._counts)
+        copy._photos = {c: Counter(photos) for c, photos in self._photos.items()}
+        return copy
+
     # -- faces -------------------------------------------------------------------
 
     def load(self, ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:

@@ -355,10 +355,11 @@ class JobFinished:
 
 @dataclass(frozen=True)
 class QuestionsReady:
-    """The first open review questions, best first, and how many are open."""
+    """The first open review questions, best first, and how many are open
+    (None: not counted yet)."""
 
     questions: list[Question]
-    open: int
+    open: int | None
 
 
 @dataclass(frozen=True)

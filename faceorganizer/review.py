@@ -11,16 +11,27 @@ no later question asks again; undo takes it back.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.humanize import count
 from faceorganizer.people import ChangeSet, FaceCatalog
 from faceorganizer.refusals import FacesApart, FacesNotPerson, PeopleApart
-from faceorganizer.suggestions import ASSIGN, MERGE, PAIR, Suggestion, face_suggestions, merge_suggestions
+from faceorganizer.suggestions import (
+    ASSIGN,
+    MERGE,
+    PAIR,
+    Suggestion,
+    face_suggestions,
+    merge_suggestions,
+    representatives,
+)
 
 #: A question is asked only when a yes is at least this likely.
 MIN_SCORE = 0.02
+#: The most a question about one face can gain: the one face.
+FACE_GAIN = 1.0
 
 
 class SuggestionNotFoundError(FaceOrganizerError):
@@ -30,20 +41,39 @@ class SuggestionNotFoundError(FaceOrganizerError):
 def questions(library, limit: int | None = None) -> list[Suggestion]:
     """Every open question of the library, the biggest expected gain first.
     A pair of people is asked about once, as the smaller of the two."""
-    catalog = library.catalog
+    *_, queue = staged_questions(library.catalog)
+    return queue[:limit] if limit else queue
+
+
+def staged_questions(catalog: FaceCatalog) -> Iterator[list[Suggestion]]:
+    """The queue in two steps, each best first: the questions about people
+    (quick: one per pair of people), then every question. A question about
+    a face puts at most one face right, so the questions about people that
+    gain more (`sure_head`) lead the whole queue too: they can be asked
+    before the rest is known."""
+    summary = representatives(catalog)
     merges: dict[tuple[int, int], Suggestion] = {}
-    for found in merge_suggestions(catalog).values():
+    for found in merge_suggestions(catalog, summary=summary).values():
         for s in found:
             small, large = sorted((s.person, s.candidate), key=lambda c: (catalog.face_count(c), c))
             if (small, large) not in merges or s.score > merges[small, large].score:
                 merges[small, large] = replace(s, person=small, candidate=large)
+    about_people = _ordered(merges.values())
+    yield about_people
     about_faces: dict[str, Suggestion] = {}
-    for s in face_suggestions(catalog).values():
+    for s in face_suggestions(catalog, summary).values():
         if s.id not in about_faces or s.score > about_faces[s.id].score:
             about_faces[s.id] = s
-    queue = [s for s in [*merges.values(), *about_faces.values()] if s.score >= MIN_SCORE]
-    queue.sort(key=lambda s: (-s.gain, -s.score, s.id))
-    return queue[:limit] if limit else queue
+    yield _ordered([*about_people, *about_faces.values()])
+
+
+def sure_head(about_people: list[Suggestion]) -> list[Suggestion]:
+    """The questions about people that lead the whole queue (see `staged_questions`)."""
+    return [s for s in about_people if s.gain > FACE_GAIN]
+
+
+def _ordered(found) -> list[Suggestion]:
+    return sorted((s for s in found if s.score >= MIN_SCORE), key=lambda s: (-s.gain, -s.score, s.id))
 
 
 def find(library, suggestion_id: str) -> Suggestion:

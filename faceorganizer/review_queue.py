@@ -1,23 +1,31 @@
 """The review queue as the library service keeps it for the window.
 
-Computing every open question (faceorganizer.review.questions) reads the
-whole library, so the queue is computed once per library generation (each
-write makes a new one) and kept. An answer drops at once the questions
-naming a person or face it changed, so the next question shows without
-waiting; the service computes the queue again when it is idle.
+Computing every open question (faceorganizer.review) reads the whole
+library: seconds at 100,000 faces. So the service never waits for it. The
+queue is computed on a thread of its own, from a snapshot of the library's
+catalog, whenever the library was written since (each write makes a new
+generation); the questions about people come first (those that lead the
+queue are known in a fraction of the time), then the whole queue. An answer,
+or any change, drops at once the questions naming a person or face it
+changed, so the next question shows without waiting.
 
 This module imports no Qt.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+
 import numpy as np
 
-from faceorganizer import review
 from faceorganizer.humanize import count
-from faceorganizer.people import ChangeSet
+from faceorganizer.people import ChangeSet, FaceCatalog
 from faceorganizer.protocol import FaceItem, Question
+from faceorganizer.review import find, staged_questions, sure_head
 from faceorganizer.suggestions import MERGE, PAIR, Suggestion
+
+log = logging.getLogger(__name__)
 
 #: Questions sent to the window at a time (it skips among them).
 HEAD = 20
@@ -26,49 +34,96 @@ FACES_SHOWN = 6
 
 
 class ReviewQueue:
-    """The open questions of one library, kept between its writes."""
+    """The open questions of one library, kept between its writes.
+
+    The service thread calls every method; the computing thread only leaves
+    its results (under a lock) for `collect`."""
 
     def __init__(self) -> None:
-        self._questions: list[Suggestion] | None = None
-        self._generation: int | None = None
+        self._questions: list[Suggestion] | None = None  # None: never computed
+        self.complete = False  # False: only the questions that lead the queue are known
+        self._generation: int | None = None  # of the library the queue was computed from
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._result: tuple[int, list[Suggestion], bool] | None = None
+        self._since: list[ChangeSet] = []  # changes made while the thread computes
 
     @property
     def computed(self) -> bool:
         return self._questions is not None
 
-    def stale(self, library) -> bool:
-        """Whether the library was written since the queue was computed."""
-        return self._generation != library.generation
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def refresh(self, library) -> None:
-        self._questions = review.questions(library)
-        self._generation = library.generation
+        """Compute the queue anew on a thread if the library was written since
+        it was last computed (and no computation is running)."""
+        if self.running or self._generation == library.generation:
+            return
+        self._since = []
+        self._thread = threading.Thread(target=self._compute, args=(library.catalog.snapshot(), library.generation),
+                                        name="faceorganizer-review", daemon=True)
+        self._thread.start()
 
-    def questions(self, library) -> list[Suggestion]:
-        """The queue, computed now if it never was (else as last computed,
-        less what changed since)."""
-        if self._questions is None:
-            self.refresh(library)
-        return self._questions
+    def collect(self) -> bool:
+        """Take what the thread computed since the last call; True if the queue changed."""
+        with self._lock:
+            result, self._result = self._result, None
+        if result is None:
+            return False
+        generation, queue, complete = result
+        if not complete and self.computed:
+            return False  # the queue as last computed, less what changed since, until the new one is whole
+        for change in self._since:
+            queue = _without(queue, change)
+        self._questions, self.complete = queue, complete
+        if complete:
+            self._generation = generation
+        return True
 
-    def find(self, library, question_id: str) -> Suggestion:
-        for s in self.questions(library):
-            if s.id == question_id:
-                return s
-        return review.find(library, question_id)
+    def wait(self) -> None:
+        """Until the running computation is done (and collected)."""
+        if self._thread is not None:
+            self._thread.join()
+        self.collect()
 
     def changed(self, change: ChangeSet) -> None:
         """Drop the questions that name a person or face `change` touched."""
-        if self._questions is None:
-            return
-        people, faces = change.cluster_ids, set(change.faces_after)
-        self._questions = [s for s in self._questions
-                           if not ({s.person, s.candidate} & people or {s.face_id, s.other_face} & faces)]
+        if self.running:
+            self._since.append(change)
+        if self._questions is not None:
+            self._questions = _without(self._questions, change)
 
-    def head(self, library) -> tuple[list[Question], int]:
-        """The first questions as the window shows them, and how many are open."""
-        queue = self.questions(library)
-        return [question(library, s) for s in queue[:HEAD]], len(queue)
+    def find(self, library, question_id: str) -> Suggestion:
+        for s in self._questions or []:
+            if s.id == question_id:
+                return s
+        return find(library, question_id)
+
+    def head(self, library) -> tuple[list[Question], int | None]:
+        """The first questions as the window shows them, and how many are open
+        (None: not counted yet)."""
+        queue = self._questions or []
+        return [question(library, s) for s in queue[:HEAD]], len(queue) if self.complete else None
+
+    def _compute(self, catalog: FaceCatalog, generation: int) -> None:
+        try:
+            stages = staged_questions(catalog)
+            about_people = next(stages)
+            with self._lock:
+                self._result = (generation, sure_head(about_people), False)
+            queue = next(stages)
+        except Exception:  # a bug: no questions until the library changes, and the window lives on
+            log.exception("cannot compute the review questions")
+            queue = []
+        with self._lock:
+            self._result = (generation, queue, True)
+
+
+def _without(queue: list[Suggestion], change: ChangeSet) -> list[Suggestion]:
+    people, faces = change.cluster_ids, set(change.faces_after)
+    return [s for s in queue if not ({s.person, s.candidate} & people or {s.face_id, s.other_face} & faces)]
 
 
 def question(library, s: Suggestion) -> Question:

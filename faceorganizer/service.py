@@ -80,6 +80,8 @@ _PROGRESS_INTERVAL = 0.2
 _PEOPLE_INTERVAL = 1.0
 #: After this long without a call, the library's writes are made durable (s).
 _IDLE_SECONDS = 1.0
+#: How often the review questions being computed are looked for (s).
+_QUESTIONS_SECONDS = 0.2
 
 #: Each correction and the library operation that makes it.
 _CORRECTIONS: dict[type[Correction], Callable] = {
@@ -189,8 +191,8 @@ class LibraryService:
                 self.library.sync()
             except FaceOrganizerError as exc:  # a full disk: the journals keep every write
                 log.warning("cannot sync the library: %s", exc)
-            if self.review.stale(self.library):
-                self.review.refresh(self.library)
+            self.review.refresh(self.library)
+            if self.review.collect():
                 self._send_questions()
 
     def _close(self, _command: Close, say: bool = True) -> None:
@@ -256,8 +258,8 @@ class LibraryService:
             self.send(Changed(change, cause, description))
         self._send_history()
         self._send_people()
+        self.review.changed(change)
         if self.review.computed:  # the next question at once; the queue is computed again when idle
-            self.review.changed(change)
             self._send_questions()
 
     # -- folders and long jobs ----------------------------------------------------
@@ -399,7 +401,7 @@ def serve(connection, cancel_event) -> None:
     try:
         while not service.quitting:
             try:
-                if not connection.poll(_IDLE_SECONDS):
+                if not connection.poll(_QUESTIONS_SECONDS if service.review.running else _IDLE_SECONDS):
                     service.idle()
                     continue
                 call = connection.recv()

@@ -101,7 +101,10 @@ class Suggestion:
 # -- summaries ---------------------------------------------------------------------
 
 
-def representatives(catalog: FaceCatalog, size: int = REPRESENTATIVES) -> tuple[list[int], np.ndarray, np.ndarray]:
+Summary = tuple[list[int], np.ndarray, np.ndarray]
+
+
+def representatives(catalog: FaceCatalog, size: int = REPRESENTATIVES) -> Summary:
     """(people, reps P x size x dim, valid P x size): each person's most
     typical face, then in turn the face least like those already chosen
     (every face of a person with at most `size`)."""
@@ -191,12 +194,14 @@ def match_similarity(reps: np.ndarray, valid: np.ndarray, block: slice, sizes: n
     return np.where(sizes[block][:, None] <= sizes[None, :], mine, theirs)
 
 
-def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dict[int, list[Suggestion]]:
+def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES,
+                      summary: Summary | None = None) -> dict[int, list[Suggestion]]:
     """For every person, the people most likely the same person, the most
     similar first:
     never one it shares a photo with, one it refused, or (for a named person)
-    one the user named otherwise."""
-    people, reps, valid = representatives(catalog)
+    one the user named otherwise. `summary`: the catalog's `representatives`,
+    if known."""
+    people, reps, valid = summary or representatives(catalog)
     if len(people) < 2:
         return {}
     position = {cid: i for i, cid in enumerate(people)}
@@ -232,13 +237,13 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
 # -- faces ------------------------------------------------------------------------
 
 
-def face_suggestions(catalog: FaceCatalog) -> dict[str, Suggestion]:
+def face_suggestions(catalog: FaceCatalog, summary: Summary | None = None) -> dict[str, Suggestion]:
     """The question about each face of no person, and each face more like
     another person's faces than its own person's: the person, or the face of
     no person (pair), it is most similar to. A face never goes to a person it
     refused (or one of whose faces it refused), nor to a face it refused, nor
-    to a person who has a face in its photo."""
-    options = _person_options(catalog)
+    to a person who has a face in its photo. `summary`: as for merges."""
+    options = _person_options(catalog, summary or representatives(catalog))
     for row, found in _face_options(catalog).items():
         options[row] = sorted(options.get(row, []) + found, key=lambda option: -option[1])
     result: dict[str, Suggestion] = {}
@@ -262,12 +267,12 @@ def face_suggestions(catalog: FaceCatalog) -> dict[str, Suggestion]:
     return result
 
 
-def _person_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int], float]]]:
+def _person_options(catalog: FaceCatalog, summary: Summary) -> dict[int, list[tuple[tuple[str, int], float]]]:
     """For each face of no person, and each face more like another person's
     faces (on average) than its own person's: the people it may belong to,
     ((ASSIGN, person), best similarity to one of their representatives),
     best first; a face's own person is among them."""
-    people, reps, valid = representatives(catalog)
+    people, reps, valid = summary
     if not people:
         return {}
     slot = {cid: i for i, cid in enumerate(people)}

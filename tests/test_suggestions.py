@@ -15,6 +15,7 @@ from faceorganizer.errors import CorrectionError, PersonNotFoundError
 from faceorganizer.library import FaceLibrary
 from faceorganizer.people import ChangeSet, FaceState
 from faceorganizer.refusals import FacesApart, FacesNotPerson, PeopleApart
+from faceorganizer.review_queue import ReviewQueue
 
 pytestmark = pytest.mark.engines
 
@@ -215,3 +216,29 @@ def test_a_yes_to_a_pair_makes_them_a_person(split_library):
     [pair] = [s for s in review.questions(library) if s.kind == suggestions.PAIR]
     person = review.accept(library, pair).result
     assert sorted(library.faces_of(person)) == sorted(faces)
+
+
+def test_the_review_queue_is_kept_between_writes_and_follows_each_change(split_library):
+    library, (person, piece) = split_library
+    library.rename(piece, "Anna")
+    queue = ReviewQueue()
+    queue.refresh(library)
+    queue.wait()
+    [first, *_], open_count = queue.head(library)
+    assert open_count == len(review.questions(library)) and first.id == review.questions(library)[0].id
+    assert (first.text, first.left_label, first.right_label) == ("Is this Anna?", "Anna · 2 faces", "Unnamed · 2 faces")
+    assert [len(first.left), len(first.right)] == [2, 2]
+    queue.refresh(library)
+    assert not queue.running  # nothing written since: nothing to compute
+    # An answer drops at once the questions about what it changed.
+    change = review.accept(library, queue.find(library, first.id))
+    queue.changed(change)
+    assert first.id not in {q.id for q in queue.head(library)[0]}
+    # Computed again, from a snapshot: what changes meanwhile is taken out of the result.
+    queue.refresh(library)
+    queue.changed(library.undo())
+    queue.wait()
+    assert first.id not in {q.id for q in queue.head(library)[0]}
+    queue.refresh(library)
+    queue.wait()
+    assert queue.head(library)[0][0].id == first.id

@@ -262,8 +262,9 @@ class MainWindow(QMainWindow):
         self._update_center()
         self.splitter.setSizes([sizes[0], 0, 0, sum(sizes[1:])] if shown else self._browse_sizes)
 
-    def _on_questions(self, questions: list, open_count: int) -> None:
-        self.sidebar.set_counts({REVIEW: open_count})
+    def _on_questions(self, questions: list, open_count: int | None) -> None:
+        if open_count is not None:
+            self.sidebar.set_counts({REVIEW: open_count})
         self.review_pane.set_questions(questions, open_count)
 
     def _on_faces(self, key, faces: list) -> None:

@@ -42,7 +42,7 @@ class LibraryBridge(QObject):
     progress = Signal(object)  # Progress
     jobFinished = Signal(str, str)  # job, summary for the status bar
     photoReady = Signal(object)  # PhotoInfo
-    questionsReady = Signal(object, int)  # the first open review questions [Question], how many are open
+    questionsReady = Signal(object, object)  # the first review questions [Question], how many are open (or None)
     foldersChanged = Signal(object)  # [str]
     unreadable = Signal(object)  # [(path, reason)]: what the last indexing could not read
     failed = Signal(object)  # Failure: a call failed

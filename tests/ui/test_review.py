@@ -79,7 +79,8 @@ def test_n_is_remembered_through_regrouping_and_a_restart(qtbot, open_window, sp
     qtbot.waitUntil(lambda: window.status_message.text().startswith(
         "An unnamed person (2 faces) is not the same person as an unnamed person (2 faces)"), timeout=20_000)
     assert pane.question is None or pane.question.id != first.id
-    assert window.undo_action.text().startswith("Undo an unnamed person (2 faces) is not the same person")
+    qtbot.waitUntil(lambda: window.undo_action.text().startswith(
+        "Undo an unnamed person (2 faces) is not the same person"), timeout=20_000)
 
     window.recluster()
     qtbot.waitUntil(lambda: window.status_message.text().endswith("people"), timeout=60_000)

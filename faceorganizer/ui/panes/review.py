@@ -31,7 +31,7 @@ class ReviewPane(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Review")
         self.questions: list[Question] = []
-        self.open_count = 0
+        self.open_count: int | None = None  # None: not counted yet
         self.skipped: set[str] = set()
         self.question: Question | None = None
         title = ElidedLabel("Review")
@@ -96,8 +96,9 @@ class ReviewPane(QWidget):
         outer.addWidget(self.stack, 1)
         self._show()
 
-    def set_questions(self, questions: list[Question], open_count: int) -> None:
-        """The service's first open questions, best first, and how many are open."""
+    def set_questions(self, questions: list[Question], open_count: int | None) -> None:
+        """The service's first open questions, best first, and how many are
+        open (None: not counted yet)."""
         self.questions, self.open_count = list(questions), open_count
         self._show()
 
@@ -110,7 +111,8 @@ class ReviewPane(QWidget):
         # Questions about the faces or people just answered for wait for the service's new queue.
         self.questions = [q for q in self.questions
                           if q.id != answered.id and not _faces(q) & _faces(answered)]
-        self.open_count = max(0, self.open_count - 1)
+        if self.open_count:
+            self.open_count -= 1
         self._show()
 
     def skip(self) -> None:
@@ -125,14 +127,19 @@ class ReviewPane(QWidget):
         if question is None:
             self.left_model.set_items([])
             self.right_model.set_items([])
-            self.empty.setText("No open questions. When faces or people may be the same person, "
-                               "faceorganizer asks here." if not self.questions else
-                               "You skipped every open question. They are asked again next time.")
+            if self.questions:
+                self.empty.setText("You skipped every open question. They are asked again next time.")
+            elif self.open_count is None:
+                self.empty.setText("Looking for the questions whose answers fix the most faces…")
+            else:
+                self.empty.setText("No open questions. When faces or people may be the same person, "
+                                   "faceorganizer asks here.")
             self.subtitle.setText("")
             self.stack.setCurrentIndex(0)
             return
-        self.subtitle.setText(f"{count(self.open_count, 'open question')} · Y yes · N no · S skip · "
-                              "Ctrl+Z undoes an answer")
+        counted = ("Counting the open questions…" if self.open_count is None
+                   else count(self.open_count, "open question"))
+        self.subtitle.setText(f"{counted} · Y yes · N no · S skip · Ctrl+Z undoes an answer")
         self.text.setText(question.text)
         self.left_label.setText(question.left_label)
         self.right_label.setText(question.right_label)
