@@ -22,7 +22,6 @@ from faceorganizer import read_models, review
 from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
 from faceorganizer.humanize import count, duration, lower_first
 from faceorganizer.people import ChangeSet
-from faceorganizer.review_queue import ReviewQueue
 from faceorganizer.protocol import (
     CORRECTED,
     PROTOCOL_VERSION,
@@ -72,6 +71,7 @@ from faceorganizer.protocol import (
     Undo,
     Unreadable,
 )
+from faceorganizer.review_queue import ReviewQueue
 
 log = logging.getLogger(__name__)
 
