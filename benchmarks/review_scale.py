@@ -71,10 +71,11 @@ def main() -> int:
             queue = ReviewQueue()
             queue.refresh(library)
             queue.wait()
+            queue.collect()
             next_question = []
             for _ in range(args.answers):
                 [shown, *_], _count = queue.head(library)
-                change = review.accept(library, queue.find(library, shown.id))
+                change = review.accept(library, queue.find(shown.id))
                 started = time.perf_counter()
                 queue.changed(change)
                 queue.head(library)

@@ -22,7 +22,7 @@ import numpy as np
 from faceorganizer.humanize import count
 from faceorganizer.people import ChangeSet, FaceCatalog
 from faceorganizer.protocol import FaceItem, Question
-from faceorganizer.review import find, staged_questions, sure_head
+from faceorganizer.review import SuggestionNotFoundError, staged_questions, sure_head
 from faceorganizer.suggestions import MERGE, PAIR, Suggestion
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,9 @@ class ReviewQueue:
         return True
 
     def wait(self) -> None:
-        """Until the running computation is done (and collected)."""
+        """Until the running computation is done (`collect` then takes it)."""
         if self._thread is not None:
             self._thread.join()
-        self.collect()
 
     def changed(self, change: ChangeSet) -> None:
         """Drop the questions that name a person or face `change` touched."""
@@ -95,11 +94,12 @@ class ReviewQueue:
         if self._questions is not None:
             self._questions = _without(self._questions, change)
 
-    def find(self, library, question_id: str) -> Suggestion:
+    def find(self, question_id: str) -> Suggestion:
+        """The open question with this id, of those kept."""
         for s in self._questions or []:
             if s.id == question_id:
                 return s
-        return find(library, question_id)
+        raise SuggestionNotFoundError("this question was answered already, or the people it names changed since.")
 
     def head(self, library) -> tuple[list[Question], int | None]:
         """The first questions as the window shows them, and how many are open

@@ -191,9 +191,9 @@ class LibraryService:
                 self.library.sync()
             except FaceOrganizerError as exc:  # a full disk: the journals keep every write
                 log.warning("cannot sync the library: %s", exc)
-            self.review.refresh(self.library)
             if self.review.collect():
                 self._send_questions()
+            self.review.refresh(self.library)
 
     def _close(self, _command: Close, say: bool = True) -> None:
         if self.library is not None:
@@ -235,7 +235,7 @@ class LibraryService:
     # -- changes ------------------------------------------------------------------
 
     def _answer(self, command: Answer) -> None:
-        question = self.review.find(self.library, command.question_id)
+        question = self.review.find(command.question_id)
         change = (review.accept if command.yes else review.reject)(self.library, question)
         self._changed(change, CORRECTED, change.description)
 

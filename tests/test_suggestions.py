@@ -224,6 +224,7 @@ def test_the_review_queue_is_kept_between_writes_and_follows_each_change(split_l
     queue = ReviewQueue()
     queue.refresh(library)
     queue.wait()
+    queue.collect()
     [first, *_], open_count = queue.head(library)
     assert open_count == len(review.questions(library)) and first.id == review.questions(library)[0].id
     assert (first.text, first.left_label, first.right_label) == ("Is this Anna?", "Anna · 2 faces", "Unnamed · 2 faces")
@@ -231,14 +232,16 @@ def test_the_review_queue_is_kept_between_writes_and_follows_each_change(split_l
     queue.refresh(library)
     assert not queue.running  # nothing written since: nothing to compute
     # An answer drops at once the questions about what it changed.
-    change = review.accept(library, queue.find(library, first.id))
+    change = review.accept(library, queue.find(first.id))
     queue.changed(change)
     assert first.id not in {q.id for q in queue.head(library)[0]}
     # Computed again, from a snapshot: what changes meanwhile is taken out of the result.
     queue.refresh(library)
     queue.changed(library.undo())
     queue.wait()
+    queue.collect()
     assert first.id not in {q.id for q in queue.head(library)[0]}
     queue.refresh(library)
     queue.wait()
+    queue.collect()
     assert queue.head(library)[0][0].id == first.id
