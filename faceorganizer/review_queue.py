@@ -46,7 +46,7 @@ class ReviewQueue:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._result: tuple[int, list[Suggestion], bool] | None = None
-        self._since: list[ChangeSet] = []  # changes made while the thread computes
+        self._since: list[ChangeSet] = []  # changes made since the snapshot of the last computation
 
     @property
     def computed(self) -> bool:
@@ -88,9 +88,9 @@ class ReviewQueue:
             self._thread.join()
 
     def changed(self, change: ChangeSet) -> None:
-        """Drop the questions that name a person or face `change` touched."""
-        if self.running:
-            self._since.append(change)
+        """Drop the questions that name a person or face `change` touched
+        (from the queue kept, and from the one being computed once it comes)."""
+        self._since.append(change)
         if self._questions is not None:
             self._questions = _without(self._questions, change)
 
