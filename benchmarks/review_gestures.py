@@ -104,7 +104,7 @@ def first_suggestion_hits(lib, user: TrueUser) -> tuple[int, int]:
         if (label := user.label.get(catalog.ids[row])) is not None:
             pieces.setdefault(label, []).append(catalog.ids[row])
     merges = suggestions.merge_suggestions(catalog)
-    about_face = suggestions.face_suggestions(catalog, review.refused_face_pairs(lib))
+    about_face = suggestions.face_suggestions(catalog)
     split = hits = 0
     for label, parts in pieces.items():
         if len(parts) < 2:

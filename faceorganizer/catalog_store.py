@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from faceorganizer.people import NOT_A_FACE, PINNED, REJECTED, FaceCatalog, PersonState
+from faceorganizer.people import NOT_A_FACE, PINNED, REFUSED_FACES, REJECTED, FaceCatalog, PersonState
 from faceorganizer.snapshot import SNAPSHOT, CatalogFields, CatalogSnapshot
 from faceorganizer.store import Store
 from faceorganizer.store.vectors import VectorCache
 
-_FIELDS = ["image_id", "cluster_id", "cluster_confidence", PINNED, REJECTED, NOT_A_FACE]
+_FIELDS = ["image_id", "cluster_id", "cluster_confidence", PINNED, REJECTED, NOT_A_FACE, REFUSED_FACES]
 
 
 def new_generation() -> str:

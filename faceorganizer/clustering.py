@@ -145,11 +145,14 @@ class Constraints:
         photo: a photo number per face; faces of one photo are never joined.
         pinned: the person a face was placed in by the user, or -1.
         rejected: for some faces, the people they must never join.
+        refused: pairs of faces the user said are not one person (never in
+            one group, as if they shared a photo).
     """
 
     photo: np.ndarray
     pinned: np.ndarray
     rejected: dict[int, set[int]] = field(default_factory=dict)
+    refused: list[tuple[int, int]] = field(default_factory=list)
 
     @classmethod
     def none(cls, n: int) -> Constraints:
@@ -239,6 +242,9 @@ class _Groups:
         n = len(constraints.photo)
         self.parent = np.arange(n)
         self.photos: list[set[int]] = [{int(p)} for p in constraints.photo]
+        for pair, (a, b) in enumerate(constraints.refused):  # photos are >= 0: a refusal is a photo of its own
+            self.photos[a].add(-1 - pair)
+            self.photos[b].add(-1 - pair)
         self.person = constraints.pinned.astype(np.int64).copy()
         self.forbidden: list[set[int]] = [set(constraints.rejected.get(i, ())) for i in range(n)]
         # The photos of all the groups that belong to a pinned person: they
@@ -246,7 +252,7 @@ class _Groups:
         # not share a photo with any of them.
         self.person_photos: dict[int, set[int]] = {}
         for row in np.flatnonzero(self.person >= 0).tolist():
-            self.person_photos.setdefault(int(self.person[row]), set()).add(int(constraints.photo[row]))
+            self.person_photos.setdefault(int(self.person[row]), set()).update(self.photos[row])
 
     def find(self, i: int) -> int:
         parent = self.parent

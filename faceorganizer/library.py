@@ -223,6 +223,12 @@ class FaceLibrary(PeopleOperations):
         """Make every write durable, and release the store and the library lock."""
         self._resources.close()
 
+    @property
+    def generation(self) -> str:
+        """The token of the library's last write (see faceorganizer.snapshot):
+        what was computed from the library at one generation holds until the next."""
+        return self._meta.get("generation", "")
+
     def sync(self) -> None:
         """Make every write so far durable on disk (corrections return before
         the engine syncs its files; the service calls this when idle), then

@@ -25,6 +25,7 @@ from faceorganizer.snapshot import CatalogFields
 PINNED = "pinned"  # the user placed this face in its person
 REJECTED = "rejected_clusters"  # people this face must never join again
 NOT_A_FACE = "not_a_face"  # a false detection the user dropped
+REFUSED_FACES = "refused_faces"  # faces the user said are not the same person as this one
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class FaceState:
     pinned: bool = False
     rejected: tuple[int, ...] = ()
     not_a_face: bool = False
+    refused_faces: tuple[str, ...] = ()
 
     def payload(self) -> dict:
         return {
@@ -42,6 +44,7 @@ class FaceState:
             PINNED: self.pinned,
             REJECTED: list(self.rejected),
             NOT_A_FACE: self.not_a_face,
+            REFUSED_FACES: list(self.refused_faces),
         }
 
 
@@ -147,11 +150,12 @@ class ChangeSet:
 
 
 def _face_json(state: FaceState) -> list:
-    return [state.cluster_id, state.pinned, list(state.rejected), state.not_a_face]
+    refused = [list(state.refused_faces)] if state.refused_faces else []
+    return [state.cluster_id, state.pinned, list(state.rejected), state.not_a_face, *refused]
 
 
 def _face_state(data: list) -> FaceState:
-    return FaceState(data[0], data[1], tuple(data[2]), data[3])
+    return FaceState(data[0], data[1], tuple(data[2]), data[3], tuple(data[4]) if len(data) > 4 else ())
 
 
 def _person_json(state: PersonState | None) -> dict | None:
@@ -177,6 +181,7 @@ class FaceCatalog:
         self._not_a_face = np.zeros(0, dtype=bool)
         self._alive = np.zeros(0, dtype=bool)
         self.rejected: dict[int, set[int]] = {}
+        self.refused_faces: dict[int, set[str]] = {}
         self.people: dict[int, PersonState] = {}
         self.highest_id = 0  # the highest person id ever written to the store
         self._sums: dict[int, np.ndarray] = {}
@@ -210,6 +215,24 @@ class FaceCatalog:
     def alive(self) -> np.ndarray:
         return self._alive[: len(self.ids)]
 
+    def snapshot(self) -> FaceCatalog:
+        """A copy to read on another thread while this catalog changes. The
+        vectors are shared (new faces go to rows past the copy's; only a face
+        indexed again under its id has its vector rewritten in place); the
+        rest is copied."""
+        copy = FaceCatalog(self.dim)
+        count = len(self.ids)
+        copy.ids, copy.row, copy.image_ids = list(self.ids), dict(self.row), list(self.image_ids)
+        copy._vectors = self._vectors[:count]
+        for name in ("_cluster", "_confidence", "_pinned", "_not_a_face", "_alive"):
+            setattr(copy, name, getattr(self, name)[:count].copy())
+        copy.rejected, copy.refused_faces = dict(self.rejected), dict(self.refused_faces)
+        copy.people, copy.highest_id = dict(self.people), self.highest_id
+        copy._sums = {c: total.copy() for c, total in self._sums.items()}
+        copy._counts = dict(self._counts)
+        copy._photos = {c: Counter(photos) for c, photos in self._photos.items()}
+        return copy
+
     # -- faces -------------------------------------------------------------------
 
     def load(self, ids: Sequence[str], vectors: np.ndarray, fields: CatalogFields) -> None:
@@ -230,6 +253,7 @@ class FaceCatalog:
         self._not_a_face = _filled(capacity, fields.not_a_face, False)
         self._alive = _filled(capacity, np.ones(count, dtype=bool), False)
         self.rejected = {row: set(people) for row, people in fields.rejected.items()}
+        self.refused_faces = {row: set(faces) for row, faces in fields.refused_faces.items()}
         rows = np.flatnonzero(self.cluster >= 0)
         people, members = np.unique(self.cluster[rows], return_inverse=True)
         sums = np.zeros((len(people), self.dim))
@@ -256,6 +280,7 @@ class FaceCatalog:
             [self.image_ids[r] for r in rows], self.cluster[rows], self.confidence[rows],
             self.pinned[rows], self.not_a_face[rows],
             {renumbered[row]: set(people) for row, people in self.rejected.items() if row in renumbered},
+            {renumbered[row]: set(faces) for row, faces in self.refused_faces.items() if row in renumbered},
         )
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
@@ -291,11 +316,8 @@ class FaceCatalog:
         self._not_a_face[row] = bool(payload.get(NOT_A_FACE))
         confidence = payload.get("cluster_confidence")
         self._confidence[row] = np.nan if confidence is None else confidence
-        rejected = payload.get(REJECTED) or []
-        if rejected:
-            self.rejected[row] = set(rejected)
-        else:
-            self.rejected.pop(row, None)
+        _keep(self.rejected, row, payload.get(REJECTED))
+        _keep(self.refused_faces, row, payload.get(REFUSED_FACES))
         cluster = payload.get("cluster_id")
         self._cluster[row] = -1 if cluster is None else int(cluster)
         self._join_person(row)
@@ -308,6 +330,7 @@ class FaceCatalog:
                 self._alive[row] = False
                 self._cluster[row] = -1
                 self.rejected.pop(row, None)
+                self.refused_faces.pop(row, None)
 
     def move_to_photo(self, face_ids: Iterable[str], image_id: str) -> None:
         """Faces whose photo file moved (and so changed id)."""
@@ -326,6 +349,7 @@ class FaceCatalog:
             bool(self._pinned[row]),
             tuple(sorted(self.rejected.get(row, ()))),
             bool(self._not_a_face[row]),
+            tuple(sorted(self.refused_faces.get(row, ()))),
         )
 
     def set_state(self, face_id: str, state: FaceState) -> None:
@@ -334,10 +358,8 @@ class FaceCatalog:
         self._cluster[row] = -1 if state.cluster_id is None else state.cluster_id
         self._pinned[row] = state.pinned
         self._not_a_face[row] = state.not_a_face
-        if state.rejected:
-            self.rejected[row] = set(state.rejected)
-        else:
-            self.rejected.pop(row, None)
+        _keep(self.rejected, row, state.rejected)
+        _keep(self.refused_faces, row, state.refused_faces)
         self._join_person(row)
 
     def set_confidence(self, face_id: str, value: float | None) -> None:
@@ -446,6 +468,14 @@ def _grow(array: np.ndarray, capacity: int, fill=0) -> np.ndarray:
     grown = np.full(shape, fill, dtype=array.dtype)
     grown[: len(array)] = array
     return grown
+
+
+def _keep(sets: dict, row: int, values) -> None:
+    """Keep a face's refusals in `sets` (by row), or none when `values` is empty."""
+    if values:
+        sets[row] = set(values)
+    else:
+        sets.pop(row, None)
 
 
 def with_rejected(state: FaceState, cluster_id: int) -> FaceState:

@@ -33,6 +33,7 @@ from faceorganizer.people import (
     PersonState,
     with_rejected,
 )
+from faceorganizer.refusals import Refusal, refusal_states
 from faceorganizer.store import Batch
 
 #: A stored confidence is rewritten only when it moved by at least this much.
@@ -137,8 +138,9 @@ class PeopleOperations:
         faces: dict[str, FaceState] = {}
         for cid in sources:
             for face_id in catalog.face_ids_of(cid):
-                rejected = tuple(r for r in catalog.state(face_id).rejected if r not in merged)
-                faces[face_id] = FaceState(target, True, rejected)
+                state = catalog.state(face_id)
+                rejected = tuple(r for r in state.rejected if r not in merged)
+                faces[face_id] = replace(state, cluster_id=target, pinned=True, rejected=rejected)
         # Faces that refused a source now refuse the merged person (unless they are in it).
         for row, rejected in list(catalog.rejected.items()):
             face_id = catalog.ids[row]
@@ -174,7 +176,7 @@ class PeopleOperations:
             new_ids.append(new_id)
             people[new_id] = PersonState(confirmed=True)
             for face_id in group:
-                faces[face_id] = FaceState(new_id, True, catalog.state(face_id).rejected)
+                faces[face_id] = replace(catalog.state(face_id), cluster_id=new_id, pinned=True)
         description = f"Split {count(sum(map(len, face_groups)), 'face')} off {self._names([cluster_id])}"
         return self._commit(description, faces, people, result=new_ids)
 
@@ -201,7 +203,8 @@ class PeopleOperations:
             if state.cluster_id is not None:
                 sources.add(state.cluster_id)
                 rejected.add(state.cluster_id)
-            faces[face_id] = FaceState(target, True, tuple(sorted(rejected)))
+            faces[face_id] = replace(state, cluster_id=target, pinned=True, rejected=tuple(sorted(rejected)),
+                                     not_a_face=False)
         moved = len(faces)
         into = "a new person" if target_cluster_id is None else self._names([target])
         # The moved faces belong with the target's faces: the target is
@@ -227,7 +230,7 @@ class PeopleOperations:
             source = state.cluster_id
             if source not in people:
                 people[source] = self._confirmed_state(source)
-            faces[face_id] = FaceState(None, False, with_rejected(state, source).rejected)
+            faces[face_id] = replace(with_rejected(state, source), cluster_id=None, pinned=False)
         description = f"Take {count(len(face_ids), 'face')} out of {self._names(list(people))}"
         return self._commit(description, faces, people)
 
@@ -236,8 +239,16 @@ class PeopleOperations:
         faces = {}
         for face_id in face_ids:
             state = self._state(face_id)
-            faces[face_id] = FaceState(None, False, state.rejected, True)
+            faces[face_id] = replace(state, cluster_id=None, pinned=False, not_a_face=True)
         return self._commit(f"Mark {count(len(faces), 'detection')} as not a face", faces, {})
+
+    def refuse(self, refusal: Refusal) -> ChangeSet:
+        """Record a no (faces are not a person, a person is not another, two
+        faces are not one person) as one correction that every later
+        grouping keeps and undo takes back; see faceorganizer.refusals."""
+        self.check_writable()
+        description, faces, people = refusal_states(self.catalog, refusal, self._names)
+        return self._commit(description, faces, people)
 
     def rename(self, cluster_id: int, name: str | None, allow_duplicate: bool = False) -> ChangeSet:
         """Name a person (None or "" removes the name). Naming confirms it.
@@ -362,7 +373,9 @@ class PeopleOperations:
         pinned = np.where(catalog.held()[rows], catalog.cluster[rows], -1)
         local = {row: i for i, row in enumerate(rows.tolist())}
         rejected = {local[row]: set(r) for row, r in catalog.rejected.items() if row in local}
-        return group_faces(catalog.vectors[rows], Constraints(photo, pinned, rejected), threshold)
+        refused = [(local[row], local[other]) for row, faces in catalog.refused_faces.items() if row in local
+                   for face_id in faces if (other := catalog.row.get(face_id)) in local and row < other]
+        return group_faces(catalog.vectors[rows], Constraints(photo, pinned, rejected, refused), threshold)
 
     def _name_groups(self, rows: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A person id per face (-1: unassigned) and its mean similarity to the

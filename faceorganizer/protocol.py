@@ -63,6 +63,19 @@ class PhotoInfo:
     last_face: str | None = None
 
 
+@dataclass(frozen=True)
+class Question:
+    """A review question as the review pane asks it: the person's best faces
+    on the left, the candidate's (or the face asked about) on the right."""
+
+    id: str
+    text: str  # "Is this 'Anna'?", "Same person?"
+    left_label: str
+    right_label: str
+    left: list[FaceItem]
+    right: list[FaceItem]
+
+
 @dataclass
 class LibraryInfo:
     folder: Path
@@ -195,6 +208,20 @@ class AddFace(Correction):
     path: str
     box: tuple[float, float, float, float]  # pixels of the upright photo
     name: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer(Correction):
+    """Yes or no to a review question (a skip is the window's own)."""
+
+    action: ClassVar[str] = "answer the question"
+    question_id: str
+    yes: bool
+
+
+@dataclass(frozen=True)
+class ListQuestions(Command):
+    action: ClassVar[str] = "list the review questions"
 
 
 @dataclass(frozen=True)
@@ -418,6 +445,15 @@ class Progress:
 class JobFinished:
     job: str
     summary: str  # for the status bar; "" when there is nothing to say (or it failed)
+
+
+@dataclass(frozen=True)
+class QuestionsReady:
+    """The first open review questions, best first, and how many are open
+    (None: not counted yet)."""
+
+    questions: list[Question]
+    open: int | None
 
 
 @dataclass(frozen=True)

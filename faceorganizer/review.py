@@ -5,71 +5,75 @@ The queue holds faceorganizer.suggestions' merges (each pair of people once,
 asked about the smaller) and its questions about faces, ordered by expected
 gain: the faces a yes puts right times the chance of a yes. A yes is the
 library's own correction (`merge_clusters`, `reassign_faces`). A no is one
-too: the faces asked about refuse the other person for good
-(`rejected_clusters`), which no later grouping crosses and no later question
-asks again; it is in the corrections log, so undo takes it back. A no to two
-faces of no person is kept apart (see REFUSED_FACE_PAIRS).
+too, a refusal (faceorganizer.refusals), which no later grouping crosses and
+no later question asks again; undo takes it back.
 """
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Iterator
 from dataclasses import replace
 
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.humanize import count
-from faceorganizer.people import ChangeSet, FaceCatalog, with_rejected
-from faceorganizer.store import Batch
-from faceorganizer.suggestions import ASSIGN, MERGE, PAIR, Suggestion, face_suggestions, merge_suggestions
+from faceorganizer.people import ChangeSet, FaceCatalog
+from faceorganizer.refusals import FacesApart, FacesNotPerson, PeopleApart
+from faceorganizer.suggestions import (
+    ASSIGN,
+    MERGE,
+    PAIR,
+    Suggestion,
+    face_suggestions,
+    merge_suggestions,
+    representatives,
+)
 
 #: A question is asked only when a yes is at least this likely.
 MIN_SCORE = 0.02
-#: A no to "are these two faces of no person one person?" is kept in this file
-#: of the library folder until the store has a place for it: a face's
-#: refusals (`rejected_clusters`) name people, and these faces have none. So
-#: this no alone is not in the corrections log, and undo does not take it back.
-REFUSED_FACE_PAIRS = "refused-face-pairs.json"
+#: The most a question about one face can gain: the one face.
+FACE_GAIN = 1.0
 
 
 class SuggestionNotFoundError(FaceOrganizerError):
     """No open question has this id (answered, or the people changed)."""
 
 
-def refused_face_pairs(library) -> set[frozenset[str]]:
-    """The pairs of faces of no person the user said are not one person."""
-    path = library.folder / REFUSED_FACE_PAIRS
-    if not path.is_file():
-        return set()
-    return {frozenset(pair) for pair in json.loads(path.read_text(encoding="utf-8"))}
-
-
-def _refuse_face_pair(library, pair: frozenset[str]) -> None:
-    library.check_writable()
-    pairs = sorted(sorted(p) for p in refused_face_pairs(library) | {pair})
-    path = library.folder / REFUSED_FACE_PAIRS
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(pairs), encoding="utf-8")
-    os.replace(partial, path)
-
-
 def questions(library, limit: int | None = None) -> list[Suggestion]:
     """Every open question of the library, the biggest expected gain first.
     A pair of people is asked about once, as the smaller of the two."""
-    catalog = library.catalog
+    *_, queue = staged_questions(library.catalog)
+    return queue[:limit] if limit else queue
+
+
+def staged_questions(catalog: FaceCatalog) -> Iterator[list[Suggestion]]:
+    """The queue in two steps, each best first: the questions about people
+    (quick: one per pair of people), then every question. A question about
+    a face puts at most one face right, so the questions about people that
+    gain more (`sure_head`) lead the whole queue too: they can be asked
+    before the rest is known."""
+    summary = representatives(catalog)
     merges: dict[tuple[int, int], Suggestion] = {}
-    for found in merge_suggestions(catalog).values():
+    for found in merge_suggestions(catalog, summary=summary).values():
         for s in found:
             small, large = sorted((s.person, s.candidate), key=lambda c: (catalog.face_count(c), c))
             if (small, large) not in merges or s.score > merges[small, large].score:
                 merges[small, large] = replace(s, person=small, candidate=large)
+    about_people = _ordered(merges.values())
+    yield about_people
     about_faces: dict[str, Suggestion] = {}
-    for s in face_suggestions(catalog, refused_face_pairs(library)).values():
+    for s in face_suggestions(catalog, summary).values():
         if s.id not in about_faces or s.score > about_faces[s.id].score:
             about_faces[s.id] = s
-    queue = [s for s in [*merges.values(), *about_faces.values()] if s.score >= MIN_SCORE]
-    queue.sort(key=lambda s: (-s.gain, -s.score, s.id))
-    return queue[:limit] if limit else queue
+    yield _ordered([*about_people, *about_faces.values()])
+
+
+def sure_head(about_people: list[Suggestion]) -> list[Suggestion]:
+    """The questions about people that lead the whole queue (see `staged_questions`)."""
+    return [s for s in about_people if s.gain > FACE_GAIN]
+
+
+def _ordered(found) -> list[Suggestion]:
+    return sorted((s for s in found if s.score >= MIN_SCORE), key=lambda s: (-s.gain, -s.score, s.id))
 
 
 def find(library, suggestion_id: str) -> Suggestion:
@@ -122,27 +126,10 @@ def accept(library, s: Suggestion) -> ChangeSet:
 
 
 def reject(library, s: Suggestion) -> ChangeSet:
-    """No: the faces of the piece asked about refuse the other person from now
-    on, a correction in the log that undo takes back (two faces of no person:
-    see REFUSED_FACE_PAIRS)."""
-    catalog = library.catalog
+    """No: the piece asked about is not the other person, the face not the
+    person, or the two faces not one person, from now on."""
     if s.kind == PAIR:
-        _refuse_face_pair(library, frozenset((s.face_id, s.other_face)))
-        return ChangeSet(f"Faces {s.face_id} and {s.other_face} are not one person")
+        return library.refuse(FacesApart(s.face_id, s.other_face))
     if s.kind == ASSIGN:
-        faces, other = [s.face_id], s.person
-        description = f"Face {s.face_id} is not {person_label(catalog, s.person)}"
-    else:
-        faces, other = catalog.face_ids_of(s.person), s.candidate
-        description = (f"{_upper_first(person_label(catalog, s.person))} is not the same person as "
-                       f"{person_label(catalog, s.candidate)}")
-    before = {f: catalog.state(f) for f in faces}
-    change = ChangeSet(description, before, {f: with_rejected(state, other) for f, state in before.items()})
-    batch = Batch()
-    library.check_writable()
-    library.corrections.record(change, batch)
-    return library.apply(change, batch=batch)
-
-
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
+        return library.refuse(FacesNotPerson((s.face_id,), s.person))
+    return library.refuse(PeopleApart(s.person, s.candidate))

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from faceorganizer import read_models
+from faceorganizer import read_models, review
 from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
 from faceorganizer.humanize import count, duration, lower_first
 from faceorganizer.people import ChangeSet
@@ -30,6 +30,7 @@ from faceorganizer.protocol import (
     UNDONE,
     AddFace,
     AddFolders,
+    Answer,
     Call,
     Changed,
     ChangeSettings,
@@ -53,6 +54,7 @@ from faceorganizer.protocol import (
     LibraryInfo,
     ListFaces,
     ListPeople,
+    ListQuestions,
     Merge,
     Migrate,
     MoveFaces,
@@ -65,6 +67,7 @@ from faceorganizer.protocol import (
     PeopleChanged,
     PhotoReady,
     Progress,
+    QuestionsReady,
     Recluster,
     Redo,
     RemoveFolder,
@@ -81,6 +84,7 @@ from faceorganizer.protocol import (
 )
 from faceorganizer.strangers import hide_strangers, ignore_photo
 from faceorganizer.watching import FolderWatcher, rewatched
+from faceorganizer.review_queue import ReviewQueue
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +93,8 @@ _PROGRESS_INTERVAL = 0.2
 _PEOPLE_INTERVAL = 1.0
 #: After this long without a call, the library's writes are made durable (s).
 _IDLE_SECONDS = 1.0
+#: How often the review questions being computed are looked for (s).
+_QUESTIONS_SECONDS = 0.2
 
 #: The engines as the user knows them.
 _ENGINE_NAMES = {"edge": "Qdrant Edge", "local": "qdrant-client's local mode"}
@@ -121,6 +127,7 @@ class LibraryService:
         self.poll = poll
         self.library = None
         self._opened_with = Open()
+        self.review = ReviewQueue()
         self.cancel_event = cancel_event
         self.quitting = False
         self._busy = False
@@ -135,6 +142,8 @@ class LibraryService:
             ListPeople: lambda _: self._send_people(),
             ListFaces: self._faces,
             ShowPhoto: self._photo,
+            ListQuestions: lambda _: self._send_questions(),
+            Answer: self._answer,
             Undo: lambda _: self._walk_log(undo=True),
             Redo: lambda _: self._walk_log(undo=False),
             ChangeSettings: self._change_settings,
@@ -190,6 +199,7 @@ class LibraryService:
         self._close(Close(), say=False)
         try:
             self.library = FaceLibrary(command.library_dir or None, qdrant_url=command.qdrant_url or None)
+            self.review = ReviewQueue()
         except LibraryLockedError as exc:
             self.send(OpenFailed(str(exc)))
             return
@@ -215,6 +225,9 @@ class LibraryService:
                 self.library.sync()
             except FaceOrganizerError as exc:  # a full disk: the journals keep every write
                 log.warning("cannot sync the library: %s", exc)
+            if self.review.collect():
+                self._send_questions()
+            self.review.refresh(self.library)
         if self.watcher is not None and not self._busy and (changed := self.watcher.due()):
             self.dispatch(Call(None, Index(tuple(changed))))
 
@@ -257,7 +270,15 @@ class LibraryService:
     def _photo(self, command: ShowPhoto) -> None:
         self.send(PhotoReady(read_models.photo(self.library, command.face_id, command.key)))
 
+    def _send_questions(self) -> None:
+        self.send(QuestionsReady(*self.review.head(self.library)))
+
     # -- changes ------------------------------------------------------------------
+
+    def _answer(self, command: Answer) -> None:
+        question = self.review.find(command.question_id)
+        change = (review.accept if command.yes else review.reject)(self.library, question)
+        self._changed(change, CORRECTED, change.description)
 
     def _correct(self, command: Correction) -> None:
         change: ChangeSet = _CORRECTIONS[type(command)](self.library, command)
@@ -278,6 +299,9 @@ class LibraryService:
             self.send(Changed(change, cause, description))
         self._send_history()
         self._send_people()
+        self.review.changed(change)
+        if self.review.computed:  # the next question at once; the queue is computed again when idle
+            self._send_questions()
         if cause != REGROUPED and self.library.settings.write_sidecars:
             from faceorganizer.sidecars import touched_photos
 
@@ -496,7 +520,7 @@ def serve(connection, cancel_event) -> None:
     try:
         while not service.quitting:
             try:
-                if not connection.poll(_IDLE_SECONDS):
+                if not connection.poll(_QUESTIONS_SECONDS if service.review.running else _IDLE_SECONDS):
                     service.idle()
                     continue
                 call = connection.recv()

@@ -26,15 +26,16 @@ log = logging.getLogger(__name__)
 
 #: The snapshot's file in the library folder.
 SNAPSHOT = "catalog.snapshot"
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass
 class CatalogFields:
     """The clustering fields of faces, row i being face i: its photo, its
     person (-1: none), the grouping's confidence (NaN: none), whether the user
-    placed it (pinned) or dropped it (not a face), and the people it must
-    never join (row -> person ids, only rows that have some)."""
+    placed it (pinned) or dropped it (not a face), the people it must never
+    join (row -> person ids) and the faces it must never be one person with
+    (row -> face ids), both only for rows that have some."""
 
     image_ids: list[str]
     cluster: np.ndarray
@@ -42,6 +43,7 @@ class CatalogFields:
     pinned: np.ndarray
     not_a_face: np.ndarray
     rejected: dict[int, set[int]]
+    refused_faces: dict[int, set[str]]
 
     @classmethod
     def from_payloads(cls, payloads: Sequence[dict]) -> CatalogFields:
@@ -54,6 +56,7 @@ class CatalogFields:
             np.array([bool(p.get("pinned")) for p in payloads], dtype=bool),
             np.array([bool(p.get("not_a_face")) for p in payloads], dtype=bool),
             {row: set(p["rejected_clusters"]) for row, p in enumerate(payloads) if p.get("rejected_clusters")},
+            {row: set(p["refused_faces"]) for row, p in enumerate(payloads) if p.get("refused_faces")},
         )
 
     def __len__(self) -> int:
@@ -83,12 +86,11 @@ class CatalogSnapshot:
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
             log.warning("the catalog snapshot %s cannot be read (%s): the store is read instead", self.path, exc)
             return None
-        rejected: dict[int, set[int]] = {}
-        for row, person in zip(arrays["rejected_rows"].tolist(), arrays["rejected_people"].tolist()):
-            rejected.setdefault(row, set()).add(person)
         fields = CatalogFields(
             arrays["image_ids"].astype(str).tolist(), arrays["cluster"], arrays["confidence"],
-            arrays["pinned"], arrays["not_a_face"], rejected,
+            arrays["pinned"], arrays["not_a_face"],
+            _sets(arrays["rejected_rows"].tolist(), arrays["rejected_people"].tolist()),
+            _sets(arrays["refused_rows"].tolist(), arrays["refused_faces"].astype(str).tolist()),
         )
         ids = arrays["ids"].astype(str).tolist()
         if not all(len(a) == len(ids) for a in (fields.image_ids, fields.cluster, fields.confidence,
@@ -101,8 +103,8 @@ class CatalogSnapshot:
         (written aside, then renamed over the old one: never half there)."""
         if not self.writable:
             return
-        rows = [row for row, people in fields.rejected.items() for _ in people]
-        people = [person for held in fields.rejected.values() for person in held]
+        rejected_rows, rejected = _pairs(fields.rejected)
+        refused_rows, refused = _pairs(fields.refused_faces)
         partial = self.path.with_name(self.path.name + ".partial")
         try:
             with open(partial, "wb") as out:
@@ -110,10 +112,24 @@ class CatalogSnapshot:
                     out, format=_FORMAT, generation=generation,
                     ids=np.array(ids, dtype="S"), image_ids=np.array(fields.image_ids, dtype="S"),
                     cluster=fields.cluster, confidence=fields.confidence, pinned=fields.pinned,
-                    not_a_face=fields.not_a_face, rejected_rows=np.array(rows, dtype=np.int64),
-                    rejected_people=np.array(people, dtype=np.int64),
+                    not_a_face=fields.not_a_face, rejected_rows=np.array(rejected_rows, dtype=np.int64),
+                    rejected_people=np.array(rejected, dtype=np.int64),
+                    refused_rows=np.array(refused_rows, dtype=np.int64), refused_faces=np.array(refused, dtype="S"),
                 )
             os.replace(partial, self.path)
         except OSError as exc:  # a snapshot: the store has every field
             log.warning("cannot write the catalog snapshot %s: %s", self.path, exc)
             partial.unlink(missing_ok=True)
+
+
+def _pairs(sets: dict[int, set]) -> tuple[list[int], list]:
+    """(rows, values): each value of each row's set, beside its row."""
+    return [row for row, values in sets.items() for _ in values], [v for values in sets.values() for v in values]
+
+
+def _sets(rows: list[int], values: list) -> dict[int, set]:
+    """The sets of `_pairs`' rows and values."""
+    sets: dict[int, set] = {}
+    for row, value in zip(rows, values):
+        sets.setdefault(row, set()).add(value)
+    return sets

@@ -102,7 +102,10 @@ class Suggestion:
 # -- summaries ---------------------------------------------------------------------
 
 
-def representatives(catalog: FaceCatalog, size: int = REPRESENTATIVES) -> tuple[list[int], np.ndarray, np.ndarray]:
+Summary = tuple[list[int], np.ndarray, np.ndarray]
+
+
+def representatives(catalog: FaceCatalog, size: int = REPRESENTATIVES) -> Summary:
     """(people, reps P x size x dim, valid P x size): each person's most
     typical face, then in turn the face least like those already chosen
     (every face of a person with at most `size`)."""
@@ -147,13 +150,24 @@ def shared_photo_pairs(catalog: FaceCatalog) -> set[tuple[int, int]]:
 
 
 def refused_pairs(catalog: FaceCatalog) -> set[tuple[int, int]]:
-    """Pairs of people (low id first) one of whose faces refuses the other."""
+    """Pairs of people (low id first) one of whose faces refuses the other,
+    or a face of the other."""
     pairs = set()
     for row, refused in catalog.rejected.items():
         own = int(catalog.cluster[row])
         if own >= 0 and catalog.alive[row]:
             pairs.update((min(own, r), max(own, r)) for r in refused if r != own)
+    for row in catalog.refused_faces:
+        own = int(catalog.cluster[row])
+        if own >= 0 and catalog.alive[row]:
+            pairs.update((min(own, r), max(own, r)) for r in _refused_people(catalog, row) if r != own)
     return pairs
+
+
+def _refused_people(catalog: FaceCatalog, row: int) -> set[int]:
+    """The people a face refuses, or whose faces it refuses."""
+    others = {catalog.row[f] for f in catalog.refused_faces.get(row, ()) if f in catalog.row}
+    return catalog.rejected.get(row, set()) | {int(catalog.cluster[r]) for r in others if catalog.cluster[r] >= 0}
 
 
 def odds(similarity, margin, midpoint: float = MIDPOINT):
@@ -185,12 +199,14 @@ def match_similarity(reps: np.ndarray, valid: np.ndarray, block: slice, sizes: n
     return np.where(sizes[block][:, None] <= sizes[None, :], mine, theirs)
 
 
-def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dict[int, list[Suggestion]]:
+def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES,
+                      summary: Summary | None = None) -> dict[int, list[Suggestion]]:
     """For every person, the people most likely the same person, the most
     similar first:
     never one it shares a photo with, one it refused, or (for a named person)
-    one the user named otherwise."""
-    people, reps, valid = representatives(catalog)
+    one the user named otherwise. `summary`: the catalog's `representatives`,
+    if known."""
+    people, reps, valid = summary or representatives(catalog)
     if len(people) < 2:
         return {}
     position = {cid: i for i, cid in enumerate(people)}
@@ -230,13 +246,14 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES) -> dic
 # -- faces ------------------------------------------------------------------------
 
 
-def face_suggestions(catalog: FaceCatalog, refused: set[frozenset[str]] = frozenset()) -> dict[str, Suggestion]:
+def face_suggestions(catalog: FaceCatalog, summary: Summary | None = None) -> dict[str, Suggestion]:
     """The question about each face of no person, and each face more like
     another person's faces than its own person's: the person, or the face of
     no person (pair), it is most similar to. A face never goes to a person it
-    refused or who has a face in its photo."""
-    options = _person_options(catalog)
-    for row, found in _face_options(catalog, refused).items():
+    refused (or one of whose faces it refused), nor to a face it refused, nor
+    to a person who has a face in its photo. `summary`: as for merges."""
+    options = _person_options(catalog, summary or representatives(catalog))
+    for row, found in _face_options(catalog).items():
         options[row] = sorted(options.get(row, []) + found, key=lambda option: -option[1])
     result: dict[str, Suggestion] = {}
     for row, mine in options.items():
@@ -259,12 +276,12 @@ def face_suggestions(catalog: FaceCatalog, refused: set[frozenset[str]] = frozen
     return result
 
 
-def _person_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int], float]]]:
+def _person_options(catalog: FaceCatalog, summary: Summary) -> dict[int, list[tuple[tuple[str, int], float]]]:
     """For each face of no person, and each face more like another person's
     faces (on average) than its own person's: the people it may belong to,
     ((ASSIGN, person), best similarity to one of their representatives),
     best first; a face's own person is among them."""
-    people, reps, valid = representatives(catalog)
+    people, reps, valid = summary
     if not people:
         return {}
     slot = {cid: i for i, cid in enumerate(people)}
@@ -297,7 +314,7 @@ def _person_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int
         rep_sims = _best_representative(vectors[asked], short, reps, valid)
         for n, i in enumerate(asked.tolist()):
             row = int(rows[i])
-            refused = catalog.rejected.get(row, set())
+            refused = _refused_people(catalog, row)
             found = [(int(short[n, s]), float(rep_sims[n, s])) for s in range(shortlist)]
             found = [((ASSIGN, people[j]), sim) for j, sim in found
                      if people[j] not in refused and people[j] not in hidden
@@ -309,7 +326,7 @@ def _person_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int
     return result
 
 
-def _face_options(catalog: FaceCatalog, refused: set[frozenset[str]]) -> dict[int, list[tuple[tuple[str, int], float]]]:
+def _face_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int], float]]]:
     """For each face of no person, its nearest faces of no person in other
     photos, ((PAIR, row), similarity), best first."""
     rows = catalog.unassigned_rows()
@@ -321,7 +338,7 @@ def _face_options(catalog: FaceCatalog, refused: set[frozenset[str]]) -> dict[in
     return {
         int(rows[i]): [((PAIR, int(rows[other])), sim) for other, sim in zip(nearest, values)
                        if other >= 0 and photos[other] != photos[i]
-                       and frozenset((ids[i], ids[other])) not in refused]
+                       and ids[other] not in catalog.refused_faces.get(int(rows[i]), ())]
         for i, (nearest, values) in enumerate(zip(neighbours.tolist(), sims.tolist()))
     }
 

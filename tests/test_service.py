@@ -12,6 +12,7 @@ from faceorganizer.library import FaceLibrary
 from faceorganizer.protocol import (
     CORRECTED,
     UNDONE,
+    Answer,
     Call,
     Changed,
     ChangeSettings,
@@ -24,6 +25,7 @@ from faceorganizer.protocol import (
     Open,
     Opened,
     PeopleChanged,
+    QuestionsReady,
     Recluster,
     Rename,
     Reply,
@@ -117,3 +119,26 @@ def test_a_failed_job_still_ends_and_the_next_one_runs():
                     Reply(1, failure=Failure("group the faces into people", "no library is open."))]
     sent = service.call(Index())
     assert sent == [JobFinished("index", ""), Reply(2, failure=Failure("index the photos", "no library is open."))]
+
+
+def test_review_questions_are_computed_aside_and_an_answer_shows_the_next_at_once(service):
+    people = of(PeopleChanged, service.sent)[-1].people
+    person = people[0].cluster_id
+    library = service.service.library
+    library.split_cluster(person, [library.faces_of(person)[:1]])
+    # Idle: the questions are computed on a thread, then sent.
+    service.service.idle()
+    service.service.review.wait()
+    start = len(service.sent)
+    service.service.idle()
+    [ready] = of(QuestionsReady, service.sent[start:])
+    first = ready.questions[0]
+    assert ready.open >= 1 and first.text == "Same person?" and [len(first.left), len(first.right)] == [2, 1]
+    sent = service.call(Answer(first.id, yes=True))
+    [changed] = of(Changed, sent)
+    assert changed.cause == CORRECTED and changed.description.startswith("Merge an unnamed person (1 face) into")
+    [after] = of(QuestionsReady, sent)
+    assert first.id not in {q.id for q in after.questions}
+    [reply] = replies(service.call(Answer(first.id, yes=False)))
+    assert str(reply.failure) == ("Could not answer the question: this question was answered already, "
+                                  "or the people it names changed since.")

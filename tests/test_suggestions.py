@@ -11,8 +11,11 @@ from PIL import Image
 
 from faceorganizer import review, suggestions
 from faceorganizer.cli import main
+from faceorganizer.errors import CorrectionError, PersonNotFoundError
 from faceorganizer.library import FaceLibrary
 from faceorganizer.people import ChangeSet, FaceState
+from faceorganizer.refusals import FacesApart, FacesNotPerson, PeopleApart
+from faceorganizer.review_queue import ReviewQueue
 
 pytestmark = pytest.mark.engines
 
@@ -175,11 +178,34 @@ def test_two_faces_of_no_person_are_asked_about_as_a_pair(split_library, analyze
     assert {pair.face_id, pair.other_face} == set(faces) and pair.score > 0.5
     assert review.describe(library.catalog, pair).startswith(
         f"Are faces {pair.face_id} and {pair.other_face} (of no person) one person? score")
-    review.reject(library, pair)
+    change = review.reject(library, pair)
+    assert change.description == f"Faces {pair.face_id} and {pair.other_face} are not one person"
+    # Grouping again would make the two a person; the no keeps them apart.
+    library.cluster_all()
+    assert library.catalog.state(faces[0]).cluster_id is None or (
+        library.catalog.state(faces[0]).cluster_id != library.catalog.state(faces[1]).cluster_id)
     folder = library.folder
     library.close()
     with FaceLibrary(folder, analyzer=analyzer) as reopened:
         assert all(s.kind != suggestions.PAIR for s in review.questions(reopened))
+        assert reopened.history()[0]["description"] == change.description
+        reopened.undo()
+        assert [s.id for s in review.questions(reopened) if s.kind == suggestions.PAIR] == [pair.id]
+        reopened.cluster_all()
+        assert reopened.catalog.state(faces[0]).cluster_id == reopened.catalog.state(faces[1]).cluster_id is not None
+
+
+def test_a_no_that_makes_no_sense_is_refused_and_changes_nothing(split_library):
+    library, (person, piece) = split_library
+    before, log = snapshot(library), library.history()
+    first, second = library.faces_of(person)[:2]
+    with pytest.raises(CorrectionError, match=f"Faces {first} and {second} are both in an unnamed person"):
+        library.refuse(FacesApart(first, second))
+    with pytest.raises(CorrectionError, match="is in an unnamed person .2 faces.: take it out instead"):
+        library.refuse(FacesNotPerson((first,), person))
+    with pytest.raises(PersonNotFoundError):
+        library.refuse(PeopleApart(person, 999))
+    assert snapshot(library) == before and library.history() == log
 
 
 def test_a_yes_to_a_pair_makes_them_a_person(split_library):
@@ -190,3 +216,32 @@ def test_a_yes_to_a_pair_makes_them_a_person(split_library):
     [pair] = [s for s in review.questions(library) if s.kind == suggestions.PAIR]
     person = review.accept(library, pair).result
     assert sorted(library.faces_of(person)) == sorted(faces)
+
+
+def test_the_review_queue_is_kept_between_writes_and_follows_each_change(split_library):
+    library, (person, piece) = split_library
+    library.rename(piece, "Anna")
+    queue = ReviewQueue()
+    queue.refresh(library)
+    queue.wait()
+    queue.collect()
+    [first, *_], open_count = queue.head(library)
+    assert open_count == len(review.questions(library)) and first.id == review.questions(library)[0].id
+    assert (first.text, first.left_label, first.right_label) == ("Is this Anna?", "Anna · 2 faces", "Unnamed · 2 faces")
+    assert [len(first.left), len(first.right)] == [2, 2]
+    queue.refresh(library)
+    assert not queue.running  # nothing written since: nothing to compute
+    # An answer drops at once the questions about what it changed.
+    change = review.accept(library, queue.find(first.id))
+    queue.changed(change)
+    assert first.id not in {q.id for q in queue.head(library)[0]}
+    # Computed again, from a snapshot: what changes meanwhile is taken out of the result.
+    queue.refresh(library)
+    queue.changed(library.undo())
+    queue.wait()
+    queue.collect()
+    assert first.id not in {q.id for q in queue.head(library)[0]}
+    queue.refresh(library)
+    queue.wait()
+    queue.collect()
+    assert queue.head(library)[0][0].id == first.id

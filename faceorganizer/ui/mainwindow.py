@@ -1,6 +1,7 @@
 """The main window: folders and lists on the left, the people grid in the
-middle, the selected person's faces on the right, progress at the bottom
-(faceorganizer.ui.panes), its actions in one registry (ui.actions).
+middle, the selected person's faces on the right (or, in their place, the
+review questions), progress at the bottom (faceorganizer.ui.panes), its
+actions in one registry (ui.actions).
 
 The window never touches the library itself: it sends commands to the
 library service (LibraryClient.call) and updates its models from the events
@@ -28,6 +29,7 @@ from faceorganizer.protocol import (
     UNASSIGNED,
     UNDONE,
     AddFolders,
+    Answer,
     Changed,
     ChangeSettings,
     ChangeSidecarSettings,
@@ -35,6 +37,7 @@ from faceorganizer.protocol import (
     Failure,
     Index,
     LibraryInfo,
+    ListQuestions,
     NotAFace,
     NotThisPerson,
     Open,
@@ -53,7 +56,8 @@ from faceorganizer.ui.corrections import Corrections
 from faceorganizer.ui.models import FacesModel, PeopleModel
 from faceorganizer.ui.panes.faces import FacesPane
 from faceorganizer.ui.panes.people import PeoplePane
-from faceorganizer.ui.panes.sidebar import Sidebar
+from faceorganizer.ui.panes.review import ReviewPane
+from faceorganizer.ui.panes.sidebar import REVIEW, Sidebar
 from faceorganizer.ui.panes.status import NOT_WRITTEN, REDO, UNDO, UNREADABLE, StatusArea
 from faceorganizer.ui.problems import UnreadableDialog
 from faceorganizer.ui.settings import AppSettings, SettingsDialog, load_settings, take_old_grouping_settings
@@ -91,6 +95,7 @@ class MainWindow(QMainWindow):
         self.unreadable_dialog: UnreadableDialog | None = None
         self.migration_offer: QMessageBox | None = None  # asked once a run
         self.not_written: list[tuple[str, str]] = []  # (path, reason) from the last sidecars written
+        self._browse_sizes: list[int] = []  # the panes' widths before the review pane took their place
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -112,14 +117,17 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar(self.actions.add_folder)
         self.people_pane = PeoplePane(self.people_model, self.actions.on_people)
         self.faces_pane = FacesPane(self.faces_model, self.actions.on_faces)
+        self.review_pane = ReviewPane(self.thumbnails)
+        self.review_pane.hide()
         self.status = StatusArea(self.statusBar())
         self.splitter = QSplitter()
         self.splitter.setObjectName("mainSplitter")
-        for pane in (self.sidebar, self.people_pane, self.faces_pane):
+        for pane in (self.sidebar, self.people_pane, self.faces_pane, self.review_pane):
             self.splitter.addWidget(pane)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
+        self.splitter.setStretchFactor(3, 5)
         self.splitter.setSizes([220, 640, 440])
         self.setCentralWidget(self.splitter)
         # The widgets the window works with most (and tests read).
@@ -148,6 +156,8 @@ class MainWindow(QMainWindow):
         worker.unreadable.connect(self._on_unreadable)
         worker.sidecarsNotWritten.connect(self._on_not_written)
         worker.sidecarSettingsChanged.connect(self._on_sidecar_settings)
+        worker.questionsReady.connect(self._on_questions)
+        self.review_pane.answered.connect(lambda question, yes: self.client.call(Answer(question, yes)))
         corrections = self.corrections
         self.people_model.mergeRequested.connect(corrections.merge_into)
         self.people_model.moveRequested.connect(corrections.move_faces)
@@ -161,7 +171,7 @@ class MainWindow(QMainWindow):
         self.drop_bar.new_person.dropped.connect(corrections.make_new_person)
         self.drop_bar.not_this_person.dropped.connect(lambda ids: self.client.call(NotThisPerson(tuple(ids))))
         self.drop_bar.not_a_face.dropped.connect(lambda ids: self.client.call(NotAFace(tuple(ids))))
-        self.sidebar.scopeChosen.connect(self.browser.set_scope)
+        self.sidebar.scopeChosen.connect(self._choose_scope)
         self.sidebar.rescanFolder.connect(lambda folder: self.client.call(Index((folder,))))
         self.sidebar.removeFolder.connect(self._remove_folder)
         self.sidebar.excludeSubfolder.connect(self._exclude_subfolder)
@@ -242,8 +252,35 @@ class MainWindow(QMainWindow):
     def _update_center(self) -> None:
         lists = self.browser.people or self.browser.unassigned_count or (self.info and self.info.folders)
         empty = not (lists or self.job_running)
+        reviewing = self.review_pane.isVisibleTo(self)
         self.people_pane.show_empty(empty)
-        self.faces_pane.setVisible(not empty)
+        self.people_pane.setVisible(not reviewing)
+        self.faces_pane.setVisible(not (empty or reviewing))
+
+    def _choose_scope(self, scope) -> None:
+        """A sidebar entry: people or faces in the middle and on the right, or the review questions."""
+        self._show_review(scope == REVIEW)
+        if scope == REVIEW:
+            self.client.call(ListQuestions())
+            self.review_pane.setFocus()
+        else:
+            self.browser.set_scope(scope)
+
+    def _show_review(self, shown: bool) -> None:
+        """The review pane in the place of the people and faces panes, or those back as they were."""
+        if shown == self.review_pane.isVisibleTo(self):
+            return
+        sizes = self.splitter.sizes()
+        if shown:
+            self._browse_sizes = sizes
+        self.review_pane.setVisible(shown)
+        self._update_center()
+        self.splitter.setSizes([sizes[0], 0, 0, sum(sizes[1:])] if shown else self._browse_sizes)
+
+    def _on_questions(self, questions: list, open_count: int | None) -> None:
+        if open_count is not None:
+            self.sidebar.set_counts({REVIEW: open_count})
+        self.review_pane.set_questions(questions, open_count)
 
     def _on_faces(self, key, faces: list) -> None:
         if self.browser.take_faces(key, faces):
@@ -403,6 +440,7 @@ class MainWindow(QMainWindow):
     # -- window -------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._show_review(False)  # the panes' widths as the user left them, not the review's
         geometry.save(self, self.splitter)
         self.browser.close_photo()
         self.client.shutdown()

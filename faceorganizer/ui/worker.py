@@ -43,6 +43,7 @@ class LibraryBridge(QObject):
     progress = Signal(object)  # Progress
     jobFinished = Signal(str, str)  # job, summary for the status bar
     photoReady = Signal(object)  # PhotoInfo
+    questionsReady = Signal(object, object)  # the first review questions [Question], how many are open (or None)
     foldersChanged = Signal(object)  # [str]
     excludedChanged = Signal(object)  # [str]: subfolders left out of indexing
     unreadable = Signal(object)  # [(path, reason)]: what the last indexing could not read
@@ -71,6 +72,7 @@ class LibraryBridge(QObject):
             p.Progress: self.progress.emit,
             p.JobFinished: lambda e: self.jobFinished.emit(e.job, e.summary),
             p.PhotoReady: lambda e: self.photoReady.emit(e.info),
+            p.QuestionsReady: lambda e: self.questionsReady.emit(e.questions, e.open),
             p.FoldersChanged: self._folders_changed,
             p.Unreadable: lambda e: self.unreadable.emit(e.problems),
             p.SidecarsNotWritten: lambda e: self.sidecarsNotWritten.emit(e.problems),

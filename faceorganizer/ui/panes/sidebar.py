@@ -1,4 +1,5 @@
-"""The sidebar: the library's folders, and the lists of people and faces."""
+"""The sidebar: the library's folders, the lists of people and faces, and
+the review questions."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from PySide6.QtWidgets import QMenu, QStyle, QTreeWidget, QTreeWidgetItem
 from faceorganizer.protocol import UNASSIGNED
 from faceorganizer.ui import resources
 
-#: Entries that choose what the people grid shows (and UNASSIGNED, the faces of no one).
-ALL, NAMED, HIDDEN = "all", "named", "hidden"
-_LABELS = {ALL: "All people", NAMED: "Named", HIDDEN: "Ignored", UNASSIGNED: "Unassigned faces"}
+#: Entries that choose what the people grid shows (and UNASSIGNED, the faces of no one; REVIEW, the questions).
+ALL, NAMED, HIDDEN, REVIEW = "all", "named", "hidden", "review"
+_LABELS = {ALL: "All people", NAMED: "Named", HIDDEN: "Ignored", UNASSIGNED: "Unassigned faces", REVIEW: "Review"}
 
 
 class Sidebar(QTreeWidget):
-    """Signals: `scopeChosen(key)` (ALL, NAMED, HIDDEN or UNASSIGNED),
+    """Signals: `scopeChosen(key)` (ALL, NAMED, HIDDEN, UNASSIGNED or REVIEW),
     `rescanFolder(folder)`, `removeFolder(folder)`, `excludeSubfolder(folder)`
     (the user wants to leave a subfolder of it out), `includeAgain(subfolder)`."""
 
@@ -45,6 +46,7 @@ class Sidebar(QTreeWidget):
             NAMED: self._entry(self.people_section, NAMED, "person"),
             HIDDEN: self._entry(self.people_section, HIDDEN, "hidden"),
             UNASSIGNED: self._entry(self.faces_section, UNASSIGNED, "faces"),
+            REVIEW: self._entry(self.faces_section, REVIEW, "recluster"),
         }
         self.expandAll()
         self.itemClicked.connect(self._on_click)
@@ -84,9 +86,9 @@ class Sidebar(QTreeWidget):
         return [data[1] for item in items if isinstance(data := item.data(0, Qt.ItemDataRole.UserRole), tuple)]
 
     def set_counts(self, counts: dict) -> None:
-        """How many people (or faces) each entry lists."""
-        for key, item in self.scope_items.items():
-            item.setText(0, f"{_LABELS[key]}  ·  {counts[key]:,}")
+        """How many people (faces, questions) the entries of `counts` list."""
+        for key, count in counts.items():
+            self.scope_items[key].setText(0, f"{_LABELS[key]}  ·  {count:,}")
         self._fit()
 
     def choose(self, key) -> None:
