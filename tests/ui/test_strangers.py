@@ -68,6 +68,6 @@ def test_the_viewer_hides_all_faces_of_its_photo(qtbot, open_window, indexed_lib
     name = Path(viewer.info.path).name
     qtbot.mouseClick(viewer.hide_all_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.status_message.text() == f"Ignore {faces} faces of {name}", timeout=20_000)
-    assert [p.face_count for p in window.browser.people if p.hidden] == [faces]
+    qtbot.waitUntil(lambda: [p.face_count for p in window.browser.people if p.hidden] == [faces], timeout=20_000)
     qtbot.waitUntil(lambda: sum(p.face_count for p in window.browser.people if not p.hidden)
                     == sum(n for _, n in indexed_library.people) - faces, timeout=20_000)
