@@ -1,0 +1,130 @@
+"""A second, closer look for the small faces of big photos.
+
+The first pass sees a 12 MP photo at 640 px, a sixth of its size: a face of
+40-100 px is 6-16 px there, below what the detector finds reliably (16 px).
+Where the first pass hints at a group of such faces (two or more faces it
+found small, or weaker guesses of that size), the photo is decoded again at
+the scale that makes a 40 px face 20 px, and the detector runs on tiles of it
+at its own input size: a group's faces spread over the whole frame, so every
+tile. Photos whose first pass shows fewer small faces, and photos small
+enough for the first pass to see 40 px faces, cost nothing more.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceorganizer.faces import Candidate, FaceAnalyzer
+from faceorganizer.images import ImageInput, Photo, load_photo
+
+#: The smallest face (shorter side, full-size pixels) the closer look is for.
+SMALL_FACE = 40
+#: The size the detector finds faces reliably at, in its input's pixels.
+RELIABLE = 16
+#: The size the closer look shows a SMALL_FACE to the detector at.
+CLOSE_SIZE = 20
+#: Faces this size or larger in a decode (pixels) embed as well as from any sharper one.
+SHARP_ENOUGH = 56
+#: First-pass guesses at least this sure count as hints of a small face.
+HINT_SCORE = 0.1
+#: The hints that make a group worth a closer look. One alone is most often
+#: a false guess (one in four of the throughput benchmark's photos has one).
+GROUP = 2
+#: Side and overlap of the closer look's tiles (the detector's input size).
+TILE, OVERLAP = 640, 96
+#: Face numbers of a photo's closer look start here, after the first pass's
+#: and the named regions', so that those keep their face ids.
+FIRST_NUMBER = 1000
+#: Boxes overlapping this much (intersection over the smaller box) are one face.
+SAME_FACE = 0.5
+
+
+@dataclass
+class CloserLook:
+    """What a closer look found: its faces, in the photo's full-size
+    pixels, and the sharper decode to embed them from."""
+
+    photo: Photo
+    faces: list[Candidate]
+
+
+def hints(analyzer: FaceAnalyzer, photo: Photo, found: Sequence[Candidate]) -> list[Candidate]:
+    """Of the first pass's finds (weaker guesses included), those that say a
+    closer look may pay: faces too small for the first pass to find them
+    reliably. None at all for a photo the first pass sees well enough."""
+    scale = analyzer.detector_scale(photo)
+    if SMALL_FACE * scale >= RELIABLE:
+        return []
+    return [c for c in found if c.det_score >= HINT_SCORE and c.size * scale < RELIABLE]
+
+
+def look_closer(
+    analyzer: FaceAnalyzer,
+    image: ImageInput,
+    photo: Photo,
+    found: Sequence[Candidate],
+    known: Sequence[Candidate],
+    *,
+    everywhere: bool = False,
+) -> CloserLook | None:
+    """The faces a closer look finds, other than those `found` (the first
+    pass's finds, weaker guesses included) holds above the detector's
+    threshold and the `known` ones. None when the photo needs no closer look:
+    when it is small enough, or, unless `everywhere`, when `found` holds
+    fewer than GROUP hints of small faces."""
+    if SMALL_FACE * analyzer.detector_scale(photo) >= RELIABLE:
+        return None
+    if not everywhere and len(hints(analyzer, photo, found)) < GROUP:
+        return None
+    close = decode_at(image, photo, CLOSE_SIZE / SMALL_FACE)
+    s = close.scale
+    boxes = [c.bbox for c in found if c.det_score >= analyzer.det_thresh] + [c.bbox for c in known]
+    faces: list[Candidate] = []
+    for left, top, right, bottom in _tiles(close.pixels.shape[1], close.pixels.shape[0]):
+        tile = Photo(np.ascontiguousarray(close.pixels[top:bottom, left:right]),
+                     round((right - left) / s), round((bottom - top) / s))
+        offset = np.array([left / s, top / s], dtype=np.float32)
+        for c in analyzer.detect(tile):
+            box = (c.bbox[0] + offset[0], c.bbox[1] + offset[1], c.bbox[2] + offset[0], c.bbox[3] + offset[1])
+            if any(_overlap(box, other) >= SAME_FACE for other in boxes):
+                continue
+            boxes.append(box)
+            faces.append(Candidate(box, c.det_score, c.landmarks + offset))
+    faces.sort(key=lambda c: -c.det_score)
+    return CloserLook(close, faces)
+
+
+def decode_at(image: ImageInput, photo: Photo, scale: float) -> Photo:
+    """`image` decoded again at `scale` of its full size (at least), or
+    `photo` itself when that is sharp enough."""
+    if photo.scale >= scale:
+        return photo
+    # A JPEG decodes at between half of max_side and max_side.
+    side = max(photo.width, photo.height) * scale
+    return load_photo(image, max_side=max(1, math.ceil(2 * side) - 1))
+
+
+def _tiles(width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """(left, top, right, bottom) of TILE-sized tiles covering the image,
+    overlapping by at least OVERLAP so a face on a border is whole in one."""
+    def starts(length: int) -> list[int]:
+        if length <= TILE:
+            return [0]
+        count = math.ceil((length - OVERLAP) / (TILE - OVERLAP))
+        return [round(i * (length - TILE) / (count - 1)) for i in range(count)]
+
+    return [(x, y, min(width, x + TILE), min(height, y + TILE)) for y in starts(height) for x in starts(width)]
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """The intersection of two boxes over the smaller one's area."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return width * height / max(smaller, 1e-6)
