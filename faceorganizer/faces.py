@@ -162,14 +162,15 @@ class FaceAnalyzer:
         """Every face in the photo, most confident first."""
         return self.embed(photo, self.detect(photo))
 
-    def detect(self, photo: Photo, threshold: float | None = None) -> list[Candidate]:
+    def detect(self, photo: Photo, threshold: float | None = None, det_size: int | None = None) -> list[Candidate]:
         """The faces the detector finds, most confident first, not yet embedded.
 
         `threshold` below the detector's own also returns its weaker guesses,
         without changing what it finds above its own (the hints that tell
-        `small_faces` where to look closer).
+        `small_faces` where to look closer). `det_size` overrides the
+        detector's input size (its longer side).
         """
-        boxes, keypoints = self._detect(photo.pixels, threshold)
+        boxes, keypoints = self._detect(photo.pixels, threshold, det_size or self.det_size)
         to_full = 1.0 / photo.scale
         candidates = []
         for box, kps in zip(boxes, keypoints):
@@ -207,12 +208,12 @@ class FaceAnalyzer:
         """Pixels of the detector's input per pixel of the full-size photo."""
         return min(1.0, self.det_size / max(photo.pixels.shape[:2])) * photo.scale
 
-    def _detect(self, rgb: np.ndarray, threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _detect(self, rgb: np.ndarray, threshold: float | None, det_size: int) -> tuple[np.ndarray, np.ndarray]:
         """Boxes (N x 5: x1, y1, x2, y2, score) and keypoints (N x 5 x 2), in `rgb` pixels."""
         import cv2
 
         height, width = rgb.shape[:2]
-        ratio = min(1.0, self.det_size / max(height, width))
+        ratio = min(1.0, det_size / max(height, width))
         small = rgb
         if ratio < 1.0:
             size = (max(1, round(width * ratio)), max(1, round(height * ratio)))

@@ -20,9 +20,11 @@ import gc
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 
+from faceorganizer.ages import birthday_description, parse_birthday
 from faceorganizer.clustering import DEFAULT_THRESHOLD, SUPPORT, WEAK_MARGIN, Constraints, group_faces
 from faceorganizer.errors import CorrectionError, DuplicateNameError, FaceNotFoundError, PersonNotFoundError
 from faceorganizer.humanize import count
@@ -62,7 +64,7 @@ class PeopleOperations:
             for record in self.store.iter_people():
                 catalog.people[int(record["id"])] = PersonState(
                     record.get("name"), bool(record.get("hidden")),
-                    record.get("cover_face_id"), bool(record.get("confirmed")),
+                    record.get("cover_face_id"), bool(record.get("confirmed")), record.get("born"),
                 )
             self._catalog = catalog
         return self._catalog
@@ -116,7 +118,7 @@ class PeopleOperations:
         if self._catalog is None:
             people = [
                 Person(int(r["id"]), r.get("name"), int(r.get("face_count") or 0), bool(r.get("hidden")),
-                       r.get("cover_face_id"), bool(r.get("confirmed")))
+                       r.get("cover_face_id"), bool(r.get("confirmed")), r.get("born"))
                 for r in self.store.iter_people()
             ]
             people = [p for p in people if p.face_count]
@@ -141,7 +143,7 @@ class PeopleOperations:
         state = self.catalog.people.get(cluster_id, PersonState())
         return Person(
             cluster_id, state.name, self.catalog.face_count(cluster_id),
-            state.hidden, state.cover_face_id, state.confirmed,
+            state.hidden, state.cover_face_id, state.confirmed, state.born,
         )
 
     def get_cluster(self, cluster_id: int) -> dict:
@@ -302,6 +304,16 @@ class PeopleOperations:
         else:
             return ChangeSet("Nothing to change")
         return self._commit(description, {}, {cluster_id: state})
+
+    def set_birthday(self, cluster_id: int, born: str | date | None) -> ChangeSet:
+        """Give a person a birthday (an ISO 8601 date; None clears it), kept
+        in the library only; undoable like a rename."""
+        person = self.get_person(cluster_id)
+        born = parse_birthday(born)
+        if born == person.born:
+            return ChangeSet("Nothing to change")
+        state = replace(self.catalog.people.get(cluster_id, PersonState()), born=born)
+        return self._commit(birthday_description(self._names([cluster_id]), born), {}, {cluster_id: state})
 
     def hide(self, cluster_ids: Iterable[int], hidden: bool = True) -> ChangeSet:
         """Hide people from the people list (or show them again)."""
@@ -606,7 +618,7 @@ class PeopleOperations:
             put[cid] = (
                 mean / max(float(np.linalg.norm(mean)), 1e-12),
                 {"name": state.name, "hidden": state.hidden, "cover_face_id": state.cover_face_id,
-                 "confirmed": state.confirmed, "face_count": size},
+                 "confirmed": state.confirmed, "face_count": size, "born": state.born},
             )
         batch.people.update(put)
         batch.people_deleted.update(gone)

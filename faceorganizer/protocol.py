@@ -37,6 +37,7 @@ class FaceItem(NamedTuple):
     face_id: str
     path: str | None
     similarity: float | None = None
+    age: int | None = None  # the person's age on the photo's date, when their birthday is known
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,13 @@ class Rename(Correction):
     cluster_id: int
     name: str
     allow_duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class SetBirthday(Correction):
+    action: ClassVar[str] = "set the birthday"
+    cluster_id: int
+    born: str | None  # YYYY-MM-DD; None clears it
 
 
 @dataclass(frozen=True)

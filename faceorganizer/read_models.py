@@ -5,12 +5,14 @@ This module imports no Qt."""
 
 from __future__ import annotations
 
+from faceorganizer.ages import ages_on_photos
 from faceorganizer.protocol import UNASSIGNED, FaceItem, PhotoFace, PhotoInfo
 
 
 def face_list(library, key) -> list[FaceItem]:
     """The faces of a person (least sure first), or the unassigned faces."""
     catalog = library.catalog
+    ages = {}
     if key == UNASSIGNED:
         ids = library.unassigned_faces()
         similarity = [None] * len(ids)
@@ -20,8 +22,9 @@ def face_list(library, key) -> list[FaceItem]:
         ids = library.faces_of(key)
         rows = [catalog.row[f] for f in ids]
         similarity = catalog.similarity_to_person(rows, key).tolist()
+        ages = ages_on_photos(library, key, ids)
     paths = library.paths_of(ids)
-    return [FaceItem(f, paths.get(f), s) for f, s in zip(ids, similarity)]
+    return [FaceItem(f, paths.get(f), s, ages.get(f)) for f, s in zip(ids, similarity)]
 
 
 def photo(library, face_id: str, key) -> PhotoInfo:

@@ -17,6 +17,7 @@ import json
 import os
 from dataclasses import replace
 
+from faceorganizer.ages import without_faces_before_birth
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.humanize import count
 from faceorganizer.people import ChangeSet, FaceCatalog, with_rejected
@@ -68,6 +69,7 @@ def questions(library, limit: int | None = None) -> list[Suggestion]:
         if s.id not in about_faces or s.score > about_faces[s.id].score:
             about_faces[s.id] = s
     queue = [s for s in [*merges.values(), *about_faces.values()] if s.score >= MIN_SCORE]
+    queue = without_faces_before_birth(library, queue)
     queue.sort(key=lambda s: (-s.gain, -s.score, s.id))
     return queue[:limit] if limit else queue
 
