@@ -213,6 +213,14 @@ class Index(Job):
 
 
 @dataclass(frozen=True)
+class FindSmallFaces(Job):
+    """Look closer at every photo not looked at so before, for small faces."""
+
+    action: ClassVar[str] = "look for small faces"
+    job: ClassVar[str] = "small-faces"
+
+
+@dataclass(frozen=True)
 class Recluster(Job):
     action: ClassVar[str] = "group the faces into people"
     job: ClassVar[str] = "recluster"

@@ -38,6 +38,7 @@ from faceorganizer.protocol import (
     Correction,
     FacesReady,
     Failure,
+    FindSmallFaces,
     FoldersChanged,
     Hello,
     HistoryChanged,
@@ -119,6 +120,7 @@ class LibraryService:
             AddFolders: self._add_folders,
             Index: self._index,
             Recluster: self._recluster,
+            FindSmallFaces: self._find_small_faces,
             RemoveFolder: self._remove_folder,
             **{kind: self._correct for kind in _CORRECTIONS},
         }
@@ -319,6 +321,29 @@ class LibraryService:
         summary += f" ({duration(time.monotonic() - started)})"
         self.send(Unreadable(unreadable_folders + unreadable_photos))
         self.send(JobFinished(command.job, summary))
+
+    def _find_small_faces(self, command: FindSmallFaces) -> None:
+        self._busy = True
+        self.cancel_event.clear()
+        started = last_sent = time.monotonic()
+        progress = Progress("Looking for small faces")
+
+        def on_progress(done, total):
+            nonlocal last_sent
+            progress.done, progress.total = done, total
+            if time.monotonic() - last_sent >= _PROGRESS_INTERVAL or done == total:
+                last_sent = time.monotonic()
+                self.send(progress)
+            self._pump()
+
+        try:
+            report = self.library.find_small_faces(on_progress, cancel=self.cancel_event)
+        finally:
+            self._busy = False
+        self._send_people()
+        self.send(JobFinished(command.job, f"{'Stopped' if report.cancelled else 'Looked closer'}: "
+                                           f"{count(report.indexed, 'photo')}, {count(report.faces_found, 'face')}"
+                                           f" found ({duration(time.monotonic() - started)})"))
 
     def _recluster(self, command: Recluster) -> None:
         self._busy = True

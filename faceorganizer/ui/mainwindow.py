@@ -31,6 +31,7 @@ from faceorganizer.protocol import (
     Changed,
     ChangeSettings,
     Failure,
+    FindSmallFaces,
     Index,
     LibraryInfo,
     NotAFace,
@@ -317,6 +318,9 @@ class MainWindow(QMainWindow):
 
     def recluster(self) -> None:
         self.client.call(Recluster())
+
+    def find_small_faces(self) -> None:
+        self.client.call(FindSmallFaces())
 
     def cancel_job(self) -> None:
         self.client.cancel()
