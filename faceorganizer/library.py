@@ -581,7 +581,7 @@ class FaceLibrary(PeopleOperations):
             if closer is not None:
                 # Faces small in the first decode are embedded from the sharper one.
                 analysis.found += len(closer.faces)
-                small = [(i, c) for i, c in kept if c.size * photo.scale < SHARP_ENOUGH]
+                small = [(i, closer.sharper(c)) for i, c in kept if c.size * photo.scale < SHARP_ENOUGH]
                 small += enumerate(filter(keep, closer.faces), FIRST_NUMBER)
                 looks = [(photo, [(i, c) for i, c in kept if c.size * photo.scale >= SHARP_ENOUGH]),
                          (closer.photo, small)]

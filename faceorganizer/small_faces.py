@@ -2,8 +2,8 @@
 
 The first pass sees a 12 MP photo at 640 px, a sixth of its size: a face of
 40-100 px is 6-16 px there, below what the detector finds reliably (16 px).
-Where the first pass hints at a group of such faces (two or more faces it
-found small, or weaker guesses of that size), the photo is decoded again at
+Where the first pass hints at a group of such faces (two or more faces of
+that size, one at least found, the others maybe weaker guesses), the photo is decoded again at
 the scale that makes a 40 px face 20 px, and the detector runs once on the
 region around the hints (the group, with a margin for the faces it gave no
 hint of). Photos whose first pass shows fewer small faces, and photos small
@@ -23,6 +23,10 @@ from faceorganizer.images import ImageInput, Photo, load_photo
 
 #: The smallest face (shorter side, full-size pixels) the closer look is for.
 SMALL_FACE = 40
+#: Faces the closer look finds smaller than this are left out: a crowd's
+#: faces of 15-30 px join their person too seldom to be worth their place
+#: (at 32 px, one in two does; at 40 px, nine in ten).
+SMALLEST = 32
 #: The size the detector finds faces reliably at, in its input's pixels.
 RELIABLE = 16
 #: The size the closer look shows a SMALL_FACE to the detector at.
@@ -31,8 +35,10 @@ CLOSE_SIZE = 20
 SHARP_ENOUGH = 56
 #: First-pass guesses at least this sure count as hints of a small face.
 HINT_SCORE = 0.1
-#: The hints that make a group worth a closer look. One alone is most often
-#: a false guess (one in four of the throughput benchmark's photos has one).
+#: The hints that make a group worth a closer look, one at least a face the
+#: detector is sure of. Weak guesses alone are most often false: 4 of the
+#: throughput benchmark's 40 photos have 15-20 of them, and a closer look
+#: found 0-2 faces in each, at the cost of indexing the photo twice more.
 GROUP = 2
 #: The margin around the hints' region, as a share of the photo's longer side.
 MARGIN = 0.15
@@ -45,11 +51,21 @@ SAME_FACE = 0.5
 
 @dataclass
 class CloserLook:
-    """What a closer look found: its faces, in the photo's full-size
-    pixels, and the sharper decode to embed them from."""
+    """What a closer look found: the faces new to it (`faces`) and all it saw
+    (`seen`), in the photo's full-size pixels, and the sharper decode to
+    embed them from."""
 
     photo: Photo
     faces: list[Candidate]
+    seen: list[Candidate]
+
+    def sharper(self, face: Candidate) -> Candidate:
+        """`face` as the closer look saw it, when it did: its landmarks there
+        are placed far better than in a first look that saw it at 10-16 px."""
+        best = max(self.seen, key=lambda c: _overlap(face.bbox, c.bbox), default=None)
+        if best is None or _overlap(face.bbox, best.bbox) < SAME_FACE:
+            return face
+        return best
 
 
 def hints(analyzer: FaceAnalyzer, photo: Photo, found: Sequence[Candidate]) -> list[Candidate]:
@@ -75,13 +91,13 @@ def look_closer(
     pass's finds, weaker guesses included) holds above the detector's
     threshold and the `known` ones. None when the photo needs no closer look:
     when it is small enough, or, unless `everywhere`, when `found` holds
-    fewer than GROUP hints of small faces."""
+    fewer than GROUP hints of small faces, or none the detector is sure of."""
     if SMALL_FACE * analyzer.detector_scale(photo) >= RELIABLE:
         return None
     near = hints(analyzer, photo, found)
     if everywhere:
         region = (0.0, 0.0, float(photo.width), float(photo.height))
-    elif len(near) >= GROUP:
+    elif len(near) >= GROUP and any(c.det_score >= analyzer.det_thresh for c in near):
         margin = MARGIN * max(photo.width, photo.height)
         region = (max(0.0, min(c.bbox[0] for c in near) - margin), max(0.0, min(c.bbox[1] for c in near) - margin),
                   min(float(photo.width), max(c.bbox[2] for c in near) + margin),
@@ -95,13 +111,15 @@ def look_closer(
                  round((right - left) / s), round((bottom - top) / s))
     offset = np.array([left / s, top / s], dtype=np.float32)
     boxes = [c.bbox for c in found if c.det_score >= analyzer.det_thresh] + [c.bbox for c in known]
+    seen = [Candidate((c.bbox[0] + offset[0], c.bbox[1] + offset[1], c.bbox[2] + offset[0], c.bbox[3] + offset[1]),
+                      c.det_score, c.landmarks + offset)
+            for c in analyzer.detect(crop, det_size=max(crop.pixels.shape[:2]))]
     faces: list[Candidate] = []
-    for c in analyzer.detect(crop, det_size=max(crop.pixels.shape[:2])):
-        box = (c.bbox[0] + offset[0], c.bbox[1] + offset[1], c.bbox[2] + offset[0], c.bbox[3] + offset[1])
-        if not any(_overlap(box, other) >= SAME_FACE for other in boxes):
-            boxes.append(box)
-            faces.append(Candidate(box, c.det_score, c.landmarks + offset))
-    return CloserLook(close, faces)
+    for c in seen:
+        if c.size >= SMALLEST and not any(_overlap(c.bbox, other) >= SAME_FACE for other in boxes):
+            boxes.append(c.bbox)
+            faces.append(c)
+    return CloserLook(close, faces, seen)
 
 
 def decode_at(image: ImageInput, photo: Photo, scale: float) -> Photo:

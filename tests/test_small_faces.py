@@ -1,4 +1,4 @@
-"""Small faces in big photos: a group photo of 12 MP whose faces are 56 px
+"""Small faces in big photos: a group photo of 12 MP whose faces are 48-88 px
 (built from the packaged t1.jpg, whose six faces are large) gains them on a
 closer look, and they join the people of t1's own faces."""
 
@@ -14,12 +14,14 @@ from faceorganizer.config import Settings
 from faceorganizer.images import load_photo
 from faceorganizer.library import FaceLibrary
 
-FACE = 56  # px, the shorter side of each pasted face's box
+#: px, the shorter side of each pasted face's box: the first look finds the
+#: largest at most, which tells it to look closer.
+SIZES = (48, 56, 64, 72, 80, 88)
 
 
-def group_photo(analyzer, source, target, size: int = FACE):
+def group_photo(analyzer, source, target):
     """A 4000x3000 JPEG: each face of `source`, cut with its hair and scaled
-    so its box is `size` px, on a plain wall; returns the pasted boxes."""
+    so its box is one of SIZES, on a plain wall; returns the pasted boxes."""
     photo = load_photo(source, max_side=100_000)
     rng = np.random.default_rng(0)
     ramp = np.linspace(90, 170, 4000, dtype=np.float32)[None, :, None]
@@ -31,7 +33,7 @@ def group_photo(analyzer, source, target, size: int = FACE):
         margin = 0.8 * max(x2 - x1, y2 - y1)
         left, top = max(0, int(x1 - margin)), max(0, int(y1 - margin))
         right, bottom = min(photo.width, int(x2 + margin)), min(photo.height, int(y2 + margin))
-        zoom = size / face.size
+        zoom = SIZES[k % len(SIZES)] / face.size
         cut = Image.fromarray(photo.pixels[top:bottom, left:right])
         cut = cut.resize((round(cut.width * zoom), round(cut.height * zoom)), Image.Resampling.LANCZOS)
         x, y = 600 + (k % 3) * 1100, 900 + (k // 3) * 900
@@ -43,7 +45,7 @@ def group_photo(analyzer, source, target, size: int = FACE):
 
 @pytest.fixture
 def group_folder(tmp_path, analyzer, sample_photos):
-    """t1.jpg and a 12 MP group photo of its six faces at 56 px."""
+    """t1.jpg and a 12 MP group photo of its six faces at 48-88 px."""
     folder = tmp_path / "photos"
     folder.mkdir()
     shutil.copy(sample_photos["t1"], folder / "t1.jpg")
@@ -68,7 +70,7 @@ def test_the_small_faces_of_a_big_group_photo_are_found_and_join_their_people(tm
         faces = faces_by_photo(lib)
         small = faces["group.jpg"]
         assert len(small) == 6
-        assert all(min(f["bbox"][2] - f["bbox"][0], f["bbox"][3] - f["bbox"][1]) < 2 * FACE for f in small)
+        assert all(min(f["bbox"][2] - f["bbox"][0], f["bbox"][3] - f["bbox"][1]) < 100 for f in small)
         # Each small face is in the person of the same face in t1.jpg: six people of two faces.
         people = {f["cluster_id"] for f in small}
         assert len(people) == 6 and None not in people
@@ -94,3 +96,18 @@ def test_find_small_faces_adds_the_missed_faces_and_keeps_everything_else(tmp_pa
         assert lib.get_person(anna).face_count == 2  # her face in the group photo joined her
         assert len(faces_by_photo(lib)["group.jpg"]) == 6
         assert lib.find_small_faces().indexed == 0  # looked at once is enough
+
+
+def test_index_small_faces_on_the_command_line(tmp_path, analyzer, group_folder, capsys):
+    from faceorganizer.cli import main
+
+    library = str(tmp_path / "library")
+    with FaceLibrary(library, analyzer=analyzer, settings=Settings(small_faces=False)) as lib:
+        lib.index_directory(group_folder)
+        first_look = lib.count()
+    assert main(["index", "--library", library, "--small-faces"]) == 0
+    out = capsys.readouterr().out
+    assert f"Looked closer at 2 photos: {12 - first_look} faces found" in out
+    with pytest.raises(SystemExit) as info:
+        main(["index", "--library", library])
+    assert info.value.code == 2
