@@ -3,16 +3,17 @@
 The first pass sees a 12 MP photo at 640 px, a sixth of its size: a face of
 40-100 px is 6-16 px there, below what the detector finds reliably (16 px).
 Where the first pass hints at a group of such faces (two or more faces of
-that size, one at least found, the others maybe weaker guesses), the photo is decoded again at
-the scale that makes a 40 px face 20 px, and the detector runs once on the
-region around the hints (the group, with a margin for the faces it gave no
-hint of). Photos whose first pass shows fewer small faces, and photos small
-enough for the first pass to see 40 px faces, cost nothing more.
+that size, one at least found, the others maybe weaker guesses), the photo
+is decoded again at full size, and the detector runs once on the region
+around the hints (the group, with a margin for the faces it gave no hint of)
+at the scale that makes a 40 px face 20 px. The small faces are embedded
+from the full size: at 40 px, 88% then join their person, against 83% from
+the half size. Photos whose first pass shows fewer small faces, and photos
+small enough for the first pass to see 40 px faces, cost nothing more.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,7 +53,7 @@ SAME_FACE = 0.5
 @dataclass
 class CloserLook:
     """What a closer look found: the faces new to it (`faces`) and all it saw
-    (`seen`), in the photo's full-size pixels, and the sharper decode to
+    (`seen`), in the photo's full-size pixels, and the full-size decode to
     embed them from."""
 
     photo: Photo
@@ -104,7 +105,8 @@ def look_closer(
                   min(float(photo.height), max(c.bbox[3] for c in near) + margin))
     else:
         return None
-    close = decode_at(image, photo, CLOSE_SIZE / SMALL_FACE)
+    sharp = photo if photo.scale >= 1 else load_photo(image, max_side=max(photo.width, photo.height))
+    close = _reduced(sharp, CLOSE_SIZE / SMALL_FACE)
     s = close.scale
     left, top, right, bottom = (round(v * s) for v in region)
     crop = Photo(np.ascontiguousarray(close.pixels[top:bottom, left:right]),
@@ -119,17 +121,15 @@ def look_closer(
         if c.size >= SMALLEST and not any(_overlap(c.bbox, other) >= SAME_FACE for other in boxes):
             boxes.append(c.bbox)
             faces.append(c)
-    return CloserLook(close, faces, seen)
+    return CloserLook(sharp, faces, seen)
 
 
-def decode_at(image: ImageInput, photo: Photo, scale: float) -> Photo:
-    """`image` decoded again at `scale` of its full size (at least), or
-    `photo` itself when that is sharp enough."""
-    if photo.scale >= scale:
-        return photo
-    # A JPEG decodes at between half of max_side and max_side.
-    side = max(photo.width, photo.height) * scale
-    return load_photo(image, max_side=max(1, math.ceil(2 * side) - 1))
+def _reduced(photo: Photo, scale: float) -> Photo:
+    """The photo at `scale` of its full size."""
+    import cv2
+
+    size = (round(photo.width * scale), round(photo.height * scale))
+    return Photo(cv2.resize(photo.pixels, size, interpolation=cv2.INTER_AREA), photo.width, photo.height)
 
 
 def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
