@@ -55,7 +55,7 @@ from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
 from faceorganizer.people import FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
 from faceorganizer.sidecars import faces_in_regions, name_faces_from_regions
-from faceorganizer.small_faces import FIRST_NUMBER, HINT_SCORE, SHARP_ENOUGH, look_closer
+from faceorganizer.small_faces import HINT_SCORE, look_closer
 from faceorganizer.lock import LibraryLock
 from faceorganizer.store import (
     ENGINES,
@@ -577,22 +577,16 @@ class FaceLibrary(PeopleOperations):
             kept += faces_in_regions(analyzer, photo, path, detected, kept)
             closer = look_closer(analyzer, image, photo, found, [c for _, c in kept],
                                  everywhere=look_everywhere) if small_faces else None
-            looks = [(photo, kept)]
-            if closer is not None:
-                # Faces small in the first decode are embedded from the sharper one.
-                analysis.found += len(closer.faces)
-                small = [(i, closer.sharper(c)) for i, c in kept if c.size * photo.scale < SHARP_ENOUGH]
-                small += enumerate(filter(keep, closer.faces), FIRST_NUMBER)
-                looks = [(photo, [(i, c) for i, c in kept if c.size * photo.scale >= SHARP_ENOUGH]),
-                         (closer.photo, small)]
-            embedded = [(source, kept, analyzer.embed(source, [c for _, c in kept])) for source, kept in looks]
+            looks = [(photo, kept)] if closer is None else closer.embedding_sources(photo, kept, keep)
+            embedded = [(source, numbered, analyzer.embed(source, [c for _, c in numbered]))
+                        for source, numbered in looks]
         except Exception as exc:  # onnxruntime and OpenCV raise untyped errors
             log.exception("face analysis failed on %s", path or "an image")
             analysis.error = f"face analysis failed ({exc})"
             return analysis
-        analysis.found += len(detected)
-        for source, kept, faces in embedded:
-            for (i, _), face in zip(kept, faces):
+        analysis.found = len(detected) + (len(closer.faces) if closer else 0)
+        for source, numbered, faces in embedded:
+            for (i, _), face in zip(numbered, faces):
                 face_id = stable_id(image_id, version_key, i)
                 analysis.faces.append((face_id, face))
                 self.thumbnails.write(face_id, source.pixels, _scaled(face.bbox, source))

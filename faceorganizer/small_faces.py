@@ -39,7 +39,7 @@ HINT_SCORE = 0.1
 #: The hints that make a group worth a closer look, one at least a face the
 #: detector is sure of. Weak guesses alone are most often false: 4 of the
 #: throughput benchmark's 40 photos have 15-20 of them, and a closer look
-#: found 0-2 faces in each, at the cost of indexing the photo twice more.
+#: found 0-2 faces in each, at several times the cost of their first look.
 GROUP = 2
 #: The margin around the hints' region, as a share of the photo's longer side.
 MARGIN = 0.15
@@ -59,6 +59,16 @@ class CloserLook:
     photo: Photo
     faces: list[Candidate]
     seen: list[Candidate]
+
+    def embedding_sources(self, photo: Photo, kept: list[tuple[int, Candidate]], keep
+                          ) -> list[tuple[Photo, list[tuple[int, Candidate]]]]:
+        """The faces to embed from each decode, numbered: the first look's
+        `kept` faces that are large in its decode `photo` from it, the others
+        (as the closer look saw them) and the new ones that `keep` accepts
+        (numbered from FIRST_NUMBER) from the full size."""
+        large = [(i, c) for i, c in kept if c.size * photo.scale >= SHARP_ENOUGH]
+        small = [(i, self.sharper(c)) for i, c in kept if c.size * photo.scale < SHARP_ENOUGH]
+        return [(photo, large), (self.photo, small + list(enumerate(filter(keep, self.faces), FIRST_NUMBER)))]
 
     def sharper(self, face: Candidate) -> Candidate:
         """`face` as the closer look saw it, when it did: its landmarks there
