@@ -46,6 +46,7 @@ class PhotoFace:
     bbox: tuple[float, float, float, float]
     cluster_id: int | None
     name: str | None
+    age: int | None = None  # on the photo's date, when the person's birthday is known ("Anna, 7")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ This module imports no Qt."""
 
 from __future__ import annotations
 
-from faceorganizer.ages import ages_on_photos
+from faceorganizer.ages import age_on, ages_on_photos
 from faceorganizer.protocol import UNASSIGNED, FaceItem, PhotoFace, PhotoInfo
 
 
@@ -31,13 +31,15 @@ def photo(library, face_id: str, key) -> PhotoInfo:
     """The photo of a face, for the viewer, with the photos before and after
     it in the list `key` it was opened from."""
     face = library.get_face(face_id)
+    [record] = library.store.get_photos([face["image_id"]]) or [{}]
     faces = []
     for other in library.faces_in_photo(face["image_id"]):
         if other.get("not_a_face"):
             continue
         cid = other.get("cluster_id")
         person = library.catalog.people.get(cid) if cid is not None else None
-        faces.append(PhotoFace(other["id"], tuple(other["bbox"]), cid, person.name if person else None))
+        faces.append(PhotoFace(other["id"], tuple(other["bbox"]), cid, person.name if person else None,
+                               age_on(person, record.get("taken"))))
     # The person's photos in path order, one face each, for previous and next.
     order = library.unassigned_faces() if key == UNASSIGNED else library.catalog.face_ids_of(key)
     paths = library.paths_of(order)

@@ -109,3 +109,18 @@ def test_birthday_on_the_command_line(dated_library, capsys):
     with pytest.raises(SystemExit) as info:
         main(["birthday", "--library", folder, "Anna"])
     assert info.value.code == 2
+
+
+def test_the_window_s_lists_give_the_age_on_each_photo(dated_library):
+    from faceorganizer import read_models
+
+    library = dated_library
+    person = library.people()[0].cluster_id
+    library.set_birthday(person, "2010-01-01")
+    ages = sorted(item.age for item in read_models.face_list(library, person))
+    assert ages == [5, 5, 10, 10]  # photos of July 2015 and July 2020
+    face_id = library.faces_of(person)[0]
+    shown = read_models.photo(library, face_id, person)
+    [face] = [f for f in shown.faces if f.face_id == face_id]
+    assert face.age in (5, 10)
+    assert all(f.age is None for f in shown.faces if f.cluster_id != person)
