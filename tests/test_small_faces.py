@@ -111,3 +111,29 @@ def test_index_small_faces_on_the_command_line(tmp_path, analyzer, group_folder,
     with pytest.raises(SystemExit) as info:
         main(["index", "--library", library])
     assert info.value.code == 2
+
+
+def test_the_window_s_find_small_faces_runs_as_a_job(tmp_path, analyzer, group_folder):
+    """File > Find small faces: the service's job reports its progress, the
+    faces found, and the people as they are now."""
+    import threading
+
+    from faceorganizer.protocol import Call, FindSmallFaces, JobFinished, Open, PeopleChanged, Progress
+    from faceorganizer.service import LibraryService
+
+    library = tmp_path / "library"
+    with FaceLibrary(library, analyzer=analyzer, settings=Settings(small_faces=False)) as lib:
+        lib.index_directory(group_folder)
+        first_look = lib.count()
+    sent: list = []
+    service = LibraryService(sent.append, lambda: None, threading.Event())
+    service.dispatch(Call(1, Open(str(library))))
+    service.dispatch(Call(2, FindSmallFaces()))
+    try:
+        [finished] = [m for m in sent if isinstance(m, JobFinished)]
+        assert finished.job == "small-faces"
+        assert finished.summary.startswith(f"Looked closer: 2 photos, {12 - first_look} faces found")
+        assert [m for m in sent if isinstance(m, Progress)][-1].done == 2
+        assert sum(p.face_count for p in [m for m in sent if isinstance(m, PeopleChanged)][-1].people) == 12
+    finally:
+        service._close(None, say=False)
