@@ -196,7 +196,10 @@ class PeopleOperations:
             (catalog.people[c].name for c in sources if c in catalog.people and catalog.people[c].name), None
         )
         people: dict[int, PersonState | None] = {c: None for c in sources}
-        people[target] = replace(target_state, name=name, confirmed=True)
+        born = target_state.born or next(
+            (catalog.people[c].born for c in sources if c in catalog.people and catalog.people[c].born), None
+        )
+        people[target] = replace(target_state, name=name, born=born, confirmed=True)
         description = f"Merge {self._names(sources)} into {self._names([target])}"
         return self._commit(description, faces, people, result=target)
 

@@ -124,3 +124,13 @@ def test_the_window_s_lists_give_the_age_on_each_photo(dated_library):
     [face] = [f for f in shown.faces if f.face_id == face_id]
     assert face.age in (5, 10)
     assert all(f.age is None for f in shown.faces if f.cluster_id != person)
+
+
+def test_a_merge_keeps_the_birthday(dated_library):
+    library = dated_library
+    first, second = (p.cluster_id for p in library.people()[:2])
+    library.set_birthday(second, "2010-01-01")
+    library.merge_clusters([first, second])
+    assert library.get_person(first).born == "2010-01-01"
+    library.undo()
+    assert library.get_person(first).born is None and library.get_person(second).born == "2010-01-01"
