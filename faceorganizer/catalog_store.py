@@ -55,7 +55,7 @@ class CatalogStore:
         for record in self.store.iter_people():
             catalog.people[int(record["id"])] = PersonState(
                 record.get("name"), bool(record.get("hidden")),
-                record.get("cover_face_id"), bool(record.get("confirmed")),
+                record.get("cover_face_id"), bool(record.get("confirmed")), record.get("born"),
             )
         return catalog
 

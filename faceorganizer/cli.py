@@ -159,9 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Index the photos in FOLDERs: new and changed photos are analysed, "
         "unchanged ones skipped, deleted ones forgotten.",
     )
-    index.add_argument("folders", nargs="+", type=Path, action=_Folders, metavar="FOLDER")
+    index.add_argument("folders", nargs="*", type=Path, action=_Folders, metavar="FOLDER")
     index.add_argument("--no-recursive", dest="recursive", action="store_false",
                        help="only the photos directly in each folder")
+    index.add_argument("--small-faces", action="store_true",
+                       help="then look closer at every photo indexed before, for the small faces "
+                            "(down to 40 px) of groups and wide shots; the faces it had keep their people")
 
     faces = commands.add_parser("faces", parents=[common], help="list the faces in the library")
     which = faces.add_mutually_exclusive_group()
@@ -209,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     rename.add_argument("name", metavar="NAME", help="the name ('' removes it)")
     rename.add_argument("--allow-duplicate", action="store_true",
                         help="give the name even if another person has it")
+
+    birthday = commands.add_parser(
+        "birthday", parents=[common], help="give a person a birthday, for their age on each photo",
+        description="The birthday stays in the library; it is never written to photos or sidecars.",
+    )
+    birthday.add_argument("person", metavar="PERSON", help="a person's id or name")
+    birthday.add_argument("date", nargs="?", metavar="YYYY-MM-DD")
+    birthday.add_argument("--clear", action="store_true", help="remove the birthday")
 
     hide = commands.add_parser("hide", parents=[common], help="hide people from the people list",
                                description="Hide the people given, or with --unnamed --max-faces N every unnamed "
@@ -313,6 +324,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.command is None:  # a command's name was only an option's value: `--library people`
         args = parser.parse_args(["gui", *argv])
+    if args.command == "index" and not (args.folders or args.small_faces):
+        parser.error("index needs the FOLDERs to index, or --small-faces")
+    if args.command == "birthday" and (args.date is None) == (not args.clear):
+        parser.error("birthday needs a date (YYYY-MM-DD) or --clear, not both")
     return args
 
 
@@ -449,6 +464,17 @@ def _cmd_index(args) -> int:
             finally:
                 progress.finish()
             _print_summary(folder, report, time.monotonic() - started)
+        if args.small_faces and not cancel.is_set():
+            progress.start("Looking closer for small faces")
+            started = time.monotonic()
+            try:
+                report = library.find_small_faces(progress.update, cancel=cancel)
+            finally:
+                progress.finish()
+            print(f"Looked closer at {report.indexed:,} photos: {report.faces_found:,} faces found"
+                  f" ({duration(time.monotonic() - started)})")
+            for path, reason in report.failed:
+                print(f"  failed {path}: {reason}")
     return 130 if cancel.is_set() else 0
 
 
@@ -574,7 +600,8 @@ def _cmd_people(args) -> int:
     with _open(args) as library:
         people = library.people(include_hidden=args.hidden)
     rows = [
-        {"cluster_id": p.cluster_id, "name": p.name, "face_count": p.face_count, "hidden": p.hidden}
+        {"cluster_id": p.cluster_id, "name": p.name, "face_count": p.face_count, "hidden": p.hidden,
+         "born": p.born}
         for p in people
     ]
     if args.json:
@@ -794,6 +821,7 @@ COMMANDS = {
         a, lambda lib: lib.reassign_faces(a.face_ids, None if a.id == "new" else _person_id(a.id))
     ),
     "rename": lambda a: _change(a, lambda lib: _rename(lib, a)),
+    "birthday": lambda a: _change(a, lambda lib: lib.set_birthday(_person_ref(lib, a.person), a.date)),
     "hide": _cmd_hide,
     "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
     "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),
@@ -808,6 +836,19 @@ COMMANDS = {
     "write-xmp": _cmd_write_xmp,
     "suggest": _cmd_suggest,
 }
+
+
+def _person_ref(library, text: str) -> int:
+    """The id of the person `text` names: their id, or their name."""
+    if text.strip().isdigit():
+        return int(text)
+    named = [p.cluster_id for p in library.people(include_hidden=True)
+             if p.name and p.name.casefold() == text.strip().casefold()]
+    if len(named) != 1:
+        raise FaceOrganizerError(f"No person is named {text!r}." if not named else
+                                 f"{len(named)} people are named {text!r}: give the id of one "
+                                 f"({', '.join(map(str, named))}).")
+    return named[0]
 
 
 def _person_id(text: str) -> int:

@@ -46,6 +46,11 @@ class Settings:
         metadata={"help": "folder with InsightFace's larger buffalo_l models (det_10g.onnx, "
                           "w600k_r50.onnx); the bundled smaller models are used otherwise"},
     )
+    small_faces: bool = field(
+        default=True,
+        metadata={"help": "look closer at big photos whose first look hints at small faces (a group, "
+                          "a crowd, a wide shot), to find faces down to 40 pixels"},
+    )
     decode_size: int = field(
         default=1280,
         metadata={"help": "photos are decoded with their longer side at most this many pixels"},

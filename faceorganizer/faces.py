@@ -155,15 +155,22 @@ class FaceAnalyzer:
         # them again, for the CPU, at 50 ms each.
         self.detector.prepare(ctx_id=0, det_thresh=det_thresh)
         self.det_size = det_size
+        self.det_thresh = det_thresh
         self.model_names = (det_file.name, rec_file.name)
 
     def analyze(self, photo: Photo) -> list[DetectedFace]:
         """Every face in the photo, most confident first."""
         return self.embed(photo, self.detect(photo))
 
-    def detect(self, photo: Photo) -> list[Candidate]:
-        """The faces the detector finds, most confident first, not yet embedded."""
-        boxes, keypoints = self._detect(photo.pixels)
+    def detect(self, photo: Photo, threshold: float | None = None, det_size: int | None = None) -> list[Candidate]:
+        """The faces the detector finds, most confident first, not yet embedded.
+
+        `threshold` below the detector's own also returns its weaker guesses,
+        without changing what it finds above its own (the hints that tell
+        `small_faces` where to look closer). `det_size` overrides the
+        detector's input size (its longer side).
+        """
+        boxes, keypoints = self._detect(photo.pixels, threshold, det_size or self.det_size)
         to_full = 1.0 / photo.scale
         candidates = []
         for box, kps in zip(boxes, keypoints):
@@ -197,12 +204,16 @@ class FaceAnalyzer:
             for c, vector, norm in zip(candidates, unit, norms)
         ]
 
-    def _detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def detector_scale(self, photo: Photo) -> float:
+        """Pixels of the detector's input per pixel of the full-size photo."""
+        return min(1.0, self.det_size / max(photo.pixels.shape[:2])) * photo.scale
+
+    def _detect(self, rgb: np.ndarray, threshold: float | None, det_size: int) -> tuple[np.ndarray, np.ndarray]:
         """Boxes (N x 5: x1, y1, x2, y2, score) and keypoints (N x 5 x 2), in `rgb` pixels."""
         import cv2
 
         height, width = rgb.shape[:2]
-        ratio = min(1.0, self.det_size / max(height, width))
+        ratio = min(1.0, det_size / max(height, width))
         small = rgb
         if ratio < 1.0:
             size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
@@ -211,7 +222,7 @@ class FaceAnalyzer:
         # The smallest input of multiples of 32 that holds the photo: a 4:3 photo
         # runs at 640x480, a quarter less work than a square 640x640.
         input_size = tuple(max(32, math.ceil(s / 32) * 32) for s in small.shape[1::-1])
-        boxes, keypoints = self.detector.detect(small, input_size=input_size)
+        boxes, keypoints = self.detector.detect(small, input_size=input_size, det_thresh=threshold)
         if keypoints is None or len(boxes) == 0:
             return np.empty((0, 5), np.float32), np.empty((0, 5, 2), np.float32)
         boxes = boxes.copy()

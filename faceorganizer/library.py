@@ -60,11 +60,12 @@ from faceorganizer.errors import (
     ReadOnlyLibraryError,
 )
 from faceorganizer.exclusions import exclude_folder, excluded_folders
-from faceorganizer.faces import DetectedFace, FaceAnalyzer
+from faceorganizer.faces import Candidate, DetectedFace, FaceAnalyzer
 from faceorganizer.images import ImageInput, Photo, is_photo_path, load_photo
 from faceorganizer.people import ChangeSet, FaceCatalog, FaceState
 from faceorganizer.people_ops import PeopleOperations
 from faceorganizer.sidecars import faces_in_regions, name_faces_from_regions, sidecar_versions
+from faceorganizer.small_faces import HINT_SCORE, look_closer
 from faceorganizer.lock import LibraryLock
 from faceorganizer.naming import name_face
 from faceorganizer.store import (
@@ -156,6 +157,7 @@ class _Analysis:
     error: str | None = None
     taken: tuple[str, str] | None = None  # (ISO 8601 date, where it came from)
     sidecars: list[list[int] | None] | None = None  # see sidecars.sidecar_versions
+    looked_everywhere: bool = False  # for small faces, on the whole photo
 
 
 class FaceLibrary(PeopleOperations):
@@ -494,6 +496,31 @@ class FaceLibrary(PeopleOperations):
         name_faces_from_regions(self, report.face_ids + retagged)
         return report
 
+    def find_small_faces(
+        self,
+        on_progress: ProgressCallback | None = None,
+        *,
+        cancel: threading.Event | None = None,
+    ) -> IndexReport:
+        """Look closer at every indexed photo not looked at so before, on the
+        whole photo: it gains the small faces the first look missed, and its
+        other faces keep their ids, people and names. `faces_found` counts
+        the faces gained."""
+        todo = [(r["path"], r["path"], True) for r in self.store.iter_photos()
+                if r.get("status") == "done" and r.get("path") and not r.get("small_faces_searched")]
+        report = IndexReport(seen=len(todo))
+        before = self.count()
+
+        def record(_i: int, outcome: PhotoOutcome) -> None:
+            if outcome.error:
+                report.failed.append((outcome.path, outcome.error))
+            else:
+                report.indexed += 1
+
+        report.cancelled = not self._run(todo, on_progress, record, cancel)
+        report.faces_found = self.count() - before
+        return report
+
     def _run(
         self,
         sources: Sequence[tuple[str | None, ImageInput]],
@@ -559,9 +586,10 @@ class FaceLibrary(PeopleOperations):
             on_progress(done, total)  # once the last photos' faces are written and counted
         return done == total
 
-    def _analyze(self, path: str | None, image: ImageInput) -> _Analysis:
+    def _analyze(self, path: str | None, image: ImageInput, look_everywhere: bool = False) -> _Analysis:
         """Decode and analyse one photo, and cut its face thumbnails. Runs on a
-        worker thread and touches no store."""
+        worker thread and touches no store. `look_everywhere`: look closer for
+        small faces on the whole photo, not only where the first pass hints."""
         if path is not None:
             try:
                 version = _version(os.stat(path))
@@ -572,7 +600,7 @@ class FaceLibrary(PeopleOperations):
             version = {}
             image_id = stable_id("content", _content_hash(image))
         version_key = _version_key(version)
-        analysis = _Analysis(image_id, path, version)
+        analysis = _Analysis(image_id, path, version, looked_everywhere=look_everywhere)
         try:
             photo = load_photo(image, max_side=self.settings.decode_size)
         except ImageLoadError as exc:
@@ -583,23 +611,32 @@ class FaceLibrary(PeopleOperations):
             analysis.taken = photo_date(path, version["mtime_ns"])
             analysis.sidecars = sidecar_versions(path)
         settings = self.settings
+        analyzer = self.analyzer
+        small_faces = settings.small_faces or look_everywhere
+
+        def keep(c: Candidate) -> bool:
+            return c.size >= settings.min_face_size and c.det_score >= settings.min_det_score
+
         try:
-            detected = self.analyzer.detect(photo)
-            kept = [
-                (i, c) for i, c in enumerate(detected)
-                if c.size >= settings.min_face_size and c.det_score >= settings.min_det_score
-            ]
-            kept += faces_in_regions(self.analyzer, photo, path, detected, kept)
-            faces = self.analyzer.embed(photo, [c for _, c in kept])
+            found = analyzer.detect(photo, threshold=HINT_SCORE if small_faces else None)
+            detected = [c for c in found if c.det_score >= analyzer.det_thresh]
+            kept = [(i, c) for i, c in enumerate(detected) if keep(c)]
+            kept += faces_in_regions(analyzer, photo, path, detected, kept)
+            closer = look_closer(analyzer, image, photo, found, [c for _, c in kept],
+                                 everywhere=look_everywhere) if small_faces else None
+            looks = [(photo, kept)] if closer is None else closer.embedding_sources(photo, kept, keep)
+            embedded = [(source, numbered, analyzer.embed(source, [c for _, c in numbered]))
+                        for source, numbered in looks]
         except Exception as exc:  # onnxruntime and OpenCV raise untyped errors
             log.exception("face analysis failed on %s", path or "an image")
             analysis.error = f"face analysis failed ({exc})"
             return analysis
-        analysis.found = len(detected)
-        for (i, _), face in zip(kept, faces):
-            face_id = stable_id(image_id, version_key, i)
-            analysis.faces.append((face_id, face))
-            self.thumbnails.write(face_id, photo.pixels, _scaled(face.bbox, photo))
+        analysis.found = len(detected) + (len(closer.faces) if closer else 0)
+        for source, numbered, faces in embedded:
+            for (i, _), face in zip(numbered, faces):
+                face_id = stable_id(image_id, version_key, i)
+                analysis.faces.append((face_id, face))
+                self.thumbnails.write(face_id, source.pixels, _scaled(face.bbox, source))
         return analysis
 
     def _write(
@@ -656,6 +693,7 @@ class FaceLibrary(PeopleOperations):
                 "width": a.width,
                 "height": a.height,
                 "removed_face_ids": removed,
+                "small_faces_searched": a.looked_everywhere,
                 "indexed_at": now,
                 "sidecars": a.sidecars,
                 **_date_fields(a.taken),

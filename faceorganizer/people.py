@@ -51,12 +51,14 @@ class FaceState:
 @dataclass(frozen=True)
 class PersonState:
     """What the user says of a person: its name, whether it is hidden, its cover
-    face, and whether the user has confirmed it (named or corrected it)."""
+    face, whether the user has confirmed it (named or corrected it), and its
+    birthday (ISO 8601 date)."""
 
     name: str | None = None
     hidden: bool = False
     cover_face_id: str | None = None
     confirmed: bool = False
+    born: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Person:
     hidden: bool = False
     cover_face_id: str | None = None
     confirmed: bool = False
+    born: str | None = None
 
 
 @dataclass

@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 
+from faceorganizer.ages import birthday_description, parse_birthday
 from faceorganizer.clustering import DEFAULT_THRESHOLD, SUPPORT, WEAK_MARGIN, Constraints, group_faces
 from faceorganizer.errors import CorrectionError, DuplicateNameError, FaceNotFoundError, PersonNotFoundError
 from faceorganizer.humanize import count
@@ -75,7 +77,7 @@ class PeopleOperations:
         if self._catalog is None:
             people = [
                 Person(int(r["id"]), r.get("name"), int(r.get("face_count") or 0), bool(r.get("hidden")),
-                       r.get("cover_face_id"), bool(r.get("confirmed")))
+                       r.get("cover_face_id"), bool(r.get("confirmed")), r.get("born"))
                 for r in self.store.iter_people()
             ]
             people = [p for p in people if p.face_count]
@@ -100,7 +102,7 @@ class PeopleOperations:
         state = self.catalog.people.get(cluster_id, PersonState())
         return Person(
             cluster_id, state.name, self.catalog.face_count(cluster_id),
-            state.hidden, state.cover_face_id, state.confirmed,
+            state.hidden, state.cover_face_id, state.confirmed, state.born,
         )
 
     def get_cluster(self, cluster_id: int) -> dict:
@@ -154,7 +156,10 @@ class PeopleOperations:
             (catalog.people[c].name for c in sources if c in catalog.people and catalog.people[c].name), None
         )
         people: dict[int, PersonState | None] = {c: None for c in sources}
-        people[target] = replace(target_state, name=name, confirmed=True)
+        born = target_state.born or next(
+            (catalog.people[c].born for c in sources if c in catalog.people and catalog.people[c].born), None
+        )
+        people[target] = replace(target_state, name=name, born=born, confirmed=True)
         description = f"Merge {self._names(sources)} into {self._names([target])}"
         return self._commit(description, faces, people, result=target)
 
@@ -273,6 +278,16 @@ class PeopleOperations:
         else:
             return ChangeSet("Nothing to change")
         return self._commit(description, {}, {cluster_id: state})
+
+    def set_birthday(self, cluster_id: int, born: str | date | None) -> ChangeSet:
+        """Give a person a birthday (an ISO 8601 date; None clears it), kept
+        in the library only; undoable like a rename."""
+        person = self.get_person(cluster_id)
+        born = parse_birthday(born)
+        if born == person.born:
+            return ChangeSet("Nothing to change")
+        state = replace(self.catalog.people.get(cluster_id, PersonState()), born=born)
+        return self._commit(birthday_description(self._names([cluster_id]), born), {}, {cluster_id: state})
 
     def hide(self, cluster_ids: Iterable[int], hidden: bool = True, description: str | None = None) -> ChangeSet:
         """Hide people from the people list (or show them again); `description`
@@ -580,7 +595,7 @@ class PeopleOperations:
             put[cid] = (
                 mean / max(float(np.linalg.norm(mean)), 1e-12),
                 {"name": state.name, "hidden": state.hidden, "cover_face_id": state.cover_face_id,
-                 "confirmed": state.confirmed, "face_count": size},
+                 "confirmed": state.confirmed, "face_count": size, "born": state.born},
             )
         batch.people.update(put)
         batch.people_deleted.update(gone)

@@ -37,6 +37,7 @@ class FaceItem(NamedTuple):
     face_id: str
     path: str | None
     similarity: float | None = None
+    age: int | None = None  # the person's age on the photo's date, when their birthday is known
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class PhotoFace:
     bbox: tuple[float, float, float, float]
     cluster_id: int | None
     name: str | None
+    age: int | None = None  # on the photo's date, when the person's birthday is known ("Anna, 7")
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,13 @@ class Rename(Correction):
     cluster_id: int
     name: str
     allow_duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class SetBirthday(Correction):
+    action: ClassVar[str] = "set the birthday"
+    cluster_id: int
+    born: str | None  # YYYY-MM-DD; None clears it
 
 
 @dataclass(frozen=True)
@@ -287,6 +296,14 @@ class Index(Job):
     job: ClassVar[str] = "index"
     folders: tuple[str, ...] | None = None
     resume: bool = False
+
+
+@dataclass(frozen=True)
+class FindSmallFaces(Job):
+    """Look closer at every photo not looked at so before, for small faces."""
+
+    action: ClassVar[str] = "look for small faces"
+    job: ClassVar[str] = "small-faces"
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ This module imports no Qt."""
 
 from __future__ import annotations
 
+from faceorganizer.ages import age_on, ages_on_photos
 from faceorganizer.protocol import UNASSIGNED, FaceItem, PhotoFace, PhotoInfo
 
 
 def face_list(library, key) -> list[FaceItem]:
     """The faces of a person (least sure first), or the unassigned faces."""
     catalog = library.catalog
+    ages = {}
     if key == UNASSIGNED:
         ids = library.unassigned_faces()
         similarity = [None] * len(ids)
@@ -20,21 +22,24 @@ def face_list(library, key) -> list[FaceItem]:
         ids = library.faces_of(key)
         rows = [catalog.row[f] for f in ids]
         similarity = catalog.similarity_to_person(rows, key).tolist()
+        ages = ages_on_photos(library, key, ids)
     paths = library.paths_of(ids)
-    return [FaceItem(f, paths.get(f), s) for f, s in zip(ids, similarity)]
+    return [FaceItem(f, paths.get(f), s, ages.get(f)) for f, s in zip(ids, similarity)]
 
 
 def photo(library, face_id: str, key) -> PhotoInfo:
     """The photo of a face, for the viewer, with the photos before and after
     it in the list `key` it was opened from."""
     face = library.get_face(face_id)
+    [record] = library.store.get_photos([face["image_id"]]) or [{}]
     faces = []
     for other in library.faces_in_photo(face["image_id"]):
         if other.get("not_a_face"):
             continue
         cid = other.get("cluster_id")
         person = library.catalog.people.get(cid) if cid is not None else None
-        faces.append(PhotoFace(other["id"], tuple(other["bbox"]), cid, person.name if person else None))
+        faces.append(PhotoFace(other["id"], tuple(other["bbox"]), cid, person.name if person else None,
+                               age_on(person, record.get("taken"))))
     # The person's photos in path order, one face each, for previous and next.
     order = library.unassigned_faces() if key == UNASSIGNED else library.catalog.face_ids_of(key)
     paths = library.paths_of(order)

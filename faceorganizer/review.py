@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
+from faceorganizer.ages import without_faces_before_birth
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.humanize import count
 from faceorganizer.people import ChangeSet, FaceCatalog
@@ -42,6 +43,7 @@ def questions(library, limit: int | None = None) -> list[Suggestion]:
     """Every open question of the library, the biggest expected gain first.
     A pair of people is asked about once, as the smaller of the two."""
     *_, queue = staged_questions(library.catalog)
+    queue = without_faces_before_birth(library, queue)
     return queue[:limit] if limit else queue
 
 

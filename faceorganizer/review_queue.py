@@ -22,6 +22,7 @@ import numpy as np
 from faceorganizer.humanize import count
 from faceorganizer.people import ChangeSet, FaceCatalog
 from faceorganizer.protocol import FaceItem, Question
+from faceorganizer.ages import without_faces_before_birth
 from faceorganizer.review import SuggestionNotFoundError, staged_questions, sure_head
 from faceorganizer.suggestions import MERGE, PAIR, Suggestion
 
@@ -104,7 +105,7 @@ class ReviewQueue:
     def head(self, library) -> tuple[list[Question], int | None]:
         """The first questions as the window shows them, and how many are open
         (None: not counted yet)."""
-        queue = self._questions or []
+        queue = without_faces_before_birth(library, self._questions or [])
         return [question(library, s) for s in queue[:HEAD]], len(queue) if self.complete else None
 
     def _compute(self, catalog: FaceCatalog, generation: str) -> None:

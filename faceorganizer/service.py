@@ -42,6 +42,7 @@ from faceorganizer.protocol import (
     ExcludeFolder,
     FacesReady,
     Failure,
+    FindSmallFaces,
     FoldersChanged,
     Hello,
     HistoryChanged,
@@ -73,6 +74,7 @@ from faceorganizer.protocol import (
     RemoveFolder,
     Rename,
     Reply,
+    SetBirthday,
     SettingsChanged,
     ShowPhoto,
     SidecarSettingsChanged,
@@ -104,6 +106,7 @@ _CORRECTIONS: dict[type[Correction], Callable] = {
     Merge: lambda library, c: library.merge_clusters([c.target, *c.sources]),
     MoveFaces: lambda library, c: library.reassign_faces(list(c.face_ids), c.target),
     Rename: lambda library, c: library.rename(c.cluster_id, c.name, allow_duplicate=c.allow_duplicate),
+    SetBirthday: lambda library, c: library.set_birthday(c.cluster_id, c.born),
     Hide: lambda library, c: library.hide(list(c.cluster_ids), hidden=c.hidden),
     HideStrangers: lambda library, c: hide_strangers(library, c.max_faces),
     IgnorePhoto: lambda library, c: ignore_photo(library, c.face_id),
@@ -151,6 +154,7 @@ class LibraryService:
             AddFolders: self._add_folders,
             Index: self._index,
             Recluster: self._recluster,
+            FindSmallFaces: self._find_small_faces,
             RemoveFolder: self._remove_folder,
             Migrate: self._migrate,
             WatchFolders: self._watch,
@@ -406,6 +410,29 @@ class LibraryService:
         summary += f" ({duration(time.monotonic() - started)})"
         self.send(Unreadable(unreadable_folders + unreadable_photos))
         self.send(JobFinished(command.job, summary))
+
+    def _find_small_faces(self, command: FindSmallFaces) -> None:
+        self._busy = True
+        self.cancel_event.clear()
+        started = last_sent = time.monotonic()
+        progress = Progress("Looking for small faces")
+
+        def on_progress(done, total):
+            nonlocal last_sent
+            progress.done, progress.total = done, total
+            if time.monotonic() - last_sent >= _PROGRESS_INTERVAL or done == total:
+                last_sent = time.monotonic()
+                self.send(progress)
+            self._pump()
+
+        try:
+            report = self.library.find_small_faces(on_progress, cancel=self.cancel_event)
+        finally:
+            self._busy = False
+        self._send_people()
+        self.send(JobFinished(command.job, f"{'Stopped' if report.cancelled else 'Looked closer'}: "
+                                           f"{count(report.indexed, 'photo')}, {count(report.faces_found, 'face')}"
+                                           f" found ({duration(time.monotonic() - started)})"))
 
     def _recluster(self, command: Recluster) -> None:
         self._busy = True

@@ -269,7 +269,7 @@ def test_people_commands(tmp_path, make_photos, capsys):
 
     assert main(["people", "--library", library, "--json"]) == 0
     people = json.loads(capsys.readouterr().out)
-    assert [set(p) for p in people] == [{"cluster_id", "name", "face_count", "hidden"}] * 6
+    assert [set(p) for p in people] == [{"cluster_id", "name", "face_count", "hidden", "born"}] * 6
     first, second, third = (p["cluster_id"] for p in people[:3])
 
     assert main(["rename", "--library", library, str(first), "Anna"]) == 0

@@ -25,6 +25,9 @@ class Actions:
                            "Look for new, changed and deleted photos in the library's folders")
         self.recluster = make("Re-cluster", window.recluster, "Ctrl+R", "recluster",
                               "Group all faces into people again (your corrections are kept)")
+        self.find_small_faces = make("Find small faces", window.find_small_faces, None, None,
+                                     "Look closer at every photo for the small faces of groups and wide "
+                                     "shots (your people and names are kept)")
         self.undo = make("Undo", window.undo, keys.Undo, "undo")
         self.redo = make("Redo", window.redo, None, "redo")
         self.redo.setShortcuts(keys.Redo)
@@ -76,7 +79,7 @@ class Actions:
     def add_menus(self) -> None:
         menus = self.window.menuBar()
         file = menus.addMenu("&File")
-        file.addActions([self.add_folder, self.rescan, self.recluster])
+        file.addActions([self.add_folder, self.rescan, self.recluster, self.find_small_faces])
         file.addSeparator()
         file.addAction(self.write_sidecars)
         file.addSeparator()

@@ -215,7 +215,7 @@ class Browser(QObject):
         else:
             person = next((p for p in self.people if p.cluster_id == key), None)
             name = person.name if person and person.name else "Unnamed person"
-            pane.set_header(name, f"{faces} · least sure first", renamable=True)
+            pane.set_header(name, f"{faces} · least sure first", renamable=True, born=person.born if person else None)
 
     def select_all(self) -> None:
         window = self.window

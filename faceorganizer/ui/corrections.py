@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QInputDialog, QMessageBox
 
 from faceorganizer.protocol import (
     UNASSIGNED,
@@ -18,8 +18,10 @@ from faceorganizer.protocol import (
     NotAFace,
     NotThisPerson,
     Rename,
+    SetBirthday,
     WriteSidecars,
 )
+from faceorganizer.ui.birthday import BirthdayDialog
 
 if TYPE_CHECKING:
     from faceorganizer.ui.mainwindow import MainWindow
@@ -146,6 +148,16 @@ class Corrections(QObject):
             view.scrollTo(index)
             view.setFocus()
             view.edit(index)
+
+    def set_birthday_of_shown_person(self) -> None:
+        """Ask for the birthday of the person whose faces are shown."""
+        key = self.window.browser.current_key
+        person = next((p for p in self.window.browser.people if p.cluster_id == key), None)
+        if person is None:
+            return
+        dialog = BirthdayDialog(f"'{person.name}'" if person.name else "this person", person.born, self.window)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.client.call(SetBirthday(person.cluster_id, dialog.born() or None))
 
     # -- context menus --------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from faceorganizer.protocol import (
     ChangeSidecarSettings,
     ExcludeFolder,
     Failure,
+    FindSmallFaces,
     Index,
     LibraryInfo,
     ListQuestions,
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
         self.faces_view.customContextMenuRequested.connect(corrections.faces_menu)
         self.faces_view.doubleClicked.connect(lambda i: self.browser.open_face(self.faces_model.item(i.row()).face_id))
         self.faces_pane.rename_button.clicked.connect(corrections.rename_shown_person)
+        self.faces_pane.birthday_button.clicked.connect(corrections.set_birthday_of_shown_person)
         self.people_pane.empty_button.clicked.connect(self.add_folder)
         self.drop_bar.new_person.dropped.connect(corrections.make_new_person)
         self.drop_bar.not_this_person.dropped.connect(lambda ids: self.client.call(NotThisPerson(tuple(ids))))
@@ -379,6 +381,9 @@ class MainWindow(QMainWindow):
 
     def write_sidecars(self) -> None:
         self.client.call(WriteSidecars())
+
+    def find_small_faces(self) -> None:
+        self.client.call(FindSmallFaces())
 
     def cancel_job(self) -> None:
         self.client.cancel()

@@ -235,6 +235,8 @@ class FacesModel(_ItemListModel):
             return f"Face in {name}"
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = face.path or ""
+            if face.age is not None:
+                tip = f"{face.age} years old in this photo\n{tip}"
             if face.similarity is not None:
                 tip += f"\nSimilarity to the person: {face.similarity:.2f}"
             return tip

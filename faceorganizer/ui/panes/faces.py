@@ -5,13 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QToolButton, QVBoxLayout, QWidget
 
+from faceorganizer.ui.birthday import BirthdayButton
 from faceorganizer.ui.models import FacesModel
 from faceorganizer.ui.views import DropBar, ElidedLabel, GridView
 
 
 class FacesPane(QWidget):
     """`view` is the faces grid under `title` and `subtitle`; `rename_button`
-    names the person; `drop_bar` shows while faces are dragged."""
+    names the person and `birthday_button` shows or sets their birthday;
+    `drop_bar` shows while faces are dragged."""
 
     def __init__(self, model: FacesModel, actions: list):
         super().__init__()
@@ -24,9 +26,12 @@ class FacesPane(QWidget):
         self.rename_button.setToolTip("Name this person (F2)")
         self.rename_button.setAccessibleName("Rename")
         self.rename_button.hide()
+        self.birthday_button = BirthdayButton()
+        self.birthday_button.hide()
         header = QHBoxLayout()
         header.addWidget(self.title)
         header.addWidget(self.rename_button)
+        header.addWidget(self.birthday_button)
         header.addStretch(1)
         self.view = GridView(88, with_text=False)
         self.view.setModel(model)
@@ -45,7 +50,10 @@ class FacesPane(QWidget):
         layout.addWidget(self.view)
         layout.addWidget(self.drop_bar)
 
-    def set_header(self, title: str, subtitle: str, renamable: bool) -> None:
+    def set_header(self, title: str, subtitle: str, renamable: bool, born: str | None = None) -> None:
+        """A person's header is `renamable`, and shows their birthday `born`."""
         self.title.setText(title)
         self.subtitle.setText(subtitle)
         self.rename_button.setVisible(renamable)
+        self.birthday_button.setVisible(renamable)
+        self.birthday_button.show_birthday(born)
