@@ -20,9 +20,10 @@ from typing import Any, ClassVar, NamedTuple
 from faceorganizer.config import GroupingSettings
 from faceorganizer.humanize import lower_first
 from faceorganizer.people import ChangeSet, Person
+from faceorganizer.photos import DatedPhoto
 
 #: Changed whenever a message below changes shape.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 #: The faces pane's key for the faces of no person.
 UNASSIGNED = "unassigned"
@@ -101,6 +102,15 @@ class ListPeople(Command):
 class ListFaces(Command):
     action: ClassVar[str] = "list the faces"
     key: int | str  # a person's id or UNASSIGNED
+
+
+@dataclass(frozen=True)
+class ListPhotos(Command):
+    """The photos all of `people` are in, or those under `folder`."""
+
+    action: ClassVar[str] = "list the photos"
+    people: tuple[int, ...] = ()
+    folder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +292,14 @@ class PeopleChanged:
 class FacesReady:
     key: int | str
     faces: list[FaceItem]
+
+
+@dataclass(frozen=True)
+class PhotosReady:
+    """The photos a `ListPhotos` asked for, newest first."""
+
+    request: ListPhotos
+    photos: list[DatedPhoto]
 
 
 #: What made a change: a new correction, an undo, a redo, a re-clustering.

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from faceorganizer import read_models
+from faceorganizer import photos, read_models
 from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
 from faceorganizer.humanize import count, duration, lower_first
 from faceorganizer.people import ChangeSet
@@ -48,6 +48,7 @@ from faceorganizer.protocol import (
     LibraryInfo,
     ListFaces,
     ListPeople,
+    ListPhotos,
     Merge,
     MoveFaces,
     NotAFace,
@@ -57,6 +58,7 @@ from faceorganizer.protocol import (
     OpenFailed,
     PeopleChanged,
     PhotoReady,
+    PhotosReady,
     Progress,
     Recluster,
     Redo,
@@ -111,6 +113,7 @@ class LibraryService:
             ListPeople: lambda _: self._send_people(),
             ListFaces: self._faces,
             ShowPhoto: self._photo,
+            ListPhotos: self._photos,
             Undo: lambda _: self._walk_log(undo=True),
             Redo: lambda _: self._walk_log(undo=False),
             ChangeSettings: self._change_settings,
@@ -212,6 +215,9 @@ class LibraryService:
 
     def _faces(self, command: ListFaces) -> None:
         self.send(FacesReady(command.key, read_models.face_list(self.library, command.key)))
+
+    def _photos(self, command: ListPhotos) -> None:
+        self.send(PhotosReady(command, photos.photos(self.library, command.people, command.folder)))
 
     def _photo(self, command: ShowPhoto) -> None:
         self.send(PhotoReady(read_models.photo(self.library, command.face_id, command.key)))

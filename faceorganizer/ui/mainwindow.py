@@ -51,6 +51,7 @@ from faceorganizer.ui.panes.faces import FacesPane
 from faceorganizer.ui.panes.people import PeoplePane
 from faceorganizer.ui.panes.sidebar import Sidebar
 from faceorganizer.ui.panes.status import REDO, UNDO, UNREADABLE, StatusArea
+from faceorganizer.ui.photos import PhotosBrowser
 from faceorganizer.ui.problems import UnreadableDialog
 from faceorganizer.ui.settings import AppSettings, SettingsDialog, load_settings, take_old_grouping_settings
 from faceorganizer.ui.thumbnails import ThumbnailLoader
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.people_model = PeopleModel(self.thumbnails, self)
         self.faces_model = FacesModel(self.thumbnails, self)
         self.browser = Browser(self)
+        self.photos = PhotosBrowser(self)
         self.corrections = Corrections(self)
         self.actions = Actions(self)
         self.search = self.actions.add_toolbar()
@@ -105,7 +107,7 @@ class MainWindow(QMainWindow):
     def _build_panes(self) -> None:
         self.sidebar = Sidebar(self.actions.add_folder)
         self.people_pane = PeoplePane(self.people_model, self.actions.on_people)
-        self.faces_pane = FacesPane(self.faces_model, self.actions.on_faces)
+        self.faces_pane = FacesPane(self.faces_model, self.actions.on_faces, self.photos.grid)
         self.status = StatusArea(self.statusBar())
         self.splitter = QSplitter()
         self.splitter.setObjectName("mainSplitter")
@@ -137,6 +139,7 @@ class MainWindow(QMainWindow):
         worker.progress.connect(self._on_progress)
         worker.jobFinished.connect(self._on_job_finished)
         worker.photoReady.connect(self.browser.show_photo)
+        worker.photosReady.connect(self.photos.take_photos)
         worker.foldersChanged.connect(self._set_folders)
         worker.unreadable.connect(self._on_unreadable)
         corrections = self.corrections
@@ -144,6 +147,9 @@ class MainWindow(QMainWindow):
         self.people_model.moveRequested.connect(corrections.move_faces)
         self.people_model.renameRequested.connect(corrections.rename)
         self.people_view.selectionModel().currentChanged.connect(self.browser.on_person_chosen)
+        self.people_view.selectionModel().selectionChanged.connect(self.photos.on_selection)
+        self.faces_pane.switched.connect(self.photos.switch_to)
+        self.sidebar.folderChosen.connect(self.photos.show_folder)
         self.people_view.customContextMenuRequested.connect(corrections.people_menu)
         self.faces_view.customContextMenuRequested.connect(corrections.faces_menu)
         self.faces_view.doubleClicked.connect(lambda i: self.browser.open_face(self.faces_model.item(i.row()).face_id))
@@ -167,6 +173,7 @@ class MainWindow(QMainWindow):
         if old := take_old_grouping_settings():
             self.client.call(ChangeSettings(**old))
         self.thumbnails.set_folder(info.thumbnails)
+        self.photos.set_folder(info.thumbnails)
         self._set_folders(info.folders)
         self.setWindowTitle(f"faceorganizer — {info.folder}")
         if self.initial_folders:
@@ -362,6 +369,7 @@ class MainWindow(QMainWindow):
         self.browser.close_photo()
         self.client.shutdown()
         self.thumbnails.wait()
+        self.photos.wait()
         super().closeEvent(event)
 
 

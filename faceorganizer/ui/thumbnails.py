@@ -1,14 +1,19 @@
-"""Face thumbnails for the grids, read from the library's thumbnail cache on a
-thread pool (never on the GUI thread), kept in memory, and announced in
-batches so a screenful of faces causes a few repaints, not one each."""
+"""Face and photo thumbnails for the grids, read from the library's thumbnail
+cache on a thread pool (never on the GUI thread), kept in memory, and
+announced in batches so a screenful of faces causes a few repaints, not one
+each. A photo's thumbnail is made there the first time it is shown."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
+
+from faceorganizer.errors import ImageLoadError
+from faceorganizer.thumbs import photo_thumbnail
 
 #: Thumbnails kept in memory (about 150 KB each at 192 px).
 _CACHE_SIZE = 4000
@@ -19,13 +24,18 @@ class _Emitter(QObject):
 
 
 class _Load(QRunnable):
-    def __init__(self, face_id: str, path: Path, emitter: _Emitter):
+    """Read the thumbnail file `thumbnail()` gives (None when it cannot be had)."""
+
+    def __init__(self, key: str, thumbnail: Callable[[], Path], emitter: _Emitter):
         super().__init__()
-        self.face_id, self.path, self.emitter = face_id, path, emitter
+        self.key, self.thumbnail, self.emitter = key, thumbnail, emitter
 
     def run(self) -> None:
-        image = QImage(str(self.path))
-        self.emitter.done.emit(self.face_id, image)
+        try:
+            image = QImage(str(self.thumbnail()))
+        except (ImageLoadError, OSError):
+            image = QImage()
+        self.emitter.done.emit(self.key, image)
 
 
 class ThumbnailLoader(QObject):
@@ -65,8 +75,16 @@ class ThumbnailLoader(QObject):
             return pixmap
         if face_id not in self._pending and face_id not in self._missing and self.folder is not None:
             self._pending.add(face_id)
-            self._pool.start(_Load(face_id, self.path(face_id), self._emitter))
+            self._pool.start(_Load(face_id, self._thumbnail(face_id), self._emitter))
         return None
+
+    def missing(self, key: str) -> bool:
+        """Whether the thumbnail could not be had (its file is gone or unreadable)."""
+        return key in self._missing
+
+    def _thumbnail(self, key: str) -> Callable[[], Path]:
+        path = self.path(key)
+        return lambda: path
 
     def is_idle(self) -> bool:
         return not self._pending and not self._arrived
@@ -91,3 +109,17 @@ class ThumbnailLoader(QObject):
         arrived, self._arrived = self._arrived, []
         if arrived:
             self.loaded.emit(arrived)
+
+
+class PhotoThumbnailLoader(ThumbnailLoader):
+    """Whole-photo thumbnails by photo id (`sources` gives each one's file),
+    kept in `<folder>/<2 hex digits>/<photo id>.jpg` and made when missing or
+    older than their photo. A photo that cannot be read stays without one."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent=parent)
+        self.sources: dict[str, str] = {}
+
+    def _thumbnail(self, key: str) -> Callable[[], Path]:
+        folder, source = self.folder, self.sources[key]
+        return lambda: photo_thumbnail(folder, key, source)

@@ -42,6 +42,7 @@ class LibraryBridge(QObject):
     progress = Signal(object)  # Progress
     jobFinished = Signal(str, str)  # job, summary for the status bar
     photoReady = Signal(object)  # PhotoInfo
+    photosReady = Signal(object, object)  # ListPhotos, [DatedPhoto]
     foldersChanged = Signal(object)  # [str]
     unreadable = Signal(object)  # [(path, reason)]: what the last indexing could not read
     failed = Signal(object)  # Failure: a call failed
@@ -67,6 +68,7 @@ class LibraryBridge(QObject):
             p.Progress: self.progress.emit,
             p.JobFinished: lambda e: self.jobFinished.emit(e.job, e.summary),
             p.PhotoReady: lambda e: self.photoReady.emit(e.info),
+            p.PhotosReady: lambda e: self.photosReady.emit(e.request, e.photos),
             p.FoldersChanged: lambda e: self.foldersChanged.emit(e.folders),
             p.Unreadable: lambda e: self.unreadable.emit(e.problems),
         }

@@ -18,9 +18,10 @@ _LABELS = {ALL: "All people", NAMED: "Named", HIDDEN: "Hidden", UNASSIGNED: "Una
 
 class Sidebar(QTreeWidget):
     """Signals: `scopeChosen(key)` (ALL, NAMED, HIDDEN or UNASSIGNED),
-    `rescanFolder(folder)`, `removeFolder(folder)`."""
+    `folderChosen(folder)`, `rescanFolder(folder)`, `removeFolder(folder)`."""
 
     scopeChosen = Signal(object)
+    folderChosen = Signal(str)
     rescanFolder = Signal(str)
     removeFolder = Signal(str)
 
@@ -98,6 +99,8 @@ class Sidebar(QTreeWidget):
         key = item.data(0, Qt.ItemDataRole.UserRole)
         if key in self.scope_items:
             self.scopeChosen.emit(key)
+        elif isinstance(key, tuple) and key[0] == "folder":
+            self.folderChosen.emit(key[1])
 
     def _menu(self, position) -> None:
         item = self.itemAt(position)
