@@ -22,8 +22,9 @@ from faceorganizer.humanize import count
 from faceorganizer.photos import DatedPhoto
 from faceorganizer.ui.thumbnails import PhotoThumbnailLoader, ThumbnailLoader
 
-#: A tile's side, the gap between tiles, the margin round the grid (logical px).
-TILE, GAP, MARGIN = 150, 4, 8
+#: A tile's side about (tiles grow or shrink a little to fill the width), the
+#: gap between tiles, the margin round the grid (logical px).
+TILE, GAP, MARGIN = 140, 4, 8
 #: Header heights: a year's, a month's.
 _YEAR_HEIGHT, _MONTH_HEIGHT = 44, 30
 #: People badges on a tile: at most this many, this large.
@@ -84,13 +85,13 @@ class PhotoGrid(QAbstractScrollArea):
         self._rows: list[_Row] = []
         self._row_ys: list[int] = []
         self._tiles: dict[int, tuple[int, int]] = {}  # photo -> (row, column)
-        self._columns = 1
+        self._columns, self._tile = 1, TILE
         self._placeholder = ""
         self.setAccessibleName("Photos")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setFrameShape(QAbstractScrollArea.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.verticalScrollBar().setSingleStep(TILE // 3)
+        self.verticalScrollBar().setSingleStep(TILE // 2)
         thumbnails.loaded.connect(lambda _: self.viewport().update())
         faces.loaded.connect(lambda _: self.badges and self.viewport().update())
 
@@ -117,7 +118,7 @@ class PhotoGrid(QAbstractScrollArea):
         """Where photo `index` is drawn, in viewport coordinates."""
         row, column = self._tiles[index]
         y = self._rows[row].y - self.verticalScrollBar().value()
-        return QRect(MARGIN + column * (TILE + GAP), y, TILE, TILE)
+        return QRect(MARGIN + column * (self._tile + GAP), y, self._tile, self._tile)
 
     def visible_photos(self) -> list[int]:
         """The photos on screen, in order."""
@@ -127,7 +128,8 @@ class PhotoGrid(QAbstractScrollArea):
 
     def _layout(self) -> None:
         width = self.viewport().width() - 2 * MARGIN
-        self._columns = max(1, (width + GAP) // (TILE + GAP))
+        self._columns = max(1, round((width + GAP) / (TILE + GAP)))
+        self._tile = max(48, (width - GAP * (self._columns - 1)) // self._columns)
         rows, tiles, y = [], {}, MARGIN
         for k, section in enumerate(self._sections):
             height = _YEAR_HEIGHT if section.level == 0 else _MONTH_HEIGHT
@@ -139,8 +141,8 @@ class PhotoGrid(QAbstractScrollArea):
                 stop = min(start + self._columns, section.stop)
                 for i in range(start, stop):
                     tiles[i] = (len(rows), i - start)
-                rows.append(_Row(y, TILE + GAP, None, start, stop))
-                y += TILE + GAP
+                rows.append(_Row(y, self._tile + GAP, None, start, stop))
+                y += self._tile + GAP
         self._rows, self._tiles = rows, tiles
         self._row_ys = [row.y for row in rows]
         bar = self.verticalScrollBar()
@@ -181,7 +183,7 @@ class PhotoGrid(QAbstractScrollArea):
                                                                row.height))
                 continue
             for i in range(row.start, row.stop):
-                self._paint_tile(painter, i, QRect(MARGIN + (i - row.start) * (TILE + GAP), y, TILE, TILE))
+                self._paint_tile(painter, i, self.tile_rect(i))
 
     def _header_text(self, section: Section) -> str:
         return f"{section.title}  ·  {count(section.stop - section.start, 'photo')}"
