@@ -1,10 +1,11 @@
 """The photos of people and of folders, newest first, each with its faces:
 what `faceorganizer photos` prints and what the window's Photos view shows.
 
-Which photos a person is in comes from the face catalog kept in memory; only
-the photo records and face boxes of those photos are read from the store, by
-id, so a person's photos cost the same in a library of 1,000 faces or of
-100,000. A folder's photos are every photo record under it, faces or not.
+Which photos a person is in, and each face's person, come from the face
+catalog kept in memory. The photos' paths and dates are read from the store
+by id, or, in the long-lived library service, from a `PhotoTable`: a copy in
+memory that the library's writes keep up to date, so that a person's 5,000
+photos are listed without reading the store at all.
 
 This module imports no Qt.
 """
@@ -19,15 +20,19 @@ from faceorganizer.errors import PersonNotFoundError
 
 if TYPE_CHECKING:
     from faceorganizer.library import FaceLibrary
+    from faceorganizer.store.base import Batch
+
+#: The fields of a photo record a listing needs.
+_FIELDS = ("path", "taken", "taken_from", "width", "height", "folders", "face_ids")
 
 
 class FaceBox(NamedTuple):
     """A face of a photo: its id, its person (None: no one), its box in the
-    upright photo's pixels."""
+    upright photo's pixels (None when the listing was asked without boxes)."""
 
     face_id: str
     person: int | None
-    bbox: tuple[float, float, float, float]
+    bbox: tuple[float, float, float, float] | None
 
 
 class DatedPhoto(NamedTuple):
@@ -46,18 +51,62 @@ class DatedPhoto(NamedTuple):
     faces: tuple[FaceBox, ...]
 
 
-def photos(library: FaceLibrary, people: Sequence[int] = (), folder: str | Path | None = None) -> list[DatedPhoto]:
+class PhotoTable:
+    """Every photo record's listing fields in memory, read from the store on
+    `load()` and then kept up to date by each batch the library writes."""
+
+    def __init__(self, library: FaceLibrary):
+        self.library = library
+        self.records: dict[str, dict] | None = None  # photo id -> fields; None until loaded
+        library.write_listeners.append(self.apply)
+
+    def load(self) -> None:
+        if self.records is None:
+            self.records = {r["id"]: _listing_fields(r) for r in self.library.store.iter_photos()}
+
+    def apply(self, batch: Batch) -> None:
+        if self.records is None:
+            return
+        for image_id, record in batch.photos.items():
+            self.records[image_id] = _listing_fields(record)
+        for image_id, fields in batch.photo_fields.items():
+            if image_id in self.records:
+                self.records[image_id].update(_listing_fields(fields, only_given=True))
+        for image_id in batch.photos_deleted:
+            self.records.pop(image_id, None)
+
+    def get(self, ids: Iterable[str]) -> list[dict]:
+        self.load()
+        return [{"id": i, **self.records[i]} for i in ids if i in self.records]
+
+    def under(self, folder: str | None) -> list[dict]:
+        self.load()
+        return [{"id": i, **r} for i, r in self.records.items() if folder is None or folder in r["folders"]]
+
+
+def _listing_fields(record: dict, only_given: bool = False) -> dict:
+    if only_given:
+        return {k: record[k] for k in _FIELDS if k in record}
+    return {**{k: record.get(k) for k in _FIELDS}, "folders": tuple(record.get("folders") or ()),
+            "face_ids": tuple(record.get("face_ids") or ())}
+
+
+def photos(library: FaceLibrary, people: Sequence[int] = (), folder: str | Path | None = None, *,
+           table: PhotoTable | None = None, boxes: bool = True) -> list[DatedPhoto]:
     """The photos all of `people` are in (any photo when none), only those
     under `folder` when given, newest first; photos of unknown date last.
+    Records come from `table` when given, else from the store; `boxes`
+    False leaves the faces' boxes out (they are in the store only).
 
     Raises PersonNotFoundError for a person with no faces."""
     under = str(Path(folder).expanduser().resolve()) if folder is not None else None
     if people:
-        records = [r for r in library.store.get_photos(sorted(_photos_with_all(library, people)))
+        ids = sorted(_photos_with_all(library, people))
+        records = [r for r in (table.get(ids) if table else library.store.get_photos(ids))
                    if under is None or under in r.get("folders", ())]
     else:
-        records = list(library.store.iter_photos(under=under))
-    return newest_first(_dated(library, records))
+        records = table.under(under) if table else list(library.store.iter_photos(under=under))
+    return newest_first(_dated(library, records, boxes))
 
 
 def _photos_with_all(library: FaceLibrary, people: Sequence[int]) -> set[str]:
@@ -72,22 +121,24 @@ def _photos_with_all(library: FaceLibrary, people: Sequence[int]) -> set[str]:
     return shared or set()
 
 
-def _dated(library: FaceLibrary, records: Iterable[dict]) -> list[DatedPhoto]:
+def _dated(library: FaceLibrary, records: Iterable[dict], boxes: bool) -> list[DatedPhoto]:
     """Photo records as DatedPhotos, with their faces (not those the user
     said are no face) and each face's person as the catalog has it now."""
     catalog = library.catalog
+    rows, cluster, not_a_face = catalog.row, catalog.cluster, catalog.not_a_face
     records = [r for r in records if r.get("path")]
-    face_ids = [f for r in records for f in r.get("face_ids", ())
-                if f in catalog.row and not catalog.not_a_face[catalog.row[f]]]
-    boxes = {f["id"]: tuple(f["bbox"]) for f in library.store.get_faces(face_ids, fields=["bbox"])}
-    cluster = catalog.cluster
+    face_ids = [f for r in records for f in r.get("face_ids") or () if f in rows and not not_a_face[rows[f]]]
+    if boxes:
+        box_of = {f["id"]: tuple(f["bbox"]) for f in library.store.get_faces(face_ids, fields=["bbox"])}
+    else:
+        box_of = dict.fromkeys(face_ids)
     listed = []
     for r in records:
         faces = []
-        for face_id in r.get("face_ids", ()):
-            if face_id in boxes:
-                person = int(cluster[catalog.row[face_id]])
-                faces.append(FaceBox(face_id, person if person >= 0 else None, boxes[face_id]))
+        for face_id in r.get("face_ids") or ():
+            if face_id in box_of:
+                person = int(cluster[rows[face_id]])
+                faces.append(FaceBox(face_id, person if person >= 0 else None, box_of[face_id]))
         listed.append(DatedPhoto(r["id"], r["path"], r.get("taken"), r.get("taken_from") if r.get("taken") else None,
                                  (int(r.get("width") or 0), int(r.get("height") or 0)), tuple(faces)))
     return listed
@@ -108,5 +159,6 @@ def photo_json(photo: DatedPhoto) -> dict:
         "path": photo.path,
         "taken": photo.taken[:19] if photo.taken else None,
         "taken_from": photo.taken_from,
-        "faces": [{"face_id": f.face_id, "person": f.person, "bbox": list(f.bbox)} for f in photo.faces],
+        "faces": [{"face_id": f.face_id, "person": f.person, "bbox": list(f.bbox) if f.bbox else None}
+                  for f in photo.faces],
     }

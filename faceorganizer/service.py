@@ -107,6 +107,7 @@ class LibraryService:
         self._busy = False
         self._queue: list[Call] = []
         self._last_people = 0.0
+        self.photo_table: photos.PhotoTable | None = None
         self._handlers: dict[type[Command], Callable[[Command], object]] = {
             Open: self._open,
             Close: self._close,
@@ -172,18 +173,21 @@ class LibraryService:
             self.send(OpenFailed(f"The library could not be opened: {exc}"))
             return
         lib = self.library
+        self.photo_table = photos.PhotoTable(lib)
         self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings())))
         self._send_history()
         self._send_people()
 
     def idle(self) -> None:
         """Nothing to do: make the corrections so far durable on disk (they
-        already survive a kill; this makes them survive a power cut)."""
+        already survive a kill; this makes them survive a power cut), and
+        read the photos' listing fields into memory if not done yet."""
         if self.library is not None:
             try:
                 self.library.sync()
             except FaceOrganizerError as exc:  # a full disk: the journals keep every write
                 log.warning("cannot sync the library: %s", exc)
+            self.photo_table.load()  # once: the Photos view then reads no store
 
     def _close(self, _command: Close, say: bool = True) -> None:
         if self.library is not None:
@@ -217,7 +221,8 @@ class LibraryService:
         self.send(FacesReady(command.key, read_models.face_list(self.library, command.key)))
 
     def _photos(self, command: ListPhotos) -> None:
-        self.send(PhotosReady(command, photos.photos(self.library, command.people, command.folder)))
+        listed = photos.photos(self.library, command.people, command.folder, table=self.photo_table, boxes=False)
+        self.send(PhotosReady(command, listed))
 
     def _photo(self, command: ShowPhoto) -> None:
         self.send(PhotoReady(read_models.photo(self.library, command.face_id, command.key)))

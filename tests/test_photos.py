@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from faceorganizer.cli import main
 from faceorganizer.library import FaceLibrary
 
-from conftest import dated_copy, photo_variant
+from conftest import copy_library, dated_copy, photo_variant
 
 #: The left part of t1.jpg, which holds three of its six people.
 _LEFT = (0, 0, 640, 886)
@@ -114,3 +115,37 @@ def test_text_output_and_an_unknown_person(dated_library, capsys):
     assert err.strip() == "6 photos"
     assert main(["photos", "--library", library, "--person", "9999"]) == 1
     assert "9999" in capsys.readouterr().err
+
+
+def test_the_services_table_in_memory_follows_indexing_as_the_store_does(dated_library, tmp_path, analyzer):
+    from faceorganizer.photos import PhotoTable, photos
+
+    library, folder = dated_library
+    copy_library(Path(library), tmp_path / "library")
+    shutil.copytree(folder, tmp_path / "photos")
+    moved = tmp_path / "photos"
+    with FaceLibrary(tmp_path / "library", analyzer=analyzer) as lib:
+        lib.index_directory(moved)  # the folder moved: its photos follow it
+        table = PhotoTable(lib)
+        table.load()
+
+        def both() -> tuple[list, list]:
+            from_store = [p._replace(faces=tuple(f._replace(bbox=None) for f in p.faces))
+                          for p in photos(lib, folder=moved)]
+            return from_store, photos(lib, folder=moved, table=table, boxes=False)
+
+        from_store, from_table = both()
+        assert from_table == from_store and len(from_table) == 6
+        assert len(photos(lib, table=table, boxes=False)) == 12
+        (moved / "t1-0.jpg").rename(moved / "renamed.jpg")
+        (moved / "trip" / "gdp-0.jpg").unlink()
+        dated_copy(moved / "left.jpg", moved / "trip" / "left-again.jpg", "2023:01:01 10:00:00")
+        lib.index_directory(moved)
+        from_store, from_table = both()
+        assert from_table == from_store
+        assert [Path(p.path).name for p in from_table] == [
+            "left-again.jpg", "left.jpg", "t1-2.jpg", "t1-1.jpg", "renamed.jpg", "gdp-1.jpg"]
+        person = min(f.person for f in from_table[0].faces if f.person is not None)
+        lib.remove(from_table[0].faces[0].face_id)
+        assert photos(lib, [person], table=table, boxes=False) == [
+            p._replace(faces=tuple(f._replace(bbox=None) for f in p.faces)) for p in photos(lib, [person])]
