@@ -20,7 +20,6 @@ from typing import Any, ClassVar, NamedTuple
 from faceorganizer.config import GroupingSettings
 from faceorganizer.humanize import lower_first
 from faceorganizer.people import ChangeSet, Person
-from faceorganizer.photos import DatedPhoto
 
 #: Changed whenever a message below changes shape.
 PROTOCOL_VERSION = 3
@@ -296,10 +295,11 @@ class FacesReady:
 
 @dataclass(frozen=True)
 class PhotosReady:
-    """The photos a `ListPhotos` asked for, newest first."""
+    """The photos a `ListPhotos` asked for, newest first, as plain tuples
+    (faceorganizer.photos.from_plain makes them DatedPhotos)."""
 
     request: ListPhotos
-    photos: list[DatedPhoto]
+    photos: list[tuple]
 
 
 #: What made a change: a new correction, an undo, a redo, a re-clustering.

@@ -187,7 +187,7 @@ class LibraryService:
                 self.library.sync()
             except FaceOrganizerError as exc:  # a full disk: the journals keep every write
                 log.warning("cannot sync the library: %s", exc)
-            self.photo_table.load()  # once: the Photos view then reads no store
+            self.photo_table.load(seconds=0.25)  # a slice at a time, till the Photos view needs no store
 
     def _close(self, _command: Close, say: bool = True) -> None:
         if self.library is not None:
@@ -222,7 +222,7 @@ class LibraryService:
 
     def _photos(self, command: ListPhotos) -> None:
         listed = photos.photos(self.library, command.people, command.folder, table=self.photo_table, boxes=False)
-        self.send(PhotosReady(command, listed))
+        self.send(PhotosReady(command, photos.plain(listed)))
 
     def _photo(self, command: ShowPhoto) -> None:
         self.send(PhotoReady(read_models.photo(self.library, command.face_id, command.key)))

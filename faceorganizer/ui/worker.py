@@ -20,6 +20,7 @@ from typing import NamedTuple
 from PySide6.QtCore import QObject, Signal
 
 from faceorganizer import protocol as p
+from faceorganizer.photos import from_plain
 from faceorganizer.service import serve
 
 
@@ -68,7 +69,7 @@ class LibraryBridge(QObject):
             p.Progress: self.progress.emit,
             p.JobFinished: lambda e: self.jobFinished.emit(e.job, e.summary),
             p.PhotoReady: lambda e: self.photoReady.emit(e.info),
-            p.PhotosReady: lambda e: self.photosReady.emit(e.request, e.photos),
+            p.PhotosReady: lambda e: self.photosReady.emit(e.request, from_plain(e.photos)),
             p.FoldersChanged: lambda e: self.foldersChanged.emit(e.folders),
             p.Unreadable: lambda e: self.unreadable.emit(e.problems),
         }
