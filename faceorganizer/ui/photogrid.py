@@ -243,16 +243,16 @@ class PhotoGrid(QAbstractScrollArea):
 
     def _paint_badges(self, painter: QPainter, photo: DatedPhoto, rect: QRect) -> None:
         """Round crops of the people's faces along the tile's bottom, and +N for more."""
-        faces = [f for f in photo.faces if f.person is not None]
+        faces = [face_id for face_id, person, _box in photo.faces if person is not None]
         x, y = rect.left() + 4, rect.bottom() - 4 - _BADGE
-        for face in faces[:_BADGES]:
+        for face_id in faces[:_BADGES]:
             circle = QRectF(x, y, _BADGE, _BADGE)
             path = QPainterPath()
             path.addEllipse(circle)
             painter.save()
             painter.setClipPath(path)
             painter.fillRect(circle, self.palette().color(QPalette.ColorRole.Mid))
-            pixmap = self.faces.pixmap(face.face_id)
+            pixmap = self.faces.pixmap(face_id)
             if pixmap is not None:
                 painter.drawPixmap(circle.toRect(), pixmap)
             painter.restore()
@@ -339,7 +339,8 @@ class PhotoGrid(QAbstractScrollArea):
             day = date.fromisoformat(photo.taken[:10])
             parts.append(f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
                          + (" (file date)" if photo.taken_from == "file" else ""))
-        people = sorted({self.names.get(f.person) or "Unnamed" for f in photo.faces if f.person is not None})
+        people = sorted({self.names.get(person) or "Unnamed" for _face, person, _box in photo.faces
+                         if person is not None})
         if people:
             parts.append(", ".join(people))
         return "\n".join(parts)

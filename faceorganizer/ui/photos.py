@@ -148,12 +148,12 @@ class PhotosBrowser(QObject):
     def open_photo(self, photo: DatedPhoto) -> None:
         """Open a photo in the viewer, on a face of the people shown when it has one."""
         shown = set(self.request.people) if self.request else set()
-        faces = sorted(photo.faces, key=lambda f: (f.person not in shown, f.person is None))
+        faces = sorted(photo.faces, key=lambda face: (face[1] not in shown, face[1] is None))
         if not faces:
             self.window.browser.show_photo(PhotoInfo(photo.path, photo.size, [], ""))
             return
-        face = faces[0]
-        self.window.client.call(ShowPhoto(face.face_id, face.person if face.person is not None else UNASSIGNED))
+        face_id, person, _box = faces[0]
+        self.window.client.call(ShowPhoto(face_id, person if person is not None else UNASSIGNED))
 
     def wait(self) -> None:
         self.thumbnails.wait()
