@@ -9,14 +9,13 @@ ui.thumbnails.PhotoThumbnailLoader)."""
 from __future__ import annotations
 
 import bisect
-from collections import OrderedDict
 from datetime import date
 from itertools import groupby
 from pathlib import Path
 from typing import NamedTuple
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtGui import QFont, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip
 
 from faceorganizer.humanize import count
@@ -28,8 +27,6 @@ from faceorganizer.ui.thumbnails import PhotoThumbnailLoader, ThumbnailLoader
 TILE, GAP, MARGIN = 140, 4, 8
 #: Header heights: a year's, a month's.
 _YEAR_HEIGHT, _MONTH_HEIGHT = 44, 30
-#: Thumbnails kept scaled to the tiles' size.
-_SCALED_KEPT = 1000
 #: People badges on a tile: at most this many, this large.
 _BADGES, _BADGE = 4, 24
 
@@ -89,7 +86,6 @@ class PhotoGrid(QAbstractScrollArea):
         self._row_ys: list[int] = []
         self._tiles: dict[int, tuple[int, int]] = {}  # photo -> (row, column)
         self._columns, self._tile = 1, TILE
-        self._scaled: OrderedDict[str, tuple[QSize, QPixmap]] = OrderedDict()
         self._placeholder = ""
         self.setAccessibleName("Photos")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -134,6 +130,7 @@ class PhotoGrid(QAbstractScrollArea):
         width = self.viewport().width() - 2 * MARGIN
         self._columns = max(1, round((width + GAP) / (TILE + GAP)))
         self._tile = max(48, (width - GAP * (self._columns - 1)) // self._columns)
+        self.thumbnails.set_fit(QSize(self._tile, self._tile), self.devicePixelRatioF())
         rows, tiles, y = [], {}, MARGIN
         for k, section in enumerate(self._sections):
             height = _YEAR_HEIGHT if section.level == 0 else _MONTH_HEIGHT
@@ -206,9 +203,11 @@ class PhotoGrid(QAbstractScrollArea):
         photo = self.photos[index]
         palette = self.palette()
         painter.fillRect(rect, palette.color(QPalette.ColorRole.AlternateBase))
-        pixmap = self._scaled_thumbnail(photo.image_id, rect.size())
+        pixmap = self.thumbnails.pixmap(photo.image_id)
         if pixmap is not None:
-            target = QRect(QPoint(0, 0), pixmap.deviceIndependentSize().toSize())
+            size = pixmap.deviceIndependentSize().toSize()
+            target = QRect(QPoint(0, 0), size.scaled(rect.size(), Qt.AspectRatioMode.KeepAspectRatio)
+                           if size.width() > rect.width() or size.height() > rect.height() else size)
             target.moveCenter(rect.center())
             painter.drawPixmap(target, pixmap)
         elif self.thumbnails.missing(photo.image_id):
@@ -221,25 +220,6 @@ class PhotoGrid(QAbstractScrollArea):
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(QRectF(rect).adjusted(1.5, 1.5, -1.5, -1.5))
-
-    def _scaled_thumbnail(self, image_id: str, size: QSize) -> QPixmap | None:
-        """A photo's thumbnail scaled to fit a tile, scaled once (a smooth
-        scaling at each paint would cost a millisecond a tile)."""
-        scaled = self._scaled.get(image_id)
-        if scaled is not None and scaled[0] == size:
-            self._scaled.move_to_end(image_id)
-            return scaled[1]
-        pixmap = self.thumbnails.pixmap(image_id)
-        if pixmap is None:
-            return None
-        ratio = self.devicePixelRatioF()
-        pixmap = pixmap.scaled(size * ratio, Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.SmoothTransformation)
-        pixmap.setDevicePixelRatio(ratio)
-        self._scaled[image_id] = (size, pixmap)
-        if len(self._scaled) > _SCALED_KEPT:
-            self._scaled.popitem(last=False)
-        return pixmap
 
     def _paint_badges(self, painter: QPainter, photo: DatedPhoto, rect: QRect) -> None:
         """Round crops of the people's faces along the tile's bottom, and +N for more."""
