@@ -34,7 +34,9 @@ class FacesPane(QWidget):
         header.addWidget(self.title)
         header.addWidget(self.rename_button)
         header.addStretch(1)
-        self.faces_button, self.photos_button = self._switch(header)
+        switch = QHBoxLayout()  # a row of its own: the title keeps the pane's width for a long name
+        self.faces_button, self.photos_button = self._switch(switch)
+        switch.addStretch(1)
         self.view = GridView(88, with_text=False)
         self.view.setModel(model)
         self.view.setAccessibleName("Faces")
@@ -65,9 +67,10 @@ class FacesPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 8, 0)
         layout.addLayout(header)
+        layout.addLayout(switch)
         layout.addWidget(self.pages)
 
-    def _switch(self, header: QHBoxLayout) -> tuple[QToolButton, QToolButton]:
+    def _switch(self, row: QHBoxLayout) -> tuple[QToolButton, QToolButton]:
         """Two buttons side by side, one of them down: Faces, Photos."""
         group = QButtonGroup(self)
         buttons = []
@@ -80,7 +83,7 @@ class FacesPane(QWidget):
             button.setCheckable(True)
             button.setObjectName("switchButton")
             group.addButton(button)
-            header.addWidget(button)
+            row.addWidget(button)
             buttons.append(button)
         buttons[0].setChecked(True)
         buttons[1].toggled.connect(self.switched)
