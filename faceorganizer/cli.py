@@ -172,6 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--unassigned", action="store_true", help="only faces of no person")
     faces.add_argument("--json", action="store_true", help="print JSON")
 
+    photos = commands.add_parser(
+        "photos", parents=[common], help="list the photos of people or of a folder, newest first",
+        description="Several --person: the photos they are all in. A photo's date is its EXIF date, "
+        "else its file's modification time (taken_from says which).",
+    )
+    photos.add_argument("--person", type=int, action="append", default=[], metavar="ID",
+                        help="only photos with this person (repeat for photos with all of them)")
+    photos.add_argument("--folder", type=Path, metavar="DIR", help="only photos in this folder or below it")
+    photos.add_argument("--json", action="store_true", help="print JSON")
+
     search = commands.add_parser(
         "search", parents=[common], help="find the faces most like the face in a photo",
         description="IMAGE is a photo (its largest face is used) or a face id.",
@@ -542,6 +552,23 @@ def _cmd_faces(args) -> int:
     return 0
 
 
+def _cmd_photos(args) -> int:
+    from faceorganizer.photos import photo_json, photos
+
+    with _open(args) as library:
+        listed = [photo_json(p) for p in photos(library, args.person, args.folder)]
+    if args.json:
+        _print_json(listed)
+    else:
+        for p in listed:
+            people = sorted({f["person"] for f in p["faces"] if f["person"] is not None})
+            who = f" · people {', '.join(map(str, people))}" if people else ""
+            taken = p["taken"].replace("T", " ") if p["taken"] else "date unknown"
+            print(f"{taken}  {p['taken_from'] or '-':9}  {count(len(p['faces']), 'face')}{who}  {p['path']}")
+        print(count(len(listed), "photo"), file=sys.stderr)
+    return 0
+
+
 def _cmd_search(args) -> int:
     from faceorganizer.clustering import WEAK_MARGIN
 
@@ -812,6 +839,7 @@ COMMANDS = {
     "gui": _cmd_gui,
     "index": _cmd_index,
     "faces": _cmd_faces,
+    "photos": _cmd_photos,
     "search": _cmd_search,
     "cluster": _cmd_cluster,
     "people": _cmd_people,

@@ -218,6 +218,8 @@ class FaceLibrary(PeopleOperations):
         self._analyzer_lock = threading.Lock()
         self._models_checked = False
         self._unwritten_meta: dict[str, Any] = {}
+        #: Called with each batch once it is written (to keep copies in memory up to date).
+        self.write_listeners: list[Callable[[Batch], None]] = []
 
     # -- lifetime --------------------------------------------------------------
 
@@ -734,6 +736,8 @@ class FaceLibrary(PeopleOperations):
         self._meta.update(batch.meta)
         if batch.faces_deleted:
             self.thumbnails.remove(batch.faces_deleted)
+        for listener in self.write_listeners:
+            listener(batch)
 
     def _carry_corrections(self, analysis: _Analysis, old_face_ids: list[str]) -> dict[str, FaceState]:
         """A photo indexed again (edited, re-tagged, touched) gets new face ids;

@@ -125,6 +125,15 @@ class ListFaces(Command):
 
 
 @dataclass(frozen=True)
+class ListPhotos(Command):
+    """The photos all of `people` are in, or those under `folder`."""
+
+    action: ClassVar[str] = "list the photos"
+    people: tuple[int, ...] = ()
+    folder: str | None = None
+
+
+@dataclass(frozen=True)
 class ShowPhoto(Command):
     action: ClassVar[str] = "show the photo"
     face_id: str
@@ -415,6 +424,15 @@ class PeopleChanged:
 class FacesReady:
     key: int | str
     faces: list[FaceItem]
+
+
+@dataclass(frozen=True)
+class PhotosReady:
+    """The photos a `ListPhotos` asked for, newest first, as plain tuples
+    (faceorganizer.photos.from_plain makes them DatedPhotos)."""
+
+    request: ListPhotos
+    photos: list[tuple]
 
 
 #: What made a change: a new correction, an undo, a redo, a re-clustering.

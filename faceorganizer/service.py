@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from faceorganizer import read_models, review
+from faceorganizer import photos, read_models, review
 from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
 from faceorganizer.humanize import count, duration, lower_first
 from faceorganizer.people import ChangeSet
@@ -55,6 +55,7 @@ from faceorganizer.protocol import (
     LibraryInfo,
     ListFaces,
     ListPeople,
+    ListPhotos,
     ListQuestions,
     Merge,
     Migrate,
@@ -67,6 +68,7 @@ from faceorganizer.protocol import (
     OpenFailed,
     PeopleChanged,
     PhotoReady,
+    PhotosReady,
     Progress,
     QuestionsReady,
     Recluster,
@@ -139,6 +141,7 @@ class LibraryService:
         self.watching = False  # the window asked to index what changes in the folders
         self.watcher: FolderWatcher | None = None
         self._progress_sent = 0.0
+        self.photo_table: photos.PhotoTable | None = None
         self._handlers: dict[type[Command], Callable[[Command], object]] = {
             Open: self._open,
             Close: self._close,
@@ -147,6 +150,7 @@ class LibraryService:
             ShowPhoto: self._photo,
             ListQuestions: lambda _: self._send_questions(),
             Answer: self._answer,
+            ListPhotos: self._photos,
             Undo: lambda _: self._walk_log(undo=True),
             Redo: lambda _: self._walk_log(undo=False),
             ChangeSettings: self._change_settings,
@@ -213,6 +217,7 @@ class LibraryService:
             return
         self._opened_with = command
         lib = self.library
+        self.photo_table = photos.PhotoTable(lib)
         self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings(),
                                      excluded=lib.excluded_folders(), engine=lib.store.engine,
                                      face_count=lib.count(), sidecars=lib.sidecar_settings())))
@@ -222,13 +227,15 @@ class LibraryService:
 
     def idle(self) -> None:
         """Nothing to do: make the corrections so far durable on disk (they
-        already survive a kill; this makes them survive a power cut), and
-        index the watched folders that changed."""
+        already survive a kill; this makes them survive a power cut), read
+        the photos' listing fields into memory if not done yet, refresh the
+        review questions, and index the watched folders that changed."""
         if self.library is not None:
             try:
                 self.library.sync()
             except FaceOrganizerError as exc:  # a full disk: the journals keep every write
                 log.warning("cannot sync the library: %s", exc)
+            self.photo_table.load(seconds=0.25)  # a slice at a time, till the Photos view needs no store
             if self.review.collect():
                 self._send_questions()
             self.review.refresh(self.library)
@@ -270,6 +277,10 @@ class LibraryService:
 
     def _faces(self, command: ListFaces) -> None:
         self.send(FacesReady(command.key, read_models.face_list(self.library, command.key)))
+
+    def _photos(self, command: ListPhotos) -> None:
+        listed = photos.photos(self.library, command.people, command.folder, table=self.photo_table, boxes=False)
+        self.send(PhotosReady(command, photos.plain(listed)))
 
     def _photo(self, command: ShowPhoto) -> None:
         self.send(PhotoReady(read_models.photo(self.library, command.face_id, command.key)))

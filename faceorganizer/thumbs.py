@@ -1,5 +1,7 @@
 """Face thumbnails, cut once at indexing time and kept in the library folder, so
-that a grid of thousands of faces never decodes an original photo."""
+that a grid of thousands of faces never decodes an original photo; and
+whole-photo thumbnails, made the first time a photo is shown and kept there
+too."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from faceorganizer.images import load_photo
 
 #: Side of a square face thumbnail in pixels (tiles show them at up to 2x DPI).
 THUMB_SIZE = 192
@@ -32,15 +36,7 @@ class ThumbnailCache:
         image = Image.fromarray(square_crop(pixels, box))
         image = image.resize((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
         target = self.path(face_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fp:
-                image.save(fp, "JPEG", quality=88)
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        _save_jpeg(image, target, quality=88)
         return target
 
     def remove(self, face_ids: Iterable[str]) -> None:
@@ -65,3 +61,38 @@ def square_crop(pixels: np.ndarray, box: tuple[float, float, float, float]) -> n
     left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
     size = max(1, int(round(side)))
     return np.ascontiguousarray(pixels[top : top + size, left : left + size])
+
+
+#: Longer side of a whole-photo thumbnail in pixels (tiles show them at up to 2x DPI).
+PHOTO_THUMB_SIZE = 320
+
+
+def photo_thumbnail(folder: Path, image_id: str, source: str | os.PathLike) -> Path:
+    """The thumbnail of a whole photo, upright, kept as
+    `<folder>/<2 hex digits>/<image_id>.jpg`: made from `source` when there is
+    none yet or the photo file changed since. Raises ImageLoadError when the
+    photo cannot be read."""
+    target = Path(folder) / image_id[:2] / f"{image_id}.jpg"
+    try:
+        if target.stat().st_mtime_ns >= os.stat(source).st_mtime_ns:
+            return target
+    except FileNotFoundError:
+        pass
+    photo = load_photo(source, max_side=2 * PHOTO_THUMB_SIZE)
+    image = Image.fromarray(photo.pixels)
+    image.thumbnail((PHOTO_THUMB_SIZE, PHOTO_THUMB_SIZE), Image.Resampling.LANCZOS)
+    _save_jpeg(image, target)
+    return target
+
+
+def _save_jpeg(image: Image.Image, target: Path, quality: int = 85) -> None:
+    """Write a JPEG atomically: a reader never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fp:
+            image.save(fp, "JPEG", quality=quality)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise

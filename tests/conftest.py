@@ -176,3 +176,18 @@ def library_held_elsewhere(folder: Path):
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+def dated_copy(source: Path, target: Path, taken: str | None, crop: tuple[int, int, int, int] | None = None) -> Path:
+    """A JPEG copy of a photo (cut to `crop`) whose EXIF says it was taken
+    at `taken` ('YYYY:MM:DD HH:MM:SS'), or with no EXIF when None."""
+    from PIL import Image
+
+    image = Image.open(source).convert("RGB")
+    if crop:
+        image = image.crop(crop)
+    exif = Image.Exif()
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken
+    image.save(target, "JPEG", quality=90, exif=exif)
+    return target

@@ -78,7 +78,7 @@ class Browser(QObject):
         if self.current_key is None and not self.people and unassigned:
             self.show_faces(UNASSIGNED)  # while there is no one else to show
         elif self.current_key is not None:
-            self._update_faces_header()
+            self.update_header()
             # The faces pane follows new faces of its person; while indexing, a
             # big list every few seconds: 10,000 faces are not free to send.
             faces = self.count_of(self.current_key)
@@ -183,18 +183,20 @@ class Browser(QObject):
 
     def show_faces(self, key) -> None:
         """Show the faces of a person (or the unassigned faces, or none) on the right."""
-        if key == self.current_key:
+        if key == self.current_key and not self.window.photos.folder:
             return
         self.window.faces_model.set_items([])
         self.current_key = key
         self.window.faces_model.key = key
-        self._update_faces_header()
+        self.window.photos.person_chosen()
+        self.update_header()
         self.refresh_faces()
 
     def refresh_faces(self) -> None:
         if self.current_key is not None:
             self._faces_refreshed = time.monotonic()
             self.window.client.call(ListFaces(self.current_key))
+        self.window.photos.refresh()
 
     def take_faces(self, key, faces: list) -> bool:
         """A list of faces; False if it is not the one shown any more."""
@@ -202,10 +204,13 @@ class Browser(QObject):
             return False
         self.window.faces_model.set_items(faces)
         self.faces_loaded = True
-        self._update_faces_header()
+        self.update_header()
         return True
 
-    def _update_faces_header(self) -> None:
+    def update_header(self) -> None:
+        if self.window.photos.owns_header():
+            self.window.photos.update_header()
+            return
         key, pane = self.current_key, self.window.faces_pane
         faces = count(self.count_of(key), "face")  # what the sidebar and the tile say, while the list follows
         if key is None:
@@ -264,7 +269,7 @@ class Browser(QObject):
 
     def update_photo(self) -> None:
         """Show the photo open in the viewer again (its faces' names may have changed)."""
-        if self.viewer is not None and self.viewer.isVisible():
+        if self.viewer is not None and self.viewer.isVisible() and self.viewer.info.face_id:
             self.window.client.call(ShowPhoto(self.viewer.info.face_id, self.viewer.key))
 
     def close_photo(self) -> None:

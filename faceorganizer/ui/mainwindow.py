@@ -60,6 +60,7 @@ from faceorganizer.ui.panes.people import PeoplePane
 from faceorganizer.ui.panes.review import ReviewPane
 from faceorganizer.ui.panes.sidebar import REVIEW, Sidebar
 from faceorganizer.ui.panes.status import NOT_WRITTEN, REDO, UNDO, UNREADABLE, StatusArea
+from faceorganizer.ui.photos import PhotosBrowser
 from faceorganizer.ui.problems import UnreadableDialog
 from faceorganizer.ui.settings import AppSettings, SettingsDialog, load_settings, take_old_grouping_settings
 from faceorganizer.ui.thumbnails import ThumbnailLoader
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.people_model = PeopleModel(self.thumbnails, self)
         self.faces_model = FacesModel(self.thumbnails, self)
         self.browser = Browser(self)
+        self.photos = PhotosBrowser(self)
         self.corrections = Corrections(self)
         self.actions = Actions(self)
         self.search = self.actions.add_toolbar()
@@ -117,7 +119,7 @@ class MainWindow(QMainWindow):
     def _build_panes(self) -> None:
         self.sidebar = Sidebar(self.actions.add_folder)
         self.people_pane = PeoplePane(self.people_model, self.actions.on_people)
-        self.faces_pane = FacesPane(self.faces_model, self.actions.on_faces)
+        self.faces_pane = FacesPane(self.faces_model, self.actions.on_faces, self.photos.grid)
         self.review_pane = ReviewPane(self.thumbnails)
         self.review_pane.hide()
         self.status = StatusArea(self.statusBar())
@@ -152,6 +154,7 @@ class MainWindow(QMainWindow):
         worker.progress.connect(self._on_progress)
         worker.jobFinished.connect(self._on_job_finished)
         worker.photoReady.connect(self.browser.show_photo)
+        worker.photosReady.connect(self.photos.take_photos)
         worker.foldersChanged.connect(self._set_folders)
         worker.excludedChanged.connect(lambda excluded: setattr(self.sidebar, "excluded", excluded))
         worker.unreadable.connect(self._on_unreadable)
@@ -164,6 +167,9 @@ class MainWindow(QMainWindow):
         self.people_model.moveRequested.connect(corrections.move_faces)
         self.people_model.renameRequested.connect(corrections.rename)
         self.people_view.selectionModel().currentChanged.connect(self.browser.on_person_chosen)
+        self.people_view.selectionModel().selectionChanged.connect(self.photos.on_selection)
+        self.faces_pane.switched.connect(self.photos.switch_to)
+        self.sidebar.folderChosen.connect(self.photos.show_folder)
         self.people_view.customContextMenuRequested.connect(corrections.people_menu)
         self.faces_view.customContextMenuRequested.connect(corrections.faces_menu)
         self.faces_view.doubleClicked.connect(lambda i: self.browser.open_face(self.faces_model.item(i.row()).face_id))
@@ -191,6 +197,7 @@ class MainWindow(QMainWindow):
             self.client.call(ChangeSettings(**old))
         self.thumbnails.set_folder(info.thumbnails)
         self.sidebar.excluded = info.excluded
+        self.photos.set_folder(info.thumbnails)
         self._set_folders(info.folders)
         self.client.call(WatchFolders(self.settings.watch_folders))
         self.setWindowTitle(f"faceorganizer — {info.folder}")
@@ -450,6 +457,7 @@ class MainWindow(QMainWindow):
         self.browser.close_photo()
         self.client.shutdown()
         self.thumbnails.wait()
+        self.photos.wait()
         super().closeEvent(event)
 
 

@@ -1,14 +1,19 @@
-"""Face thumbnails for the grids, read from the library's thumbnail cache on a
-thread pool (never on the GUI thread), kept in memory, and announced in
-batches so a screenful of faces causes a few repaints, not one each."""
+"""Face and photo thumbnails for the grids, read from the library's thumbnail
+cache on a thread pool (never on the GUI thread), kept in memory, and
+announced in batches so a screenful of faces causes a few repaints, not one
+each. A photo's thumbnail is made there the first time it is shown."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
+
+from faceorganizer.errors import ImageLoadError
+from faceorganizer.thumbs import PHOTO_THUMB_SIZE, photo_thumbnail
 
 #: Thumbnails kept in memory (about 150 KB each at 192 px).
 _CACHE_SIZE = 4000
@@ -19,13 +24,18 @@ class _Emitter(QObject):
 
 
 class _Load(QRunnable):
-    def __init__(self, face_id: str, path: Path, emitter: _Emitter):
+    """Run `read()` for a thumbnail (a null image when it cannot be had)."""
+
+    def __init__(self, key: str, read: Callable[[], QImage], emitter: _Emitter):
         super().__init__()
-        self.face_id, self.path, self.emitter = face_id, path, emitter
+        self.key, self.read, self.emitter = key, read, emitter
 
     def run(self) -> None:
-        image = QImage(str(self.path))
-        self.emitter.done.emit(self.face_id, image)
+        try:
+            image = self.read()
+        except (ImageLoadError, OSError):
+            image = QImage()
+        self.emitter.done.emit(self.key, image)
 
 
 class ThumbnailLoader(QObject):
@@ -65,8 +75,17 @@ class ThumbnailLoader(QObject):
             return pixmap
         if face_id not in self._pending and face_id not in self._missing and self.folder is not None:
             self._pending.add(face_id)
-            self._pool.start(_Load(face_id, self.path(face_id), self._emitter))
+            self._pool.start(_Load(face_id, self._reader(face_id), self._emitter))
         return None
+
+    def missing(self, key: str) -> bool:
+        """Whether the thumbnail could not be had (its file is gone or unreadable)."""
+        return key in self._missing
+
+    def _reader(self, key: str) -> Callable[[], QImage]:
+        """What reads a thumbnail, on a thread of the pool."""
+        path = str(self.path(key))
+        return lambda: QImage(path)
 
     def is_idle(self) -> bool:
         return not self._pending and not self._arrived
@@ -91,3 +110,34 @@ class ThumbnailLoader(QObject):
         arrived, self._arrived = self._arrived, []
         if arrived:
             self.loaded.emit(arrived)
+
+
+class PhotoThumbnailLoader(ThumbnailLoader):
+    """Whole-photo thumbnails by photo id (`sources` gives each one's file),
+    kept in `<folder>/<2 hex digits>/<photo id>.jpg` and made when missing or
+    older than their photo, then scaled to fit `fit` (device pixels) on the
+    pool, so that a grid draws them as they are. A photo that cannot be read
+    stays without one."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent=parent)
+        self.sources: dict[str, str] = {}
+        self.fit, self.ratio = QSize(PHOTO_THUMB_SIZE, PHOTO_THUMB_SIZE), 1.0
+
+    def set_fit(self, fit: QSize, ratio: float) -> None:
+        """Thumbnails to fit `fit` (logical pixels, on a screen of `ratio`
+        device pixels to one) from now on; those in memory are dropped."""
+        if (fit, ratio) != (self.fit, self.ratio):
+            self.fit, self.ratio = fit, ratio
+            self._cache.clear()
+
+    def _reader(self, key: str) -> Callable[[], QImage]:
+        folder, source, fit, ratio = self.folder, self.sources[key], self.fit, self.ratio
+
+        def read() -> QImage:
+            image = QImage(str(photo_thumbnail(folder, key, source))).scaled(
+                fit * ratio, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            image.setDevicePixelRatio(ratio)
+            return image
+
+        return read

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from PySide6.QtCore import QObject, Signal
 
 from faceorganizer import protocol as p
+from faceorganizer.photos import from_plain
 from faceorganizer.service import serve
 
 
@@ -44,6 +45,7 @@ class LibraryBridge(QObject):
     jobFinished = Signal(str, str)  # job, summary for the status bar
     photoReady = Signal(object)  # PhotoInfo
     questionsReady = Signal(object, object)  # the first review questions [Question], how many are open (or None)
+    photosReady = Signal(object, object)  # ListPhotos, [DatedPhoto]
     foldersChanged = Signal(object)  # [str]
     excludedChanged = Signal(object)  # [str]: subfolders left out of indexing
     unreadable = Signal(object)  # [(path, reason)]: what the last indexing could not read
@@ -73,6 +75,7 @@ class LibraryBridge(QObject):
             p.JobFinished: lambda e: self.jobFinished.emit(e.job, e.summary),
             p.PhotoReady: lambda e: self.photoReady.emit(e.info),
             p.QuestionsReady: lambda e: self.questionsReady.emit(e.questions, e.open),
+            p.PhotosReady: lambda e: self.photosReady.emit(e.request, from_plain(e.photos)),
             p.FoldersChanged: self._folders_changed,
             p.Unreadable: lambda e: self.unreadable.emit(e.problems),
             p.SidecarsNotWritten: lambda e: self.sidecarsNotWritten.emit(e.problems),

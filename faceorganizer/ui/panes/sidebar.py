@@ -19,10 +19,12 @@ _LABELS = {ALL: "All people", NAMED: "Named", HIDDEN: "Ignored", UNASSIGNED: "Un
 
 class Sidebar(QTreeWidget):
     """Signals: `scopeChosen(key)` (ALL, NAMED, HIDDEN, UNASSIGNED or REVIEW),
-    `rescanFolder(folder)`, `removeFolder(folder)`, `excludeSubfolder(folder)`
-    (the user wants to leave a subfolder of it out), `includeAgain(subfolder)`."""
+    `folderChosen(folder)`, `rescanFolder(folder)`, `removeFolder(folder)`,
+    `excludeSubfolder(folder)` (the user wants to leave a subfolder of it
+    out), `includeAgain(subfolder)`."""
 
     scopeChosen = Signal(object)
+    folderChosen = Signal(str)
     rescanFolder = Signal(str)
     removeFolder = Signal(str)
     excludeSubfolder = Signal(str)
@@ -104,6 +106,8 @@ class Sidebar(QTreeWidget):
         key = item.data(0, Qt.ItemDataRole.UserRole)
         if key in self.scope_items:
             self.scopeChosen.emit(key)
+        elif isinstance(key, tuple) and key[0] == "folder":
+            self.folderChosen.emit(key[1])
 
     def _menu(self, position) -> None:
         item = self.itemAt(position)
