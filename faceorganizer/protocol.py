@@ -22,7 +22,7 @@ from faceorganizer.humanize import lower_first
 from faceorganizer.people import ChangeSet, Person
 
 #: Changed whenever a message below changes shape.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 #: The faces pane's key for the faces of no person.
 UNASSIGNED = "unassigned"
@@ -205,6 +205,15 @@ class Index(Job):
 
 
 @dataclass(frozen=True)
+class Repair(Job):
+    """Repair the damaged library (as `faceorganizer check --repair`), then open it."""
+
+    action: ClassVar[str] = "repair the library"
+    job: ClassVar[str] = "repair"
+    library_dir: str | None = None
+
+
+@dataclass(frozen=True)
 class Recluster(Job):
     action: ClassVar[str] = "group the faces into people"
     job: ClassVar[str] = "recluster"
@@ -226,12 +235,21 @@ class Call:
     command: Command
 
 
+#: Failures the window treats apart: a full disk (it offers to continue),
+#: an error no one foresaw (it shows the details to copy).
+DISK_FULL, UNEXPECTED = "disk full", "unexpected"
+
+
 @dataclass(frozen=True)
 class Failure:
-    """Why a call failed, for the user: "Could not {action}: {message}"."""
+    """Why a call failed, for the user: "Could not {action}: {message}".
+    `kind` is DISK_FULL, UNEXPECTED or ""; `details` the traceback of an
+    unexpected one."""
 
     action: str
     message: str
+    kind: str = ""
+    details: str = ""
 
     def __str__(self) -> str:
         return f"Could not {self.action}: {lower_first(self.message)}"
@@ -264,7 +282,10 @@ class Opened:
 
 @dataclass(frozen=True)
 class OpenFailed:
+    """The library could not be opened; `damaged`: `Repair` may mend it."""
+
     message: str
+    damaged: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,23 @@ from __future__ import annotations
 import logging
 import os
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 from faceorganizer import read_models
-from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
+from faceorganizer.config import default_library_dir
+from faceorganizer.errors import DiskFullError, FaceOrganizerError, LibraryDamagedError, LibraryLockedError
 from faceorganizer.humanize import count, duration, lower_first
 from faceorganizer.people import ChangeSet
 from faceorganizer.protocol import (
     CORRECTED,
+    DISK_FULL,
     PROTOCOL_VERSION,
     REDONE,
     REGROUPED,
     UNDONE,
+    UNEXPECTED,
     AddFolders,
     Call,
     Changed,
@@ -60,6 +64,7 @@ from faceorganizer.protocol import (
     Progress,
     Recluster,
     Redo,
+    Repair,
     RemoveFolder,
     Rename,
     Reply,
@@ -117,6 +122,7 @@ class LibraryService:
             AddFolders: self._add_folders,
             Index: self._index,
             Recluster: self._recluster,
+            Repair: self._repair,
             RemoveFolder: self._remove_folder,
             **{kind: self._correct for kind in _CORRECTIONS},
         }
@@ -136,22 +142,24 @@ class LibraryService:
             return
         try:
             handler = self._handlers[type(command)]
-            if self.library is None and not isinstance(command, (Open, Close)):
+            if self.library is None and not isinstance(command, (Open, Close, Repair)):
                 raise FaceOrganizerError("no library is open.")
             result = handler(command)
+        except DiskFullError as exc:
+            self._fail(call, str(exc), DISK_FULL)
         except FaceOrganizerError as exc:
             self._fail(call, str(exc))
         except Exception as exc:  # a bug: say so, keep the window alive
             log.exception("%s failed", type(command).__name__)
-            self._fail(call, f"unexpected error: {type(exc).__name__}: {exc}")
+            self._fail(call, f"unexpected error: {type(exc).__name__}: {exc}", UNEXPECTED, traceback.format_exc())
         else:
             self.send(Reply(call.id, result))
         self._next_job()
 
-    def _fail(self, call: Call, message: str) -> None:
+    def _fail(self, call: Call, message: str, kind: str = "", details: str = "") -> None:
         if isinstance(call.command, Job):
             self.send(JobFinished(call.command.job, ""))  # the window's progress bar ends with it
-        self.send(Reply(call.id, failure=Failure(call.command.action, message)))
+        self.send(Reply(call.id, failure=Failure(call.command.action, message, kind, details)))
 
     # -- library ------------------------------------------------------------------
 
@@ -163,6 +171,9 @@ class LibraryService:
             self.library = FaceLibrary(command.library_dir or None, qdrant_url=command.qdrant_url or None)
         except LibraryLockedError as exc:
             self.send(OpenFailed(str(exc)))
+            return
+        except LibraryDamagedError as exc:
+            self.send(OpenFailed(str(exc), damaged=True))
             return
         except Exception as exc:
             log.exception("cannot open the library")
@@ -317,6 +328,26 @@ class LibraryService:
         summary += f" ({duration(time.monotonic() - started)})"
         self.send(Unreadable(unreadable_folders + unreadable_photos))
         self.send(JobFinished(command.job, summary))
+
+    def _repair(self, command: Repair) -> None:
+        """Mend a damaged library as `faceorganizer check --repair` does, then open it."""
+        from faceorganizer.library import FaceLibrary
+        from faceorganizer.repair import reanalyse, repair
+
+        self._close(Close(), say=False)
+        folder = Path(command.library_dir) if command.library_dir else default_library_dir()
+        self._busy = True
+        self.send(Progress("Repairing the library"))
+
+        def on_progress(done: int, total: int) -> None:
+            self.send(Progress("Analysing again the photos whose faces were lost", done, total))
+
+        try:
+            report = repair(folder, lambda: FaceLibrary(folder), lambda lib: reanalyse(lib, on_progress))
+        finally:
+            self._busy = False
+        self._open(Open(command.library_dir))
+        self.send(JobFinished(command.job, f"Repaired: {report.summary()}"))
 
     def _recluster(self, command: Recluster) -> None:
         self._busy = True

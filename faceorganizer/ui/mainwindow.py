@@ -17,16 +17,18 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from faceorganizer.config import GroupingSettings
 from faceorganizer.people import Person
 from faceorganizer.protocol import (
     CORRECTED,
     REDONE,
+    DISK_FULL,
     REGROUPED,
     UNASSIGNED,
     UNDONE,
+    UNEXPECTED,
     AddFolders,
     Changed,
     ChangeSettings,
@@ -40,17 +42,19 @@ from faceorganizer.protocol import (
     Recluster,
     Redo,
     RemoveFolder,
+    Repair,
     Undo,
 )
 from faceorganizer.ui import geometry, resources
 from faceorganizer.ui.actions import Actions
 from faceorganizer.ui.browser import Browser
 from faceorganizer.ui.corrections import Corrections
+from faceorganizer.ui.faults import DamagedBanner, ErrorReporter
 from faceorganizer.ui.models import FacesModel, PeopleModel
 from faceorganizer.ui.panes.faces import FacesPane
 from faceorganizer.ui.panes.people import PeoplePane
 from faceorganizer.ui.panes.sidebar import Sidebar
-from faceorganizer.ui.panes.status import REDO, UNDO, UNREADABLE, StatusArea
+from faceorganizer.ui.panes.status import CONTINUE, REDO, UNDO, UNREADABLE, StatusArea
 from faceorganizer.ui.problems import UnreadableDialog
 from faceorganizer.ui.settings import AppSettings, SettingsDialog, load_settings, take_old_grouping_settings
 from faceorganizer.ui.thumbnails import ThumbnailLoader
@@ -85,6 +89,7 @@ class MainWindow(QMainWindow):
         self._restarts = 0  # of the service since the library last opened
         self.unreadable: list[tuple[str, str]] = []  # (path, reason) from the last indexing
         self.unreadable_dialog: UnreadableDialog | None = None
+        self.errors = ErrorReporter(self, interactive)
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -115,7 +120,13 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([220, 640, 440])
-        self.setCentralWidget(self.splitter)
+        self.damaged = DamagedBanner()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.damaged)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
         # The widgets the window works with most (and tests read).
         self.people_view, self.faces_view = self.people_pane.view, self.faces_pane.view
         self.drop_bar = self.faces_pane.drop_bar
@@ -158,6 +169,7 @@ class MainWindow(QMainWindow):
         self.search.textChanged.connect(lambda _: self.browser.show_people())
         self.status.linkActivated.connect(self._follow_status_link)
         self.status.cancelClicked.connect(self.cancel_job)
+        self.damaged.repairClicked.connect(self.repair)
 
     # -- library events ---------------------------------------------------------------
 
@@ -173,7 +185,11 @@ class MainWindow(QMainWindow):
             self.client.call(AddFolders(tuple(self.initial_folders)))
             self.initial_folders = []
 
-    def _on_open_failed(self, message: str) -> None:
+    def _on_open_failed(self, message: str, damaged: bool) -> None:
+        if damaged:  # named in the window, with the command and a button that repairs it
+            self.damaged.show_damage(message)
+            self.status.say("The library is damaged: Repair keeps what can still be read.")
+            return
         self.failed = True
         if self.interactive:
             QMessageBox.critical(self, "faceorganizer", message)
@@ -183,7 +199,9 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, failure: Failure) -> None:
         self.corrections.new_person_asked = False
-        self.status.say(f"⚠ {failure}")
+        if failure.kind == UNEXPECTED:
+            self.errors.show(str(failure), failure.details)
+        self.status.say(f"⚠ {failure}", CONTINUE if failure.kind == DISK_FULL else None)
 
     def _on_service_died(self, message: str) -> None:
         """Say what happened and start the service again on the same library:
@@ -273,6 +291,9 @@ class MainWindow(QMainWindow):
 
     def _on_job_finished(self, job: str, summary: str) -> None:
         self.job_running = False
+        if job == Repair.job:
+            self.damaged.setVisible(not summary)
+            self.damaged.repair_button.setEnabled(True)
         self.status.show_progress(None)
         self.browser.update_placeholder()
         if not summary:
@@ -293,6 +314,8 @@ class MainWindow(QMainWindow):
             self.redo()
         elif link == UNREADABLE:
             self.show_unreadable()
+        elif link == CONTINUE:
+            self.client.call(self.client.failed_command or Index())
 
     def _on_unreadable(self, problems: list[tuple[str, str]]) -> None:
         self.unreadable = problems
@@ -313,6 +336,11 @@ class MainWindow(QMainWindow):
 
     def rescan(self) -> None:
         self.client.call(Index())
+
+    def repair(self) -> None:
+        """Repair the damaged library in the service (as `faceorganizer check --repair`)."""
+        self.damaged.repairing()
+        self.client.call(Repair(self.library[0]))
 
     def recluster(self) -> None:
         self.client.call(Recluster())
