@@ -12,7 +12,7 @@ import pytest
 
 from faceorganizer.library import FaceLibrary
 
-from conftest import photo_variant
+from conftest import fill, photo_variant
 
 pytestmark = pytest.mark.engines
 
@@ -64,3 +64,43 @@ def test_a_garbled_people_part_costs_no_face(named_library, engine):
         assert "Anna" in {p["name"] for p in _listed(named_library, "people")}
     checked = run("check", "--library", str(named_library))
     assert checked.returncode == 0, repaired.stdout + checked.stdout + checked.stderr
+
+
+def _reserve(engine: str) -> int:
+    from faceorganizer.store.edge import EdgeStore
+    from faceorganizer.store.local import QdrantClientStore
+
+    return (EdgeStore if engine == "edge" else QdrantClientStore).reserve
+
+
+def test_a_full_disk_refuses_a_large_import_before_it_starts_and_corrections_then_both_continue(
+        small_disk, make_photos, engine):
+    """Too little room for a folder's photos: `index` says the disk is full
+    before analysing one; on a full disk a rename says so too. Nothing is
+    half written; with space freed both go through, each face once."""
+    library = small_disk / "library"
+    assert run("index", "--library", str(library), str(make_photos("t1", "t1", 3)[0].parent)).returncode == 0
+    people = _listed(library, "people")
+    faces = _listed(library, "faces")
+    many = make_photos("gdp", "gdp", 12)[0].parent
+
+    filler = fill(small_disk, _reserve(engine) + 2**19)  # room for a rename, not for 12 photos' faces
+    refused = run("index", "--library", str(library), str(many))
+    assert refused.returncode == 1, refused.stderr
+    assert f"The disk holding the library {library} is full (" in refused.stderr, refused.stderr
+    assert "MB free" in refused.stderr and "Traceback" not in refused.stderr
+    assert _listed(library, "faces") == faces
+    filler.unlink()
+
+    filler = fill(small_disk, _reserve(engine) - 2**20)
+    rename = run("rename", "--library", str(library), str(people[0]["cluster_id"]), "Anna")
+    assert rename.returncode == 1 and "is full (" in rename.stderr and "Traceback" not in rename.stderr
+    assert _listed(library, "people") == people
+    filler.unlink()
+
+    assert run("rename", "--library", str(library), str(people[0]["cluster_id"]), "Anna").returncode == 0
+    assert run("index", "--library", str(library), str(many)).returncode == 0
+    after = _listed(library, "faces")
+    assert len({f["face_id"] for f in after}) == len(after) > len(faces)
+    assert {Path(f["path"]).parent for f in after} == {Path(faces[0]["path"]).parent, many}
+    assert "Anna" in {p["name"] for p in _listed(library, "people")}
