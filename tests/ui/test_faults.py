@@ -8,7 +8,12 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 
-from faceorganizer.protocol import ListFaces
+from faceorganizer.protocol import AddFolders, ListFaces
+from faceorganizer.store.edge import EdgeStore
+from faceorganizer.store.local import QdrantClientStore
+from faceorganizer.ui.panes.status import CONTINUE
+
+from conftest import copy_library, fill
 
 from .gestures import people_state, wait_change
 
@@ -80,3 +85,30 @@ def test_a_damaged_library_is_named_and_the_repair_button_brings_every_face_back
     assert "6 photos analysed again" in window.status_message.text()
     qtbot.waitUntil(lambda: sorted(p.face_count for p in window.browser.people) == before, timeout=60_000)
     assert list(indexed_library.glob("damaged-*"))
+
+
+@pytest.mark.engines
+def test_a_disk_full_while_indexing_is_said_and_continue_finishes_once_space_is_back(
+        qtbot, open_window, indexed_library, make_photos, small_disk, engine):
+    library = small_disk / "library"
+    copy_library(indexed_library, library)
+    window = open_window(library)
+    faces = sum(count for _, count in indexed_library.people) + window.browser.unassigned_count
+    more = make_photos("more", "t1", 6, first_seed=10)[0].parent
+    reserve = (EdgeStore if engine == "edge" else QdrantClientStore).reserve
+    filler = fill(small_disk, reserve + 2**19)  # room to add the folder, not to index its photos
+
+    window.client.call(AddFolders((str(more),)))
+    qtbot.waitUntil(lambda: window.status_message.text().startswith("⚠"), timeout=60_000)
+    assert window.status_message.text().startswith(
+        f"⚠ Could not index the photos: the disk holding the library {library} is full (")
+    assert window.status_link.isVisible() and ">Continue<" in window.status_link.text()
+    assert not window.cancel_button.isVisible()
+
+    filler.unlink()
+    window.status.linkActivated.emit(CONTINUE)
+    qtbot.waitUntil(lambda: window.status_message.text().startswith("Indexed: "), timeout=300_000)
+    assert window.status_message.text().startswith("Indexed: 6 photos, 36 faces found")
+    assert str(more) in window.sidebar_folders()
+    qtbot.waitUntil(lambda: sum(p.face_count for p in window.browser.people)
+                    + window.browser.unassigned_count == faces + 36, timeout=60_000)
