@@ -1,7 +1,6 @@
-"""What the window shows when something goes wrong: an error no one foresaw
-(a dialog with the sentence and its details to copy; the window keeps
-working), and a damaged library (named, with the command that repairs it
-and a button that does)."""
+"""What the window shows for an error no one foresaw: a dialog with the
+sentence and its details to copy, and the window keeps working. (A damaged
+library has its own pane, ui.panes.damaged.)"""
 
 from __future__ import annotations
 
@@ -9,18 +8,9 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 
 class ErrorDialog(QDialog):
@@ -84,34 +74,3 @@ class ErrorReporter:
         details = "".join(traceback.format_exception(kind, value, tb))
         print(details, file=sys.stderr)
         self.show(f"The window met an unexpected error: {kind.__name__}: {value}", details)
-
-
-class DamagedBanner(QFrame):
-    """Names the damaged library, the command that repairs it, and offers to.
-    Signal: `repairClicked()`."""
-
-    repairClicked = Signal()
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("damagedBanner")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setAccessibleName("Library damaged")
-        self.repair_button = QPushButton("Repair")
-        self.repair_button.setToolTip("Set the damaged files aside, keep what can be read, "
-                                      "and analyse again the photos whose faces were lost")
-        self.repair_button.clicked.connect(self.repairClicked)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.message, 1)
-        layout.addWidget(self.repair_button)
-        self.hide()
-
-    def show_damage(self, message: str) -> None:
-        self.message.setText(f"⚠ {message}")
-        self.repair_button.setEnabled(True)
-        self.show()
-
-    def repairing(self) -> None:
-        self.repair_button.setEnabled(False)

@@ -49,8 +49,9 @@ from faceorganizer.ui import geometry, resources
 from faceorganizer.ui.actions import Actions
 from faceorganizer.ui.browser import Browser
 from faceorganizer.ui.corrections import Corrections
-from faceorganizer.ui.faults import DamagedBanner, ErrorReporter
+from faceorganizer.ui.faults import ErrorReporter
 from faceorganizer.ui.models import FacesModel, PeopleModel
+from faceorganizer.ui.panes.damaged import DamagedPane
 from faceorganizer.ui.panes.faces import FacesPane
 from faceorganizer.ui.panes.people import PeoplePane
 from faceorganizer.ui.panes.sidebar import Sidebar
@@ -120,7 +121,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([220, 640, 440])
-        self.damaged = DamagedBanner()
+        self.damaged = DamagedPane()
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -186,9 +187,9 @@ class MainWindow(QMainWindow):
             self.initial_folders = []
 
     def _on_open_failed(self, message: str, damaged: bool) -> None:
-        if damaged:  # named in the window, with the command and a button that repairs it
+        if damaged:  # shown instead of the library, with the command and a button that repairs it
             self.damaged.show_damage(message)
-            self.status.say("The library is damaged: Repair keeps what can still be read.")
+            self.splitter.hide()
             return
         self.failed = True
         if self.interactive:
@@ -293,6 +294,7 @@ class MainWindow(QMainWindow):
         self.job_running = False
         if job == Repair.job:
             self.damaged.setVisible(not summary)
+            self.splitter.setVisible(bool(summary))
             self.damaged.repair_button.setEnabled(True)
         self.status.show_progress(None)
         self.browser.update_placeholder()
