@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.humanize import count
 from faceorganizer.people import ChangeSet
 from faceorganizer.store import ENGINES, Batch, engine_of, journal_files, open_store, salvage
 
@@ -83,10 +84,18 @@ class RepairReport:
     corrections_replayed: int = 0
 
     def summary(self) -> str:
-        kept = ", ".join(f"{n:,} {kind}" for kind, n in self.salvaged.items()) or "nothing"
+        """One sentence: what was set aside and kept, what was done again."""
+        kept = ", ".join(_counted(n, kind) for kind, n in self.salvaged.items()) or "nothing"
         aside = f"the damaged store set aside in {self.set_aside}, kept {kept}; " if self.set_aside else ""
-        return (f"{aside}{self.photos_analysed:,} photos analysed again, "
-                f"{self.corrections_replayed:,} corrections applied again")
+        return (f"{aside}{count(self.photos_analysed, 'photo')} analysed again, "
+                f"{count(self.corrections_replayed, 'correction')} applied again")
+
+
+def _counted(number: int, kind: str) -> str:
+    """'3 photos', '1 person', '2 corrections' for the store's record kinds."""
+    if kind == "people":
+        return f"{number:,} {'person' if number == 1 else 'people'}"
+    return count(number, {"log": "correction"}.get(kind, kind.rstrip("s")))
 
 
 def repair(folder: Path, open_library: Callable[[], object], index: Callable[[object], int]) -> RepairReport:

@@ -64,15 +64,16 @@ from faceorganizer.protocol import (
     Progress,
     Recluster,
     Redo,
-    Repair,
     RemoveFolder,
     Rename,
+    Repair,
     Reply,
     SettingsChanged,
     ShowPhoto,
     Undo,
     Unreadable,
 )
+from faceorganizer.store import as_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +150,12 @@ class LibraryService:
             self._fail(call, str(exc), DISK_FULL)
         except FaceOrganizerError as exc:
             self._fail(call, str(exc))
-        except Exception as exc:  # a bug: say so, keep the window alive
-            log.exception("%s failed", type(command).__name__)
-            self._fail(call, f"unexpected error: {type(exc).__name__}: {exc}", UNEXPECTED, traceback.format_exc())
+        except Exception as exc:
+            if full := self.library and as_disk_full(exc, self.library.folder):  # another program filled it
+                self._fail(call, str(full), DISK_FULL)
+            else:  # a bug: say so, keep the window alive
+                log.exception("%s failed", type(command).__name__)
+                self._fail(call, f"unexpected error: {type(exc).__name__}: {exc}", UNEXPECTED, traceback.format_exc())
         else:
             self.send(Reply(call.id, result))
         self._next_job()

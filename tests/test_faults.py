@@ -1,11 +1,13 @@
-"""Faults a library meets, each on a real store: a damaged part of the store,
-set aside without costing the other parts."""
+"""Faults a library meets, each on a real store: a damaged part of the store
+set aside without costing the other parts; a disk that is or becomes full."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,34 @@ def test_a_full_disk_refuses_a_large_import_before_it_starts_and_corrections_the
     assert len({f["face_id"] for f in after}) == len(after) > len(faces)
     assert {Path(f["path"]).parent for f in after} == {Path(faces[0]["path"]).parent, many}
     assert "Anna" in {p["name"] for p in _listed(library, "people")}
+
+
+def test_a_disk_another_program_fills_while_indexing_is_named_and_nothing_is_lost(
+        small_disk, tmp_path, make_photos, engine):
+    """Another program takes the last byte while `index` writes (the engine's
+    own write fails, past the reserve): the message says the disk is full,
+    no traceback, nothing said damaged; with space freed, every face once."""
+    few = make_photos("a", "t1", 3)[0].parent
+    many = make_photos("b", "t1", 24, first_seed=3)[0].parent
+    reference = tmp_path / "reference"
+    assert run("index", "--library", str(reference), str(few), str(many)).returncode == 0
+    expected = sorted(f["face_id"] for f in _listed(reference, "faces"))
+    library = small_disk / "library"
+    assert run("index", "--library", str(library), str(few)).returncode == 0
+
+    used = shutil.disk_usage(small_disk).used
+    indexing = subprocess.Popen([sys.executable, "-m", "faceorganizer", "index", "--library", str(library), str(many)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while shutil.disk_usage(small_disk).used == used and indexing.poll() is None:
+        time.sleep(0.05)  # until it writes
+    filler = fill(small_disk, 0)
+    _, stderr = indexing.communicate(timeout=600)
+    assert indexing.returncode == 1, stderr
+    assert f"The disk holding the library {library} is full (" in stderr, stderr
+    assert "Traceback" not in stderr and "damaged" not in stderr and "unexpected" not in stderr, stderr
+    opened = run("people", "--library", str(library))
+    assert "Traceback" not in opened.stderr and ("is full (" in opened.stderr or opened.returncode == 0), opened.stderr
+
+    filler.unlink()
+    assert run("index", "--library", str(library), str(few), str(many)).returncode == 0
+    assert sorted(f["face_id"] for f in _listed(library, "faces")) == expected

@@ -293,9 +293,8 @@ class MainWindow(QMainWindow):
     def _on_job_finished(self, job: str, summary: str) -> None:
         self.job_running = False
         if job == Repair.job:
-            self.damaged.setVisible(not summary)
+            self.damaged.repair_ended(repaired=bool(summary))
             self.splitter.setVisible(bool(summary))
-            self.damaged.repair_button.setEnabled(True)
         self.status.show_progress(None)
         self.browser.update_placeholder()
         if not summary:

@@ -45,8 +45,16 @@ class DamagedPane(QWidget):
 
     def show_damage(self, message: str) -> None:
         self.message.setText(message)
+        self.repair_button.setText("Repair")
         self.repair_button.setEnabled(True)
         self.show()
 
     def repairing(self) -> None:
+        self.repair_button.setText("Repairing…")
         self.repair_button.setEnabled(False)
+
+    def repair_ended(self, repaired: bool) -> None:
+        """Hidden once the library is repaired; else it offers to try again."""
+        self.repair_button.setText("Repair")
+        self.repair_button.setEnabled(True)
+        self.setVisible(not repaired)
