@@ -23,7 +23,7 @@ from pathlib import Path
 
 from faceorganizer.config import LIBRARY_ENV, SIDECAR_STYLES, default_library_dir
 from faceorganizer.errors import DuplicateNameError, FaceOrganizerError, LibraryDamagedError
-from faceorganizer.store import ENGINES
+from faceorganizer.store import ENGINES, as_disk_full
 from faceorganizer.humanize import count, duration
 
 log = logging.getLogger("faceorganizer")
@@ -359,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.verbose:
             traceback.print_exc()
+        exc = as_disk_full(exc, args.library or default_library_dir()) or exc  # another program filled it
         print(f"faceorganizer: {_error_message(exc, args.verbose)}", file=sys.stderr)
         return EXIT_DAMAGED if isinstance(exc, LibraryDamagedError) else 1
 

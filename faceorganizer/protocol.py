@@ -316,6 +316,15 @@ class FindSmallFaces(Job):
 
 
 @dataclass(frozen=True)
+class Repair(Job):
+    """Repair the damaged library (as `faceorganizer check --repair`), then open it."""
+
+    action: ClassVar[str] = "repair the library"
+    job: ClassVar[str] = "repair"
+    library_dir: str | None = None
+
+
+@dataclass(frozen=True)
 class Recluster(Job):
     action: ClassVar[str] = "group the faces into people"
     job: ClassVar[str] = "recluster"
@@ -368,12 +377,21 @@ class Call:
     command: Command
 
 
+#: Failures the window treats apart: a full disk (it offers to continue),
+#: an error no one foresaw (it shows the details to copy).
+DISK_FULL, UNEXPECTED = "disk full", "unexpected"
+
+
 @dataclass(frozen=True)
 class Failure:
-    """Why a call failed, for the user: "Could not {action}: {message}"."""
+    """Why a call failed, for the user: "Could not {action}: {message}".
+    `kind` is DISK_FULL, UNEXPECTED or ""; `details` the traceback of an
+    unexpected one."""
 
     action: str
     message: str
+    kind: str = ""
+    details: str = ""
 
     def __str__(self) -> str:
         return f"Could not {self.action}: {lower_first(self.message)}"
@@ -406,7 +424,10 @@ class Opened:
 
 @dataclass(frozen=True)
 class OpenFailed:
+    """The library could not be opened; `damaged`: `Repair` may mend it."""
+
     message: str
+    damaged: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.humanize import count
 from faceorganizer.people import ChangeSet
-from faceorganizer.store import ENGINES, Batch, engine_of, journal_files, open_store
+from faceorganizer.store import ENGINES, Batch, engine_of, journal_files, open_store, salvage
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,20 @@ class RepairReport:
     faces_dropped: int = 0
     corrections_replayed: int = 0
 
+    def summary(self) -> str:
+        """One sentence: what was set aside and kept, what was done again."""
+        kept = ", ".join(_counted(n, kind) for kind, n in self.salvaged.items()) or "nothing"
+        aside = f"the damaged store set aside in {self.set_aside}, kept {kept}; " if self.set_aside else ""
+        return (f"{aside}{count(self.photos_analysed, 'photo')} analysed again, "
+                f"{count(self.corrections_replayed, 'correction')} applied again")
+
+
+def _counted(number: int, kind: str) -> str:
+    """'3 photos', '1 person', '2 corrections' for the store's record kinds."""
+    if kind == "people":
+        return f"{number:,} {'person' if number == 1 else 'people'}"
+    return count(number, {"log": "correction"}.get(kind, kind.rstrip("s")))
+
 
 def repair(folder: Path, open_library: Callable[[], object], index: Callable[[object], int]) -> RepairReport:
     """Mend the library at `folder`. `open_library()` opens it (a FaceLibrary);
@@ -117,8 +131,18 @@ def repair(folder: Path, open_library: Callable[[], object], index: Callable[[ob
     return report
 
 
+def reanalyse(library, on_progress=None) -> int:
+    """Index the library's folders (what lacks faces is analysed); how many photos were."""
+    analysed = 0
+    for folder in library.folders():
+        report = library.index_directory(folder, on_progress=on_progress)
+        analysed += report.indexed + len(report.failed)
+    return analysed
+
+
 def _set_aside_and_salvage(folder: Path) -> tuple[Path, dict[str, list], list[str], dict]:
-    """Move the store's files to damaged-<time>/ and read back each part that can be read."""
+    """Move the store's files to damaged-<time>/ and read back each part that
+    can be read on its own (store.salvage): a damaged part costs only itself."""
     engine = engine_of(folder)
     if engine is None:
         raise FaceOrganizerError(f"{folder} holds no library store to repair")
@@ -128,53 +152,25 @@ def _set_aside_and_salvage(folder: Path) -> tuple[Path, dict[str, list], list[st
         if path.exists():
             shutil.move(path, aside / path.name)
     lost: list[str] = []
-    parts: dict[str, list] = {}
+    records: dict[str, list] = {}
     meta: dict = {}
-    for part, store_folder in _parts(aside, engine):
-        with store_folder as path:
-            try:
+    readers = {"faces": lambda store: store.iter_faces(vectors=True), "photos": lambda store: store.iter_photos(),
+               "people": lambda store: store.iter_people(), "log": lambda store: store.iter_log()}
+    for part, kinds in salvage.parts(engine).items():
+        try:
+            with salvage.part_alone(aside, engine, part) as path:
                 store = open_store(path, engine=engine)
-            except Exception as exc:  # whatever the damage: this part is lost
-                lost.append(f"{part} ({getattr(exc, 'detail', exc)})")
-                continue
-            try:
-                if part in ("faces", "all"):
-                    parts["faces"] = list(store.iter_faces(vectors=True))
-                if part in ("records", "all"):
-                    parts["photos"] = list(store.iter_photos())
-                    parts["people"] = list(store.iter_people())
-                    parts["log"] = list(store.iter_log())
-                with contextlib.suppress(Exception):
-                    meta = meta or store.meta()
-            except Exception as exc:
-                lost.append(f"{part} ({getattr(exc, 'detail', exc)})")
-            finally:
-                store.close()
-    return aside, parts, lost, meta
-
-
-def _parts(aside: Path, engine: str) -> Iterator[tuple[str, contextlib.AbstractContextManager]]:
-    """The parts of a store that can be read on their own, each as a
-    temporary library folder holding just that part."""
-    if engine == "edge":
-        for shard in ("faces", "records"):
-            yield shard, _alone(aside, "edge", [shard, "meta.json"])
-    else:
-        yield "all", _alone(aside, ENGINES[engine], None)
-
-
-@contextlib.contextmanager
-def _alone(aside: Path, sub: str, names: list[str] | None) -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="faceorganizer-repair-") as tmp:
-        target = Path(tmp) / sub
-        target.mkdir()
-        for name in names if names is not None else [p.name for p in (aside / sub).iterdir()]:
-            source = aside / sub / name
-            if source.is_dir():
-                shutil.copytree(source, target / name)
-            elif source.is_file():
-                shutil.copy(source, target / name)
-        yield Path(tmp)
+                try:
+                    found = {kind: list(readers[kind](store)) for kind in kinds}
+                    with contextlib.suppress(Exception):
+                        meta = meta or store.meta()
+                finally:
+                    store.close()
+        except Exception as exc:  # whatever the damage: this part is lost
+            lost.append(f"{part} ({getattr(exc, 'detail', exc)})")
+            continue
+        records.update(found)
+    return aside, records, lost, meta
 
 
 def _restore(library, parts: dict[str, list], meta: dict) -> None:
@@ -190,8 +186,10 @@ def _restore(library, parts: dict[str, list], meta: dict) -> None:
     people = {p.pop("id"): (unit, p) for p in parts.get("people", [])}
     entries = {e.pop("id"): e for e in parts.get("log", [])}
     library._store(Batch(photos=photos, people=people, log=entries, meta=meta))
-    if not meta.get("folders") and photos:
-        library._store(Batch(meta={"folders": _top_folders(p["folder"] for p in photos.values() if p.get("folder"))}))
+    if not meta.get("folders"):
+        known = [*(p.get("folder") for p in photos.values()),
+                 *(str(Path(f["path"]).parent) for f in faces if f.get("path"))]
+        library._store(Batch(meta={"folders": _top_folders(folder for folder in known if folder)}))
     library._meta = library.store.meta()
     library._catalog = None
     library.corrections.forget()
@@ -201,7 +199,7 @@ def _restore(library, parts: dict[str, list], meta: dict) -> None:
 
 
 def _top_folders(folders) -> list[str]:
-    """The outermost of these folders (a library's folders, guessed from its photos)."""
+    """The outermost of these folders (a library's folders, guessed from its photos and faces)."""
     result: list[str] = []
     for folder in sorted(set(folders), key=len):
         if not any(folder == top or folder.startswith(top.rstrip("/") + "/") for top in result):

@@ -15,19 +15,23 @@ from __future__ import annotations
 import logging
 import os
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 from faceorganizer import photos, read_models, review
-from faceorganizer.errors import FaceOrganizerError, LibraryLockedError
+from faceorganizer.config import default_library_dir
+from faceorganizer.errors import DiskFullError, FaceOrganizerError, LibraryDamagedError, LibraryLockedError
 from faceorganizer.humanize import count, duration, lower_first
 from faceorganizer.people import ChangeSet
 from faceorganizer.protocol import (
     CORRECTED,
+    DISK_FULL,
     PROTOCOL_VERSION,
     REDONE,
     REGROUPED,
     UNDONE,
+    UNEXPECTED,
     AddFace,
     AddFolders,
     Answer,
@@ -75,6 +79,7 @@ from faceorganizer.protocol import (
     Redo,
     RemoveFolder,
     Rename,
+    Repair,
     Reply,
     SetBirthday,
     SettingsChanged,
@@ -86,9 +91,10 @@ from faceorganizer.protocol import (
     WatchFolders,
     WriteSidecars,
 )
+from faceorganizer.review_queue import ReviewQueue
+from faceorganizer.store import as_disk_full
 from faceorganizer.strangers import hide_strangers, ignore_photo
 from faceorganizer.watching import FolderWatcher, rewatched
-from faceorganizer.review_queue import ReviewQueue
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +165,7 @@ class LibraryService:
             Index: self._index,
             Recluster: self._recluster,
             FindSmallFaces: self._find_small_faces,
+            Repair: self._repair,
             RemoveFolder: self._remove_folder,
             Migrate: self._migrate,
             WatchFolders: self._watch,
@@ -182,22 +189,27 @@ class LibraryService:
             return
         try:
             handler = self._handlers[type(command)]
-            if self.library is None and not isinstance(command, (Open, Close)):
+            if self.library is None and not isinstance(command, (Open, Close, Repair)):
                 raise FaceOrganizerError("no library is open.")
             result = handler(command)
+        except DiskFullError as exc:
+            self._fail(call, str(exc), DISK_FULL)
         except FaceOrganizerError as exc:
             self._fail(call, str(exc))
-        except Exception as exc:  # a bug: say so, keep the window alive
-            log.exception("%s failed", type(command).__name__)
-            self._fail(call, f"unexpected error: {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            if full := self.library and as_disk_full(exc, self.library.folder):  # another program filled it
+                self._fail(call, str(full), DISK_FULL)
+            else:  # a bug: say so, keep the window alive
+                log.exception("%s failed", type(command).__name__)
+                self._fail(call, f"unexpected error: {type(exc).__name__}: {exc}", UNEXPECTED, traceback.format_exc())
         else:
             self.send(Reply(call.id, result))
         self._next_job()
 
-    def _fail(self, call: Call, message: str) -> None:
+    def _fail(self, call: Call, message: str, kind: str = "", details: str = "") -> None:
         if isinstance(call.command, Job):
             self.send(JobFinished(call.command.job, ""))  # the window's progress bar ends with it
-        self.send(Reply(call.id, failure=Failure(call.command.action, message)))
+        self.send(Reply(call.id, failure=Failure(call.command.action, message, kind, details)))
 
     # -- library ------------------------------------------------------------------
 
@@ -210,6 +222,9 @@ class LibraryService:
             self.review = ReviewQueue()
         except LibraryLockedError as exc:
             self.send(OpenFailed(str(exc)))
+            return
+        except LibraryDamagedError as exc:
+            self.send(OpenFailed(str(exc), damaged=True))
             return
         except Exception as exc:
             log.exception("cannot open the library")
@@ -444,6 +459,26 @@ class LibraryService:
         self.send(JobFinished(command.job, f"{'Stopped' if report.cancelled else 'Looked closer'}: "
                                            f"{count(report.indexed, 'photo')}, {count(report.faces_found, 'face')}"
                                            f" found ({duration(time.monotonic() - started)})"))
+
+    def _repair(self, command: Repair) -> None:
+        """Mend a damaged library as `faceorganizer check --repair` does, then open it."""
+        from faceorganizer.library import FaceLibrary
+        from faceorganizer.repair import reanalyse, repair
+
+        self._close(Close(), say=False)
+        folder = Path(command.library_dir) if command.library_dir else default_library_dir()
+        self._busy = True
+        self.send(Progress("Repairing the library"))
+
+        def on_progress(done: int, total: int) -> None:
+            self.send(Progress("Analysing again the photos whose faces were lost", done, total))
+
+        try:
+            report = repair(folder, lambda: FaceLibrary(folder), lambda lib: reanalyse(lib, on_progress))
+        finally:
+            self._busy = False
+        self._open(Open(command.library_dir))
+        self.send(JobFinished(command.job, f"Repaired: {report.summary()}"))
 
     def _recluster(self, command: Recluster) -> None:
         self._busy = True

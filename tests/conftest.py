@@ -152,6 +152,27 @@ def make_photos(tmp_path, sample_photos):
     return make
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A folder on its own 700 MB file system (a tmpfs, in memory), to fill
+    (`fill(small_disk, leave)` leaves `leave` bytes free)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if shutil.which("mount") is None or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=700m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small file system here (needs root)")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path, leave: int) -> Path:
+    """Fill the disk holding `disk` until `leave` bytes are free; remove the file returned to free them."""
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as f, contextlib.suppress(OSError):  # full sooner: another writer
+        f.write(b"\0" * max(0, shutil.disk_usage(disk).free - leave))
+    return filler
+
+
 def copy_library(source: Path, target: Path) -> None:
     """Copy a library folder. Qdrant Edge's files are sparse (a new library
     is 1 MB on disk in 640 MB of files): copy them sparse where cp can."""

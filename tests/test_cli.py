@@ -16,7 +16,7 @@ import pytest
 from faceorganizer.cli import main, parse_args
 from faceorganizer.library import FaceLibrary
 
-from conftest import copy_library, library_held_elsewhere, photo_variant, write_huge_png
+from conftest import copy_library, fill, library_held_elsewhere, photo_variant, write_huge_png
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -571,18 +571,6 @@ def test_a_program_path_with_spaces_is_quoted_as_desktop_entries_want():
     assert _quoted("/100%/python") == "/100%%/python"
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A folder on its own 700 MB file system (a tmpfs, in memory), to fill."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if shutil.which("mount") is None or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=700m", "tmpfs", str(mount)], capture_output=True).returncode:
-        pytest.skip("cannot mount a small file system here (needs root)")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 def test_a_disk_that_fills_while_indexing_stops_cleanly_and_loses_nothing(small_disk, tmp_path, sample_photos,
                                                                           engine):
     """The disk fills during `index`: a message saying so, no traceback; the
@@ -604,9 +592,7 @@ def test_a_disk_that_fills_while_indexing_stops_cleanly_and_loses_nothing(small_
     assert run("index", "--library", str(library), str(photos / "a")).returncode == 0
     before = run("faces", "--library", str(library), "--json").stdout
     reserve = (EdgeStore if engine == "edge" else QdrantClientStore).reserve
-    filler = small_disk / "filler"
-    with open(filler, "wb") as f:  # leave less free than the engine needs to write safely
-        f.write(b"\0" * (shutil.disk_usage(small_disk).free - reserve + 4 * 2**20))
+    filler = fill(small_disk, reserve - 4 * 2**20)  # less free than the engine needs to write safely
     full = run("index", "--library", str(library), str(photos))
     assert full.returncode == 1, full.stderr
     assert "The disk holding the library" in full.stderr and "is full" in full.stderr, full.stderr

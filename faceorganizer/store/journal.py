@@ -118,9 +118,9 @@ class Journal:
         self._pending.append(path)
         try:
             self.store.apply(batch)
-        except BaseException:
+        except BaseException as exc:
             self._failed = True
-            raise
+            raise as_disk_full(exc, self.folder) or exc
         if len(self._pending) >= SYNC_EVERY:
             self.sync()
 
@@ -128,7 +128,10 @@ class Journal:
         """Make every batch applied so far durable, and drop their journals."""
         if not self._pending or self._failed:
             return
-        self.store.flush()
+        try:
+            self.store.flush()
+        except Exception as exc:  # the journals stay: the next open applies them again
+            raise as_disk_full(exc, self.folder) or exc
         for path in self._pending:
             path.unlink(missing_ok=True)
         self._pending.clear()
@@ -153,12 +156,26 @@ def ensure_free(folder: Path, needed: int) -> None:
         raise _disk_full(folder, needed)
 
 
+#: How the engines say that a write found the disk full.
+_FULL_DISK_WORDS = ("No space left on device", "database or disk is full", "os error 28")
+
+
+def as_disk_full(exc: BaseException, folder: Path) -> DiskFullError | None:
+    """The DiskFullError saying so if `exc` is a write that found the disk
+    holding `folder` full (another program filled it), else None."""
+    if isinstance(exc, DiskFullError):
+        return None
+    if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or any(w in str(exc) for w in _FULL_DISK_WORDS):
+        return _disk_full(folder, 0)
+    return None
+
+
 def _disk_full(folder: Path, needed: int) -> DiskFullError:
     free = shutil.disk_usage(folder).free
+    need = f", {max(needed, free + 1) / 2**20:.0f} MB needed" if needed else ""
     return DiskFullError(
-        f"The disk holding the library {folder} is full ({free / 2**20:.0f} MB free, "
-        f"{max(needed, free + 1) / 2**20:.0f} MB needed). Free some space and do it again: "
-        "everything done so far is kept."
+        f"The disk holding the library {folder} is full ({free / 2**20:.0f} MB free{need}). "
+        "Free some space and do it again: everything done so far is kept."
     )
 
 

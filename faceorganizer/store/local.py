@@ -40,6 +40,8 @@ FACES = "faceorganizer-faces"
 PHOTOS = "faceorganizer-photos"
 PEOPLE = "faceorganizer-people"
 LOG = "faceorganizer-log"
+#: The collection of each kind of record.
+COLLECTIONS = {"faces": FACES, "photos": PHOTOS, "people": PEOPLE, "log": LOG}
 
 _WRITE_BATCH = 256
 _SCROLL_BATCH = 1024

@@ -102,6 +102,8 @@ class Screenshot:
 
     def _ready(self) -> bool:
         w = self.window
+        if w.damaged.isVisible():
+            return True
         return (
             w.info is not None and w.people_loaded and not w.job_running and not w.initial_folders
             and (w.browser.faces_loaded or not w.browser.people) and w.thumbnails.is_idle()
@@ -135,7 +137,9 @@ def run(folders: list[str], library: str | None = None, qdrant_url: str | None =
     window = MainWindow(client, folders, library_dir=library, qdrant_url=qdrant_url,
                         interactive=screenshot is None)
     shot = Screenshot(app, window, Path(screenshot)) if screenshot else None
+    window.errors.install()
     window.show()
     code = app.exec()
+    window.errors.uninstall()
     del shot
     return 1 if window.failed else code

@@ -18,16 +18,18 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from faceorganizer.config import GroupingSettings, SidecarSettings
 from faceorganizer.people import Person
 from faceorganizer.protocol import (
     CORRECTED,
     REDONE,
+    DISK_FULL,
     REGROUPED,
     UNASSIGNED,
     UNDONE,
+    UNEXPECTED,
     AddFolders,
     Answer,
     Changed,
@@ -46,6 +48,7 @@ from faceorganizer.protocol import (
     Recluster,
     Redo,
     RemoveFolder,
+    Repair,
     Undo,
     WatchFolders,
     WriteSidecars,
@@ -54,12 +57,14 @@ from faceorganizer.ui import geometry, migration, resources
 from faceorganizer.ui.actions import Actions
 from faceorganizer.ui.browser import Browser
 from faceorganizer.ui.corrections import Corrections
+from faceorganizer.ui.faults import ErrorReporter
 from faceorganizer.ui.models import FacesModel, PeopleModel
+from faceorganizer.ui.panes.damaged import DamagedPane
 from faceorganizer.ui.panes.faces import FacesPane
 from faceorganizer.ui.panes.people import PeoplePane
 from faceorganizer.ui.panes.review import ReviewPane
 from faceorganizer.ui.panes.sidebar import REVIEW, Sidebar
-from faceorganizer.ui.panes.status import NOT_WRITTEN, REDO, UNDO, UNREADABLE, StatusArea
+from faceorganizer.ui.panes.status import CONTINUE, NOT_WRITTEN, REDO, UNDO, UNREADABLE, StatusArea
 from faceorganizer.ui.photos import PhotosBrowser
 from faceorganizer.ui.problems import UnreadableDialog
 from faceorganizer.ui.settings import AppSettings, SettingsDialog, load_settings, take_old_grouping_settings
@@ -98,6 +103,7 @@ class MainWindow(QMainWindow):
         self.migration_offer: QMessageBox | None = None  # asked once a run
         self.not_written: list[tuple[str, str]] = []  # (path, reason) from the last sidecars written
         self._browse_sizes: list[int] = []  # the panes' widths before the review pane took their place
+        self.errors = ErrorReporter(self, interactive)
 
         self.setWindowTitle("faceorganizer")
         self.setWindowIcon(resources.app_icon())
@@ -132,7 +138,13 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setStretchFactor(3, 5)
         self.splitter.setSizes([220, 640, 440])
-        self.setCentralWidget(self.splitter)
+        self.damaged = DamagedPane()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.damaged)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
         # The widgets the window works with most (and tests read).
         self.people_view, self.faces_view = self.people_pane.view, self.faces_pane.view
         self.drop_bar = self.faces_pane.drop_bar
@@ -187,6 +199,7 @@ class MainWindow(QMainWindow):
         self.search.textChanged.connect(lambda _: self.browser.show_people())
         self.status.linkActivated.connect(self._follow_status_link)
         self.status.cancelClicked.connect(self.cancel_job)
+        self.damaged.repairClicked.connect(self.repair)
 
     # -- library events ---------------------------------------------------------------
 
@@ -207,7 +220,11 @@ class MainWindow(QMainWindow):
         if self.interactive and self.migration_offer is None and migration.worth_offering(info):
             self.migration_offer = migration.offer(self, info, self.client.call)
 
-    def _on_open_failed(self, message: str) -> None:
+    def _on_open_failed(self, message: str, damaged: bool) -> None:
+        if damaged:  # shown instead of the library, with the command and a button that repairs it
+            self.damaged.show_damage(message)
+            self.splitter.hide()
+            return
         self.failed = True
         if self.interactive:
             QMessageBox.critical(self, "faceorganizer", message)
@@ -217,7 +234,9 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, failure: Failure) -> None:
         self.corrections.new_person_asked = False
-        self.status.say(f"⚠ {failure}")
+        if failure.kind == UNEXPECTED:
+            self.errors.show(str(failure), failure.details)
+        self.status.say(f"⚠ {failure}", CONTINUE if failure.kind == DISK_FULL else None)
 
     def _on_service_died(self, message: str) -> None:
         """Say what happened and start the service again on the same library:
@@ -334,6 +353,9 @@ class MainWindow(QMainWindow):
 
     def _on_job_finished(self, job: str, summary: str) -> None:
         self.job_running = False
+        if job == Repair.job:
+            self.damaged.repair_ended(repaired=bool(summary))
+            self.splitter.setVisible(bool(summary))
         self.status.show_progress(None)
         self.browser.update_placeholder()
         if not summary:
@@ -359,6 +381,8 @@ class MainWindow(QMainWindow):
         elif link == NOT_WRITTEN:
             self.show_unreadable(self.not_written, title="Sidecars that could not be written",
                                  intro="These photos have no sidecar with their names; the others do.")
+        elif link == CONTINUE:
+            self.client.call(self.client.failed_command or Index())
 
     def _on_unreadable(self, problems: list[tuple[str, str]]) -> None:
         self.unreadable = problems
@@ -382,6 +406,11 @@ class MainWindow(QMainWindow):
 
     def rescan(self) -> None:
         self.client.call(Index())
+
+    def repair(self) -> None:
+        """Repair the damaged library in the service (as `faceorganizer check --repair`)."""
+        self.damaged.repairing()
+        self.client.call(Repair(self.library[0]))
 
     def recluster(self) -> None:
         self.client.call(Recluster())

@@ -34,7 +34,7 @@ class LibraryBridge(QObject):
     """The service's events as Qt signals, emitted on the GUI thread."""
 
     opened = Signal(object)  # LibraryInfo
-    openFailed = Signal(str)  # a message for the user
+    openFailed = Signal(str, bool)  # a message for the user; whether the library is damaged
     peopleChanged = Signal(object, int)  # [Person], unassigned face count
     facesReady = Signal(object, object)  # key (person id or UNASSIGNED), [FaceItem]
     changed = Signal(object)  # protocol.Changed
@@ -63,7 +63,7 @@ class LibraryBridge(QObject):
         self.on_stopped = None
         self._events = {
             p.Opened: lambda e: self.opened.emit(e.info),
-            p.OpenFailed: lambda e: self.openFailed.emit(e.message),
+            p.OpenFailed: lambda e: self.openFailed.emit(e.message, e.damaged),
             p.Closed: lambda e: self.closed.emit(),
             p.PeopleChanged: lambda e: self.peopleChanged.emit(e.people, e.unassigned),
             p.FacesReady: lambda e: self.facesReady.emit(e.key, e.faces),
@@ -103,6 +103,7 @@ class LibraryClient(QObject):
         self.worker.on_reply = self._on_reply
         self.worker.on_stopped = self._on_stopped
         self.pending: dict[int, p.Command] = {}  # calls not answered yet
+        self.failed_command: p.Command | None = None  # the last call that failed
         self._next_id = 0
         self._send_lock = threading.Lock()
         self._closing = False
@@ -181,8 +182,9 @@ class LibraryClient(QObject):
             self.worker._arrived.emit(_Stopped())
 
     def _on_reply(self, reply: p.Reply) -> None:
-        self.pending.pop(reply.call_id, None)
+        command = self.pending.pop(reply.call_id, None)
         if reply.failure is not None:
+            self.failed_command = command
             self.worker.failed.emit(reply.failure)
 
     def _on_stopped(self, reason: str | None) -> None:

@@ -12,8 +12,8 @@ from faceorganizer.protocol import Progress
 from faceorganizer.ui.views import ElidedLabel
 
 #: Links after a message, and their text.
-UNDO, REDO, UNREADABLE, NOT_WRITTEN = "undo", "redo", "unreadable", "not-written"
-_LINK_TEXTS = {UNDO: "Undo", REDO: "Redo", UNREADABLE: "Show them", NOT_WRITTEN: "Show them"}
+UNDO, REDO, UNREADABLE, NOT_WRITTEN, CONTINUE = "undo", "redo", "unreadable", "not-written", "continue"
+_LINK_TEXTS = {UNDO: "Undo", REDO: "Redo", UNREADABLE: "Show them", NOT_WRITTEN: "Show them", CONTINUE: "Continue"}
 
 
 class StatusArea(QObject):
@@ -46,7 +46,7 @@ class StatusArea(QObject):
         self.show_progress(None)
 
     def say(self, message: str, link: str | None = None) -> None:
-        """Show `message`, with a link (UNDO, REDO, UNREADABLE) to act on it."""
+        """Show `message`, with a link (UNDO, REDO, UNREADABLE, CONTINUE) to act on it."""
         self.message.setText(message)
         self.link.setText(f'<a href="{link}">{_LINK_TEXTS[link]}</a>' if link else "")
         self.link.setVisible(link is not None)
