@@ -37,11 +37,11 @@ class FacesPane(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.title)
         header.addWidget(self.rename_button)
-        header.addWidget(self.birthday_button)
         header.addStretch(1)
         switch = QHBoxLayout()  # a row of its own: the title keeps the pane's width for a long name
         self.faces_button, self.photos_button = self._switch(switch)
         switch.addStretch(1)
+        switch.addWidget(self.birthday_button)
         self.view = GridView(88, with_text=False)
         self.view.setModel(model)
         self.view.setAccessibleName("Faces")
