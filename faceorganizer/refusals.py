@@ -68,7 +68,7 @@ def refusal_states(
             )
         faces = {refusal.first: _with_refused_face(first, refusal.second),
                  refusal.second: _with_refused_face(second, refusal.first)}
-        return f"Faces {refusal.first} and {refusal.second} are not one person", faces, {}
+        return "Two faces are not one person", faces, {}
     if isinstance(refusal, PeopleApart):
         _check_person(catalog, refusal.person)
         _check_person(catalog, refusal.other)
@@ -88,7 +88,7 @@ def refusal_states(
             f"{'it' if len(inside) == 1 else 'them'} out instead."
         )
     faces = {f: with_rejected(state, refusal.person) for f, state in states.items()}
-    subject = f"Face {next(iter(states))} is" if len(states) == 1 else f"{count(len(states), 'face')} are"
+    subject = f"{count(len(states), 'face')} {'is' if len(states) == 1 else 'are'}"
     return f"{subject} not {names([refusal.person])}", faces, {refusal.person: _confirmed(catalog, refusal.person)}
 
 
