@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import faceorganizer.analysis as analysis_module
+import faceorganizer.indexing as indexing_module
 import faceorganizer.library as library_module
 from faceorganizer.config import Settings
 from faceorganizer.errors import (
@@ -115,8 +117,8 @@ def test_search_by_face_id_leaves_the_face_out(library, photo_folder):
 def test_second_index_of_unchanged_folder_decodes_nothing(library, photo_folder, monkeypatch):
     first = library.index_directory(photo_folder)
     decoded = []
-    real_load = library_module.load_photo
-    monkeypatch.setattr(library_module, "load_photo", lambda *a, **k: decoded.append(a) or real_load(*a, **k))
+    real_load = analysis_module.load_photo
+    monkeypatch.setattr(analysis_module, "load_photo", lambda *a, **k: decoded.append(a) or real_load(*a, **k))
     second = library.index_directory(photo_folder)
     assert decoded == []
     assert (second.seen, second.unchanged, second.indexed) == (2, 2, 0)
@@ -172,7 +174,7 @@ def test_each_photo_file_is_indexed_once_whatever_links_lead_to_it(library, tmp_
 def test_people_form_during_a_first_import_not_only_at_its_end(library, make_photos, monkeypatch):
     """The first faces written already belong to people: a user watching a
     first import sees people within seconds."""
-    monkeypatch.setattr(library_module, "_FLUSH_PHOTOS", 4)
+    monkeypatch.setattr(indexing_module, "_FLUSH_PHOTOS", 4)
     folder = make_photos("shots", "t1", 8)[0].parent
     seen_during_run = []
     library.index_directory(folder, on_photo=lambda _: seen_during_run.append(len(library.people())))
@@ -187,8 +189,8 @@ def test_touched_file_is_reindexed_alone_and_deleted_file_forgotten(library, pho
     stat = (photo_folder / "t1.jpg").stat()
     os.utime(photo_folder / "t1.jpg", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     decoded = []
-    real_load = library_module.load_photo
-    monkeypatch.setattr(library_module, "load_photo", lambda src, **k: decoded.append(src) or real_load(src, **k))
+    real_load = analysis_module.load_photo
+    monkeypatch.setattr(analysis_module, "load_photo", lambda src, **k: decoded.append(src) or real_load(src, **k))
     report = library.index_directory(photo_folder)
     assert [os.path.basename(p) for p in decoded] == ["t1.jpg"]
     assert (report.indexed, report.unchanged) == (1, 1)
