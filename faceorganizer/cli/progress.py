@@ -1,55 +1,102 @@
-"""The progress of a long command on stderr: a bar on a terminal, a line
-every few seconds when stderr is a log or a pipe."""
+"""The progress of a long command on stderr, through tqdm: a bar on a
+terminal, a line every few seconds when stderr is a log or a pipe; counting
+photos, it shows the faces found so far, and the time left once it can
+tell."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
+from tqdm import tqdm
+
 from faceorganizer.humanize import duration
+
+BAR = "{desc} {bar:24} {n:,}/{total:,} {unit}{found}{left}"
+LINE = "{desc}: {n:,}/{total:,} {unit}{found}{left}"
 
 
 class Progress:
-    """A progress bar on a terminal; a line every few seconds otherwise."""
+    """The bar of one step at a time (`start`), fed by `update(done, total)`
+    as the library reports it; `faces` is the count of faces found so far."""
 
     def __init__(self, stream=sys.stderr):
         self.stream = stream
         self.tty = stream.isatty()
+        self.bar: _Bar | None = None
         self.faces = 0
         self.started = time.monotonic()
-        self.last = 0.0
         self.label = ""
         self.unit = "photos"
 
     def start(self, label: str, unit: str = "photos") -> None:
         """A new bar, counting `unit` (photos: with the faces found so far)."""
-        self.label, self.faces, self.started, self.last = label, 0, time.monotonic(), 0.0
-        self.unit = unit
+        self.finish()
+        self.label, self.unit, self.faces, self.started = label, unit, 0, time.monotonic()
 
     def update(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done < total and now - self.last < (0.1 if self.tty else 5.0):
-            return
-        self.last = now
         if total == 0:
             return
-        elapsed = now - self.started
-        left = elapsed / done * (total - done) if done else None
-        eta = f" · {duration(left)} left" if left is not None and done < total else ""
-        found = f" · {self.faces:,} faces" if self.unit == "photos" else ""
-        text = f"{done:,}/{total:,} {self.unit}{found}{eta}"
-        if self.tty:
-            width = 24
-            filled = int(width * done / total)
-            bar = "█" * filled + "░" * (width - filled)
-            self.stream.write(f"\r\x1b[K{self.label} {bar} {text}")
-            if done == total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(f"{self.label}: {text}\n")
-        self.stream.flush()
+        if self.bar is None or self.bar.total != total:
+            self.finish()
+            self.bar = (_Bar if self.tty else _LineBar)(self, total=total, initial=done)
+        elif done != self.bar.n:
+            self.bar.update(done - self.bar.n)
+        if done == total:  # the end is always shown
+            self.bar.refresh()
 
     def finish(self) -> None:
-        if self.tty and self.last:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        """Close the bar: a finished one stays on a terminal, one stopped early is cleared."""
+        if self.bar is not None:
+            complete = self.bar.n >= self.bar.total
+            if complete:  # with the faces of the last photos, counted after their progress
+                self.bar.refresh()
+            self.bar.leave = self.tty and complete
+            self.bar.close()
+            self.bar = None
+
+    def time_left(self, done: int, total: int) -> float | None:
+        if not done or done >= total:
+            return None
+        return (time.monotonic() - self.started) / done * (total - done)
+
+
+class _Bar(tqdm):
+    """tqdm showing the faces found and the time left as the rest of the command says them."""
+
+    monitor_interval = 0  # updates come often enough: no thread to force a refresh
+
+    def __init__(self, progress: Progress, **kwargs):
+        self.progress = progress
+        tty = progress.tty
+        super().__init__(desc=progress.label, unit=progress.unit, file=progress.stream,
+                         bar_format=BAR if tty else LINE, mininterval=0.1 if tty else 5.0, miniters=1,
+                         nrows=shutil.get_terminal_size().lines, **kwargs)  # 24 where a terminal says 0
+
+    @property
+    def format_dict(self):
+        progress = self.progress
+        left = progress.time_left(self.n, self.total)
+        return {
+            **super().format_dict,
+            "ncols": None,  # the whole line, as the terminal wraps it: tqdm would cut off the count
+            "found": f" · {progress.faces:,} faces" if progress.unit == "photos" else "",
+            "left": f" · {duration(left)} left" if left is not None else "",
+        }
+
+
+class _LineBar(_Bar):
+    """A whole line each time it changes, for a log or a pipe (tqdm rewrites
+    one line with \\r)."""
+
+    shown = ""
+
+    def display(self, msg=None, pos=None):
+        line = msg if msg is not None else str(self)
+        if not line or line == self.shown:  # tqdm clearing its line, or nothing new
+            return False
+        self.shown = line
+        self.fp.write(f"{line}\n")
+        self.fp.flush()
+        return True
