@@ -1,0 +1,177 @@
+"""The commands that group faces into people and correct them: `cluster`,
+`people`, and the corrections (`merge`, `split`, `reassign`, `rename`,
+`birthday`, `hide`, `not-this-person`, `not-a-face`, `add-face`), each of
+which says what it changed."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from faceorganizer.cli.common import DifferentPeople, face_box, open_library, positive_count, print_json, similarity
+from faceorganizer.errors import DuplicateNameError, FaceOrganizerError
+from faceorganizer.humanize import duration
+
+
+def register(commands, common) -> dict:
+    cluster = commands.add_parser(
+        "cluster", parents=[common], help="group all faces into people again",
+        description="Group every face into people again. Corrections (merges, splits, moved "
+        "faces, names, hidden people) are kept.",
+    )
+    cluster.add_argument("--threshold", type=similarity, metavar="T",
+                         help="how alike a face must be to a person's faces (mean cosine "
+                         "similarity); kept for later indexing")
+
+    people = commands.add_parser("people", parents=[common], help="list the people")
+    people.add_argument("--hidden", action="store_true", help="also hidden people")
+    people.add_argument("--json", action="store_true", help="print JSON")
+
+    merge = commands.add_parser("merge", parents=[common], help="merge people into the first")
+    merge.add_argument("ids", nargs="+", type=int, action=DifferentPeople, metavar="ID")
+
+    split = commands.add_parser("split", parents=[common], help="make some faces of a person a new person")
+    split.add_argument("id", type=int, metavar="ID")
+    split.add_argument("face_ids", nargs="+", metavar="FACE_ID")
+
+    reassign = commands.add_parser("reassign", parents=[common], help="move faces to a person")
+    reassign.add_argument("face_ids", nargs="+", metavar="FACE_ID")
+    reassign.add_argument("id", metavar="ID", help="a person id, or 'new' for a new person")
+
+    rename = commands.add_parser("rename", parents=[common], help="name a person")
+    rename.add_argument("id", type=int, metavar="ID")
+    rename.add_argument("name", metavar="NAME", help="the name ('' removes it)")
+    rename.add_argument("--allow-duplicate", action="store_true",
+                        help="give the name even if another person has it")
+
+    birthday = commands.add_parser(
+        "birthday", parents=[common], help="give a person a birthday, for their age on each photo",
+        description="The birthday stays in the library; it is never written to photos or sidecars.",
+    )
+    birthday.add_argument("person", metavar="PERSON", help="a person's id or name")
+    birthday.add_argument("date", nargs="?", metavar="YYYY-MM-DD")
+    birthday.add_argument("--clear", action="store_true", help="remove the birthday")
+
+    hide = commands.add_parser("hide", parents=[common], help="hide people from the people list",
+                               description="Hide the people given, or with --unnamed --max-faces N every unnamed "
+                               "person of N faces or fewer (the strangers), in one correction that undo takes back.")
+    hide.add_argument("ids", nargs="*", type=int, metavar="ID")
+    hide.add_argument("--show", action="store_true", help="show them again instead")
+    hide.add_argument("--unnamed", action="store_true", help="every unnamed person of --max-faces faces or fewer")
+    hide.add_argument("--max-faces", type=positive_count, metavar="N", help="with --unnamed: at most this many faces")
+
+    not_person = commands.add_parser(
+        "not-this-person", parents=[common], help="take faces out of their person for good")
+    not_person.add_argument("face_ids", nargs="+", metavar="FACE_ID")
+
+    not_face = commands.add_parser("not-a-face", parents=[common], help="drop false detections")
+    not_face.add_argument("face_ids", nargs="+", metavar="FACE_ID")
+
+    add_face = commands.add_parser(
+        "add-face", parents=[common], help="add a face the detector missed, drawn round it",
+        description="Add the face inside a box of an indexed photo to a person; prints its face id.",
+    )
+    add_face.add_argument("photo", type=Path, metavar="PHOTO")
+    add_face.add_argument("--box", required=True, type=face_box, metavar="X1,Y1,X2,Y2",
+                          help="the face's box, in pixels of the upright photo")
+    whose = add_face.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--person", type=int, metavar="ID", help="a face of this person")
+    whose.add_argument("--name", metavar="NAME", help="a face of the person with this name (a new one if none)")
+    return {
+        "cluster": _cmd_cluster,
+        "people": _cmd_people,
+        "merge": lambda a: _change(a, lambda lib: lib.merge_clusters(a.ids)),
+        "split": lambda a: _change(a, lambda lib: lib.split_cluster(a.id, [a.face_ids])),
+        "reassign": lambda a: _change(
+            a, lambda lib: lib.reassign_faces(a.face_ids, None if a.id == "new" else _person_id(a.id))
+        ),
+        "rename": lambda a: _change(a, lambda lib: _rename(lib, a)),
+        "birthday": lambda a: _change(a, lambda lib: lib.set_birthday(_person_ref(lib, a.person), a.date)),
+        "hide": _cmd_hide,
+        "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
+        "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),
+        "add-face": _cmd_add_face,
+    }
+
+
+def _cmd_cluster(args) -> int:
+    with open_library(args) as library:
+        started = time.monotonic()
+        people = library.cluster_all(args.threshold)
+        unassigned = len(library.unassigned_faces())
+    print(f"{people:,} people, {unassigned:,} faces unassigned ({duration(time.monotonic() - started)})")
+    return 0
+
+
+def _cmd_people(args) -> int:
+    with open_library(args) as library:
+        people = library.people(include_hidden=args.hidden)
+    rows = [
+        {"cluster_id": p.cluster_id, "name": p.name, "face_count": p.face_count, "hidden": p.hidden,
+         "born": p.born}
+        for p in people
+    ]
+    if args.json:
+        print_json(rows)
+    else:
+        for r in rows:
+            hidden = "  (hidden)" if r["hidden"] else ""
+            print(f"{r['cluster_id']:>6}  {r['face_count']:>6} faces  {r['name'] or 'Unnamed'}{hidden}")
+    return 0
+
+
+def _change(args, operation) -> int:
+    """Run one correction and say what it did."""
+    with open_library(args) as library:
+        change = operation(library)
+    print(change.description if change else "Nothing to change")
+    return 0
+
+
+def _cmd_add_face(args) -> int:
+    with open_library(args) as library:
+        change = library.add_face(args.photo, args.box, person=args.person, name=args.name)
+    print(change.result)
+    print(change.description, file=sys.stderr)
+    return 0
+
+
+def _cmd_hide(args) -> int:
+    if args.unnamed != (args.max_faces is not None) or args.unnamed == bool(args.ids) or (args.unnamed and args.show):
+        raise FaceOrganizerError("Give the ids of the people to hide (or --show), or --unnamed with --max-faces N.")
+    if args.unnamed:
+        from faceorganizer.strangers import hide_strangers
+
+        return _change(args, lambda lib: hide_strangers(lib, args.max_faces))
+    return _change(args, lambda lib: lib.hide(args.ids, hidden=not args.show))
+
+
+def _rename(library, args):
+    try:
+        return library.rename(args.id, args.name, allow_duplicate=args.allow_duplicate)
+    except DuplicateNameError as exc:
+        raise DuplicateNameError(
+            f"{exc} To give both the name: faceorganizer rename {args.id} {shlex.quote(args.name)} --allow-duplicate"
+        ) from exc
+
+
+def _person_ref(library, text: str) -> int:
+    """The id of the person `text` names: their id, or their name."""
+    if text.strip().isdigit():
+        return int(text)
+    named = [p.cluster_id for p in library.people(include_hidden=True)
+             if p.name and p.name.casefold() == text.strip().casefold()]
+    if len(named) != 1:
+        raise FaceOrganizerError(f"No person is named {text!r}." if not named else
+                                 f"{len(named)} people are named {text!r}: give the id of one "
+                                 f"({', '.join(map(str, named))}).")
+    return named[0]
+
+
+def _person_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise FaceOrganizerError(f"{text!r} is not a person id (a number, or 'new')") from None
