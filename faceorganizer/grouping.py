@@ -120,11 +120,10 @@ class Grouping:
         (`carried`: those of the faces they replace).
         """
         catalog = self.catalog
-        threshold = self.threshold
         known = {**{f: catalog.state(f) for a in analyses for f, _ in a.faces if f in catalog.row},
                  **(carried or {})}
         fresh = [(a, face_id, face) for a in analyses for face_id, face in a.faces if face_id not in known]
-        scores = _person_scores(catalog, np.stack([f.embedding for _, _, f in fresh]), threshold) if fresh else []
+        scores = _person_scores(catalog, np.stack([f.embedding for _, _, f in fresh]), self.threshold) if fresh else []
         options = {face_id: found for (_, face_id, _), found in zip(fresh, scores)}
         result: dict[str, dict] = {}
         for a in analyses:
@@ -160,7 +159,6 @@ class Grouping:
         Returns the people formed.
         """
         catalog = self.catalog
-        threshold = self.threshold
         rows = [row for f in face_ids
                 if (row := catalog.row.get(f)) is not None and catalog.cluster[row] < 0 and not catalog.not_a_face[row]]
         for cid in regroup:
@@ -171,8 +169,8 @@ class Grouping:
         if not len(new):
             return set()
         pool = catalog.unassigned_rows()
-        candidates = np.union1d(new, _near(catalog.vectors, new, pool, threshold))
-        candidates = np.union1d(candidates, _near(catalog.vectors, candidates, pool, threshold))
+        candidates = np.union1d(new, _near(catalog.vectors, new, pool, self.threshold))
+        candidates = np.union1d(candidates, _near(catalog.vectors, candidates, pool, self.threshold))
         labels = self.group(candidates)
         clusters, confidence = self.name_groups(candidates, labels)
         faces_before, faces_after, updates = {}, {}, {}
