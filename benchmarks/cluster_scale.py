@@ -27,7 +27,7 @@ At --faces:
    c. `recluster` as `cluster_all` runs it (grouping, naming, the per-face
       loop, the catalog, people sums) on a library that only counts what it
       would write: this is the figure the goal is about;
-   d. one new face's incremental assignment (`people_ops._person_scores`, per
+   d. one new face's incremental assignment (`grouping._person_scores`, per
       face; median and p95) and how often it picks the right person, or a
       person at all for a new stranger;
    e. merging the two biggest people: `FaceCatalog.set_state` for 10,000 of
@@ -60,9 +60,10 @@ from faceorganizer.clustering import DEFAULT_K, DEFAULT_THRESHOLD, WEAK_MARGIN, 
 from faceorganizer.config import Settings
 from faceorganizer.corrections import CorrectionsLog
 from faceorganizer.faces import DetectedFace
-from faceorganizer.library import _Analysis
+from faceorganizer.analysis import PhotoAnalysis
+from faceorganizer.grouping import _person_scores
 from faceorganizer.people import FaceCatalog, FaceState
-from faceorganizer.people_ops import PeopleOperations, _person_scores
+from faceorganizer.people_ops import PeopleOperations
 from faceorganizer.store import Batch
 
 DIM = 512
@@ -290,6 +291,9 @@ class StorelessLibrary(PeopleOperations):
         self.corrections = CorrectionsLog(self.store)
         self.writes: Counter[str] = Counter()
 
+    def check_writable(self) -> None:
+        """Always writable: nothing is written."""
+
     def _store(self, batch: Batch) -> None:
         self.writes["faces"] += len(batch.faces) + len(batch.face_fields) + len(batch.faces_deleted)
         self.writes["people"] += len(batch.people) + len(batch.people_fields) + len(batch.people_deleted)
@@ -313,7 +317,7 @@ def build_catalog(ids: list[str], vectors: np.ndarray, image_ids: list[str],
     return catalog
 
 
-def new_batch(faces: Faces, rng: np.random.Generator, photos: int = BATCH_PHOTOS) -> list[_Analysis]:
+def new_batch(faces: Faces, rng: np.random.Generator, photos: int = BATCH_PHOTOS) -> list[PhotoAnalysis]:
     """New photos as the indexing pipeline hands them to `_write`: strangers
     and known people in the library's proportions, each at most once a photo."""
     share = faces.stranger.mean()
@@ -326,7 +330,7 @@ def new_batch(faces: Faces, rng: np.random.Generator, photos: int = BATCH_PHOTOS
         ])
         vectors = faces_of(centres, faces.quality[people], rng)
         image_id = str(uuid.uuid4())
-        analysis = _Analysis(image_id, f"/photos/new/{image_id}.jpg", {"size": 1, "mtime_ns": 1},
+        analysis = PhotoAnalysis(image_id, f"/photos/new/{image_id}.jpg", {"size": 1, "mtime_ns": 1},
                              4000, 3000, found=size)
         for vector in vectors:
             face = DetectedFace((100.0, 100.0, 300.0, 340.0), 0.8, np.zeros((5, 2)), vector, 21.0)

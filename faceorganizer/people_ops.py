@@ -14,7 +14,7 @@ import numpy as np
 from faceorganizer.changes import ChangeSet, FaceState, Person, PersonState
 from faceorganizer.clustering import DEFAULT_THRESHOLD
 from faceorganizer.errors import CorrectionError, FaceNotFoundError, PersonNotFoundError
-from faceorganizer.grouping import Grouping, _person_scores  # _person_scores: benchmarks/cluster_scale.py
+from faceorganizer.grouping import Grouping
 from faceorganizer.humanize import count
 from faceorganizer.people import FaceCatalog
 from faceorganizer.people_corrections import PeopleCorrections
