@@ -115,13 +115,13 @@ class LibraryService:
         self.send = send
         self.poll = poll
         self.library = None
-        self.opened_with = Open()
+        self.opened_with = Open()  # opened again after a migration
         self.review = ReviewQueue()
         self.cancel_event = cancel_event
         self.quitting = False
-        self.busy = False
+        self.busy = False  # a job is running
         self._queue: list[Call] = []
-        self.last_people = 0.0
+        self.last_people = 0.0  # when the people list was last sent (monotonic s)
         self.watching = False  # the window asked to index what changes in the folders
         self.watcher: FolderWatcher | None = None
         self.photo_table: photos.PhotoTable | None = None
@@ -328,6 +328,7 @@ class LibraryService:
     # -- jobs -------------------------------------------------------------------------
 
     def pump(self) -> None:
+        """Run the calls waiting; a job calls this between two photos."""
         while (call := self.poll()) is not None:
             self.dispatch(call)
 
