@@ -66,6 +66,7 @@ class LibraryJobs:
     def __init__(self, service: LibraryService) -> None:
         self.service = service
         self.send = service.send
+        self.cancel_event = service.cancel_event
         self.progress = ProgressThrottle(service.send)
 
     def folders_changed(self) -> None:
@@ -99,7 +100,7 @@ class LibraryJobs:
         lib, resume = self.service.library, command.resume
         folders = list(command.folders or lib.folders())
         self.service.busy = True
-        self.service.cancel_event.clear()
+        self.cancel_event.clear()
         started = time.monotonic()
         progress = Progress("Indexing")
         indexed = found = failed = removed = 0
@@ -107,7 +108,7 @@ class LibraryJobs:
         unreadable_folders: list[tuple[str, str]] = []
         try:
             for folder in folders:
-                if self.service.cancel_event.is_set():
+                if self.cancel_event.is_set():
                     break
                 progress.label = f"Indexing {Path(folder).name or folder}"
                 folder_started = time.monotonic()
@@ -134,7 +135,7 @@ class LibraryJobs:
                     self.service.pump()
 
                 report = lib.index_directory(folder, on_progress=on_progress, on_photo=on_photo,
-                                             cancel=self.service.cancel_event)
+                                             cancel=self.cancel_event)
                 indexed += report.indexed
                 found += report.faces_found
                 failed += len(report.failed)
@@ -144,10 +145,10 @@ class LibraryJobs:
         finally:
             self.service.busy = False
         self.service.send_people()
-        if resume and not (indexed or failed or removed or unreadable_folders or self.service.cancel_event.is_set()):
+        if resume and not (indexed or failed or removed or unreadable_folders or self.cancel_event.is_set()):
             self.send(JobFinished(command.job, ""))
             return
-        verb = "Stopped" if self.service.cancel_event.is_set() else "Indexed"
+        verb = "Stopped" if self.cancel_event.is_set() else "Indexed"
         summary = f"{verb}: {count(indexed, 'photo')}, {count(found, 'face')} found"
         if removed:
             summary += f", {count(removed, 'photo')} gone (their faces forgotten)"
@@ -160,7 +161,7 @@ class LibraryJobs:
 
     def find_small_faces(self, command: FindSmallFaces) -> None:
         self.service.busy = True
-        self.service.cancel_event.clear()
+        self.cancel_event.clear()
         started = time.monotonic()
         progress = Progress("Looking for small faces")
 
@@ -170,7 +171,7 @@ class LibraryJobs:
             self.service.pump()
 
         try:
-            report = self.service.library.find_small_faces(on_progress, cancel=self.service.cancel_event)
+            report = self.service.library.find_small_faces(on_progress, cancel=self.cancel_event)
         finally:
             self.service.busy = False
         self.service.send_people()
