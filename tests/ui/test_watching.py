@@ -25,7 +25,7 @@ def test_a_photo_copied_into_a_watched_folder_joins_its_people_and_leaves_them_w
     shutil.copy(shot, f"{t1_folder}/new-shot.jpg")
     qtbot.waitUntil(lambda: sum(1 for p in window.browser.people if p.face_count == before.get(p.cluster_id, 0) + 1)
                     == 6, timeout=60_000)
-    assert window.status_message.text().startswith("Indexed: 1 photo, 6 faces found")
+    qtbot.waitUntil(lambda: window.status_message.text().startswith("Indexed: 1 photo, 6 faces found"), timeout=20_000)
 
     (tmp_path / "gone").mkdir()
     shutil.move(f"{t1_folder}/new-shot.jpg", tmp_path / "gone" / "new-shot.jpg")
@@ -45,7 +45,9 @@ def test_a_subfolder_excluded_from_the_folders_menu_loses_its_faces_and_comes_ba
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(root / "scans"))
     window.sidebar.excludeSubfolder.emit(str(root))
     qtbot.waitUntil(lambda: window.browser.unassigned_count == 6, timeout=20_000)
-    assert window.status_message.text() == f"{root / 'scans'} is left out of indexing (5 faces forgotten)"
+    # The people list comes before the job's summary: wait for the summary.
+    qtbot.waitUntil(lambda: window.status_message.text()
+                    == f"{root / 'scans'} is left out of indexing (5 faces forgotten)", timeout=20_000)
     assert window.sidebar.excluded == [str(root / "scans")]
     window.rescan()
     qtbot.waitUntil(lambda: window.status_message.text().startswith("Indexed: 0 photos"), timeout=20_000)
