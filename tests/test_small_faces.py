@@ -82,7 +82,10 @@ def test_find_small_faces_adds_the_missed_faces_and_keeps_everything_else(tmp_pa
         lib.index_directory(group_folder)
         first_look = len(faces_by_photo(lib).get("group.jpg", []))
         assert first_look < 6
-        anna_face = faces_by_photo(lib)["t1.jpg"][0]["id"]
+        # Anna: the face whose copy in the group photo is the largest the first look misses (80 px).
+        pasted = analyzer.detect(load_photo(group_folder / "t1.jpg", max_side=100_000))[SIZES.index(80)].bbox
+        anna_face = min(faces_by_photo(lib)["t1.jpg"],
+                        key=lambda f: abs(f["bbox"][0] - pasted[0]) + abs(f["bbox"][1] - pasted[1]))["id"]
         anna = lib.reassign_faces([anna_face], None).result
         lib.rename(anna, "Anna")
         before = {f["id"]: f["cluster_id"] for f in lib.iter_faces()}
