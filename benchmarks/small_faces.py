@@ -33,6 +33,7 @@ from faceorganizer.config import Settings
 from faceorganizer.faces import FaceAnalyzer
 from faceorganizer.images import load_photo
 from faceorganizer.library import FaceLibrary
+from faceorganizer.xmp import iou
 
 SIZES = (32, 40, 48, 64, 96, 128)
 BACKGROUNDS = ("coffee.png", "rocket.jpg", "chelsea.png", "motorcycle_left.png", "grass.png", "brick.png")
@@ -83,15 +84,6 @@ def build_photos(analyzer: FaceAnalyzer, shared: Path, target: Path, count: int)
         noisy = np.asarray(canvas, dtype=np.int16) + rng.normal(0, 4, (HEIGHT, WIDTH, 1)).astype(np.int16)
         Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(target / f"group{n:02d}.jpg", quality=90)
     return pasted, references
-
-
-def iou(a, b) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def evaluate(library: FaceLibrary, pasted, references, threshold: float) -> dict[int, tuple[int, int, int]]:
