@@ -47,12 +47,14 @@ def test_a_garbled_people_part_costs_no_face(named_library, engine):
     damaged; check --repair keeps every face (and, where the corrections log
     is a part of its own, every name) without analysing a photo again."""
     faces = {f["face_id"] for f in _listed(named_library, "faces")}
-    part = named_library / ("edge/records/segments" if engine == "edge" else "qdrant/collection/faceorganizer-people")
-    biggest = max((p for p in part.rglob("*") if p.is_file() and "payload" in str(p) or p.suffix == ".sqlite"),
-                  key=lambda p: p.stat().st_blocks)
-    with open(biggest, "r+b") as f:
-        f.seek(min(64, biggest.stat().st_size // 4))
-        f.write(bytes(range(256)) * 16)
+    if engine == "edge":  # every byte Edge keeps of the records' payloads and where they lie
+        garbled = [p for p in (named_library / "edge/records/segments").rglob("payload_storage/*") if p.is_file()]
+    else:
+        garbled = list((named_library / "qdrant/collection/faceorganizer-people").glob("*.sqlite"))
+    for path in garbled:
+        with open(path, "r+b") as f:
+            f.seek(min(64, path.stat().st_size // 4))
+            f.write(bytes(range(256)) * 256)
     damaged = run("people", "--library", str(named_library))
     assert damaged.returncode == 3 and "is damaged" in damaged.stderr, damaged.stderr
 
