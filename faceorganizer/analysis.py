@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from faceorganizer.dates import photo_date
+from faceorganizer.drawn import DrawnBox, drawn_face_id, faces_in_drawn_boxes
 from faceorganizer.errors import ImageLoadError
 from faceorganizer.faces import Candidate, DetectedFace
 from faceorganizer.images import ImageInput, Photo, load_photo
@@ -45,13 +47,15 @@ class PhotoAnalysis:
     taken: tuple[str, str] | None = None  # (ISO 8601 date, where it came from)
     sidecars: list[list[int] | None] | None = None  # see sidecars.sidecar_versions
     looked_everywhere: bool = False  # for small faces, on the whole photo
+    drawn: set[str] = field(default_factory=set)  # ids of its faces found again in boxes the user drew
 
 
 def analyse_photo(library: FaceLibrary, path: str | None, image: ImageInput,
-                  look_everywhere: bool = False) -> PhotoAnalysis:
+                  look_everywhere: bool = False, drawn: Sequence[DrawnBox] = ()) -> PhotoAnalysis:
     """Decode and analyse one photo, and cut its face thumbnails. Runs on a
     worker thread and touches no store. `look_everywhere`: look closer for
-    small faces on the whole photo, not only where the first pass hints."""
+    small faces on the whole photo, not only where the first pass hints;
+    `drawn`: the boxes the user drew round faces of an earlier version of it."""
     if path is not None:
         try:
             version = file_version(os.stat(path))
@@ -89,6 +93,8 @@ def analyse_photo(library: FaceLibrary, path: str | None, image: ImageInput,
         looks = [(photo, kept)] if closer is None else closer.embedding_sources(photo, kept, keep)
         embedded = [(source, numbered, analyzer.embed(source, [c for _, c in numbered]))
                     for source, numbered in looks]
+        redrawn = faces_in_drawn_boxes(analyzer, photo, drawn, [c for _, c in kept]) if drawn else []
+        redrawn = analyzer.embed(photo, redrawn) if redrawn else []
     except Exception as exc:  # onnxruntime and OpenCV raise untyped errors
         log.exception("face analysis failed on %s", path or "an image")
         analysis.error = f"face analysis failed ({exc})"
@@ -99,6 +105,11 @@ def analyse_photo(library: FaceLibrary, path: str | None, image: ImageInput,
             face_id = stable_id(image_id, key, i)
             analysis.faces.append((face_id, face))
             library.thumbnails.write(face_id, source.pixels, _scaled(face.bbox, source))
+    for face in redrawn:
+        face_id = drawn_face_id(image_id, version, face.bbox)
+        analysis.faces.append((face_id, face))
+        analysis.drawn.add(face_id)
+        library.thumbnails.write(face_id, photo.pixels, _scaled(face.bbox, photo))
     return analysis
 
 

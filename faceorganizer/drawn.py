@@ -10,13 +10,16 @@ nose and mouth where they sit in a typical detected face's box.
 A drawn face is written first as a false detection (hidden everywhere), then
 moved to its person by a correction in the same batch: undoing it hides the
 face again, redoing it brings it back, and being pinned, no later grouping
-takes it from its person.
+takes it from its person. A photo edited later is indexed again with its
+drawn boxes: the face found again in each (`faces_in_drawn_boxes`) takes over
+the drawn face's person and the user's corrections, as any face found again does.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -115,6 +118,47 @@ def face_on_box(box: Sequence[float]) -> Candidate:
     return Candidate((x1, y1, x2, y2), 0.0, landmarks.astype(np.float32))
 
 
+def drawn_candidate(analyzer: FaceAnalyzer, photo: Photo, box: Sequence[float]) -> Candidate:
+    """The face in a box the user drew: the one the detector finds there, framed
+    by the user's box, else one aligned on the box alone."""
+    found = find_face_in_box(analyzer, photo, box)
+    return replace(found, bbox=tuple(box)) if found is not None else face_on_box(box)
+
+
+def drawn_face_id(image_id: str, version: dict, box: Sequence[float]) -> str:
+    """The id of a face drawn in `box` of a version of a photo."""
+    return stable_id(image_id, version.get("size"), version.get("mtime_ns"), "drawn", *(round(v) for v in box))
+
+
+#: A box the user drew on a photo: (x1, y1, x2, y2), and the (width, height) of the photo it was drawn on.
+DrawnBox = tuple[Sequence[float], Sequence[int]]
+
+
+def drawn_boxes(library: FaceLibrary, records: Iterable[dict]) -> dict[str, list[DrawnBox]]:
+    """The boxes drawn round the faces (still placed, not undone) of these
+    photo records, by the photo's path."""
+    ids = [face_id for record in records for face_id in record.get("face_ids", [])]
+    boxes: dict[str, list[DrawnBox]] = defaultdict(list)
+    for face in library.store.get_faces(ids, fields=["path", "bbox", "image_size", "drawn", "not_a_face"]):
+        if face.get("drawn") and not face.get("not_a_face"):
+            boxes[face["path"]].append((face["bbox"], face["image_size"]))
+    return dict(boxes)
+
+
+def faces_in_drawn_boxes(analyzer: FaceAnalyzer, photo: Photo, drawn: Sequence[DrawnBox],
+                         kept: Sequence[Candidate]) -> list[Candidate]:
+    """The faces in the boxes drawn on an earlier version of `photo`, each box
+    scaled to the photo's size now. A box that a detected face `kept` fills is
+    left to that face (it takes over the drawn one as a face found again)."""
+    faces = []
+    for (x1, y1, x2, y2), (width, height) in drawn:
+        sx, sy = photo.width / width, photo.height / height
+        box = (x1 * sx, y1 * sy, x2 * sx, y2 * sy)
+        if not any(overlap(box, c.bbox) >= MATCH_IOU for c in kept):
+            faces.append(drawn_candidate(analyzer, photo, box))
+    return faces
+
+
 def add_drawn_face(library: FaceLibrary, path: str | os.PathLike, box: Sequence[float],
                    person: int | None = None, name: str | None = None) -> ChangeSet:
     """Add the face in `box` (x1, y1, x2, y2 in pixels of the upright photo)
@@ -130,11 +174,8 @@ def add_drawn_face(library: FaceLibrary, path: str | os.PathLike, box: Sequence[
     record = {k: v for k, v in records[0].items() if k != "id"}
     photo = load_photo(path, max_side=library.settings.decode_size)
     box = _checked_box(box, photo, path)
-    found = find_face_in_box(library.analyzer, photo, box)
-    candidate = replace(found, bbox=box) if found is not None else face_on_box(box)
-    face = library.analyzer.embed(photo, [candidate])[0]
-    version = record.get("version") or {}
-    face_id = stable_id(image_id, version.get("size"), version.get("mtime_ns"), "drawn", *(round(v) for v in box))
+    face = library.analyzer.embed(photo, [drawn_candidate(library.analyzer, photo, box)])[0]
+    face_id = drawn_face_id(image_id, record.get("version") or {}, box)
     if face_id in library.catalog.row and not library.catalog.state(face_id).not_a_face:
         raise CorrectionError(f"This face of {Path(path).name} is in the library already.")
     target, people, who = _target(library, person, name)

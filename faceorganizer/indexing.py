@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from faceorganizer.analysis import PhotoAnalysis, analyse_photo, source_of
+from faceorganizer.drawn import drawn_boxes
 from faceorganizer.dates import photo_date
 from faceorganizer.errors import FilterRejectedError, ImageLoadError, NoFaceDetectedError
 from faceorganizer.faces import DetectedFace
@@ -197,6 +198,7 @@ class Indexer:
             )
             return report
         todo: list[tuple[str, ImageInput]] = []
+        changed: list[dict] = []  # the records of photos changed since they were indexed
         new_files = []
         retagged: list[str] = []  # faces of unchanged photos whose sidecars changed
         batch = Batch()
@@ -215,6 +217,8 @@ class Indexer:
                 else:
                     report.still_failing.append((file_path, record.get("error", "")))
                 continue
+            if record:
+                changed.append(record)
             (todo if record else new_files).append((file_path, version))
         new_files = self._drop_known_files(new_files, report)
         gone = [r for r in known.values() if not under_unreadable(r["path"], report.unreadable_folders)]
@@ -233,7 +237,8 @@ class Indexer:
             self.library._forget_photos(gone, batch)
             report.removed = len(gone)
         self.library._store(batch)
-        todo = [(file_path, file_path) for file_path, _ in todo]
+        drawn = drawn_boxes(self.library, changed)
+        todo = [(file_path, file_path, False, drawn.get(file_path, ())) for file_path, _ in todo]
 
         def record(_i: int, outcome: PhotoOutcome) -> None:
             if outcome.error:

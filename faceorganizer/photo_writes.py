@@ -70,9 +70,18 @@ def _add_analyses(library: FaceLibrary, analyses: Sequence[PhotoAnalysis], batch
         library.thumbnails.remove(dropped)
         a.faces = [(fid, face) for fid, face in a.faces if fid not in removed]
         kept = {fid for fid, _ in a.faces}
+        if same_content(old.get("version"), a.version):  # looked at again: the faces drawn on it stay
+            kept |= _drawn(library, [fid for fid in old.get("face_ids", []) if fid not in kept])
         replaced = [fid for fid in old.get("face_ids", []) if fid not in kept]
         stale.update(replaced)
-        carried.update(_carry_corrections(library, a, replaced))
+        found_again = _carry_corrections(library, a, replaced)
+        carried.update(found_again)
+        # A drawn box that frames another face now (the photo was cropped) has lost its face.
+        lost = a.drawn - found_again.keys()
+        if lost:
+            library.thumbnails.remove(lost)
+            a.faces = [(fid, face) for fid, face in a.faces if fid not in lost]
+            kept -= lost
         batch.photos[a.image_id] = {
             **_photo_fields(a),
             "status": "done",
@@ -166,7 +175,13 @@ def _face_payload(face_id: str, a: PhotoAnalysis, face: DetectedFace, now: str) 
         "cluster_id": None,
         "cluster_confidence": None,
         "indexed_at": now,
+        **({"drawn": True} if face_id in a.drawn else {}),
     }
+
+
+def _drawn(library: FaceLibrary, face_ids: list[str]) -> set[str]:
+    """Which of these faces the user drew."""
+    return {f["id"] for f in library.store.get_faces(face_ids, fields=["drawn"]) if f.get("drawn")} if face_ids else set()
 
 
 def _now() -> str:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageEnhance
 
 from faceorganizer.cli import main
 from faceorganizer.images import load_photo
@@ -90,6 +90,25 @@ def test_adding_a_face_is_undone_and_redone_like_any_correction(avatar_library, 
     assert main(["redo", "--library", library]) == 0
     capsys.readouterr()
     assert face_id in {f["face_id"] for f in faces_of(library, person, capsys)}
+
+
+def test_a_drawn_face_stays_with_its_person_when_its_photo_is_edited_or_looked_at_again(avatar_library, capsys):
+    library, avatar, _, person = avatar_library
+    assert main(["add-face", "--library", library, str(avatar), "--box", "0,0,150,150",
+                 "--person", str(person)]) == 0
+    drawn = capsys.readouterr().out.strip()
+
+    assert main(["index", "--library", library, "--small-faces", str(avatar.parent)]) == 0
+    capsys.readouterr()
+    assert drawn in {f["face_id"] for f in faces_of(library, person, capsys)}
+
+    with Image.open(avatar) as image:  # another program brightens it and saves it over
+        brighter = ImageEnhance.Brightness(image).enhance(1.15)
+    brighter.save(avatar, quality=90)
+    assert main(["index", "--library", library, str(avatar.parent)]) == 0
+    capsys.readouterr()
+    again = [f for f in faces_of(library, person, capsys) if f["path"] == str(avatar)]
+    assert len(again) == 1 and again[0]["face_id"] != drawn and again[0]["bbox"] == [0, 0, 150, 150]
 
 
 def test_a_drawn_face_named_joins_the_person_of_that_name_or_a_new_one(avatar_library, capsys):
