@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QFont, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip
 
 from faceorganizer.humanize import count
@@ -107,6 +107,7 @@ class PhotoGrid(QAbstractScrollArea):
         self.thumbnails.sources.update((p.image_id, p.path) for p in photos)
         self._sections = sections(photos)
         self.current = next((i for i, p in enumerate(photos) if p.image_id == kept), -1) if kept else -1
+        self._announce()
         self._layout()
         self.viewport().update()
 
@@ -265,6 +266,7 @@ class PhotoGrid(QAbstractScrollArea):
         if not self.photos:
             return
         self.current = max(0, min(index, len(self.photos) - 1))
+        self._announce()
         rect = self.tile_rect(self.current)
         bar = self.verticalScrollBar()
         if rect.top() < 0:
@@ -311,6 +313,18 @@ class PhotoGrid(QAbstractScrollArea):
                 QToolTip.hideText()
             return True
         return super().viewportEvent(event)
+
+    def _announce(self) -> None:
+        """The grid's accessible name says the photo chosen: the tiles are
+        painted, so a screen reader hears each as the keys move to it."""
+        if 0 <= self.current < len(self.photos):
+            described = self._describe(self.photos[self.current]).replace("\n", ", ")
+            name = f"Photo {self.current + 1} of {len(self.photos)}: {described}"
+        else:
+            name = f"Photos ({count(len(self.photos), 'photo')})"
+        if name != self.accessibleName():
+            self.setAccessibleName(name)
+            QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.NameChanged))
 
     def _describe(self, photo: DatedPhoto) -> str:
         """A photo's name, date and people, for its tooltip."""

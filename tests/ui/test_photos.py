@@ -111,7 +111,10 @@ def test_a_folders_photos_with_their_people_and_the_viewer(qtbot, open_window, d
     assert _shown(window) == ["left.jpg", "t1-2.jpg", "t1-1.jpg", "t1-0.jpg", "sky.jpg"]
     assert grid.badges and not window.faces_pane.faces_button.isVisible()
     assert grid.section_titles()[-2:] == ["2018  ·  1 photo", "August  ·  1 photo"]
-    assert "Anna" in grid._describe(grid.photos[0])
+    assert grid.accessibleName() == "Photos (5 photos)"
+    grid.setFocus()
+    QTest.keyClick(grid, Qt.Key.Key_Right)  # the tiles are painted: the grid's name says the one chosen
+    assert grid.accessibleName().startswith("Photo 1 of 5: left.jpg, ") and "Anna" in grid.accessibleName()
     grid.verticalScrollBar().setValue(grid.verticalScrollBar().maximum())
     _wait_thumbnails(qtbot, window)
     sky = grid.thumbnails.pixmap(grid.photos[4].image_id)
