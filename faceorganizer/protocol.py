@@ -22,7 +22,7 @@ from faceorganizer.humanize import lower_first
 from faceorganizer.people import ChangeSet, Person
 
 #: Changed whenever a message below changes shape.
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 
 #: The faces pane's key for the faces of no person.
 UNASSIGNED = "unassigned"
@@ -136,8 +136,9 @@ class ListPhotos(Command):
 @dataclass(frozen=True)
 class ShowPhoto(Command):
     action: ClassVar[str] = "show the photo"
-    face_id: str
+    face_id: str  # "": the photo at `path`, which had no face when opened
     key: int | str | None  # the list the photo was opened from
+    path: str = ""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from faceorganizer.ages import age_on, ages_on_photos
 from faceorganizer.protocol import UNASSIGNED, FaceItem, PhotoFace, PhotoInfo
+from faceorganizer.store import stable_id
 
 
 def face_list(library, key) -> list[FaceItem]:
@@ -32,14 +33,7 @@ def photo(library, face_id: str, key) -> PhotoInfo:
     it in the list `key` it was opened from."""
     face = library.get_face(face_id)
     [record] = library.store.get_photos([face["image_id"]]) or [{}]
-    faces = []
-    for other in library.faces_in_photo(face["image_id"]):
-        if other.get("not_a_face"):
-            continue
-        cid = other.get("cluster_id")
-        person = library.catalog.people.get(cid) if cid is not None else None
-        faces.append(PhotoFace(other["id"], tuple(other["bbox"]), cid, person.name if person else None,
-                               age_on(person, record.get("taken"))))
+    faces = _photo_faces(library, face["image_id"], record)
     # The person's photos in path order, one face each, for previous and next.
     order = library.unassigned_faces() if key == UNASSIGNED else library.catalog.face_ids_of(key)
     paths = library.paths_of(order)
@@ -53,3 +47,24 @@ def photo(library, face_id: str, key) -> PhotoInfo:
         order[0] if i > 0 else None,
         order[-1] if 0 <= i < len(order) - 1 else None,
     )
+
+
+def photo_at(library, path: str) -> PhotoInfo:
+    """The photo at `path` for the viewer, alone (opened when it had no face)."""
+    image_id = stable_id("path", path)
+    [record] = library.store.get_photos([image_id]) or [{}]
+    return PhotoInfo(path, (record.get("width") or 0, record.get("height") or 0),
+                     _photo_faces(library, image_id, record), "")
+
+
+def _photo_faces(library, image_id: str, record: dict) -> list[PhotoFace]:
+    """The faces of a photo (`record`) with their people's names and ages on its date."""
+    faces = []
+    for other in library.faces_in_photo(image_id):
+        if other.get("not_a_face"):
+            continue
+        cid = other.get("cluster_id")
+        person = library.catalog.people.get(cid) if cid is not None else None
+        faces.append(PhotoFace(other["id"], tuple(other["bbox"]), cid, person.name if person else None,
+                               age_on(person, record.get("taken"))))
+    return faces

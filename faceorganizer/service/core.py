@@ -276,7 +276,8 @@ class LibraryService:
         self.send(PhotosReady(command, photos.plain(listed)))
 
     def _photo(self, command: ShowPhoto) -> None:
-        self.send(PhotoReady(read_models.photo(self.library, command.face_id, command.key)))
+        self.send(PhotoReady(read_models.photo(self.library, command.face_id, command.key) if command.face_id
+                             else read_models.photo_at(self.library, command.path)))
 
     def _send_questions(self) -> None:
         self.send(QuestionsReady(*self.review.head(self.library)))

@@ -269,8 +269,9 @@ class Browser(QObject):
 
     def update_photo(self) -> None:
         """Show the photo open in the viewer again (its faces' names may have changed)."""
-        if self.viewer is not None and self.viewer.isVisible() and self.viewer.info.face_id:
-            self.window.client.call(ShowPhoto(self.viewer.info.face_id, self.viewer.key))
+        if self.viewer is not None and self.viewer.isVisible():
+            info = self.viewer.info
+            self.window.client.call(ShowPhoto(info.face_id, self.viewer.key, "" if info.face_id else info.path))
 
     def close_photo(self) -> None:
         if self.viewer is not None:

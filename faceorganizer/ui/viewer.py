@@ -154,6 +154,7 @@ class PhotoViewer(QDialog):
         self.setWindowTitle(name)
         self.previous_button.setEnabled(info.previous_face is not None)
         self.next_button.setEnabled(info.next_face is not None)
+        self.hide_all_button.setEnabled(bool(info.face_id and info.faces))
         self.canvas.update()
         self.show()
         self.raise_()

@@ -12,6 +12,7 @@ from PySide6.QtTest import QTest
 
 from faceorganizer.images import HEIF_SUPPORTED, load_photo
 from faceorganizer.library import FaceLibrary
+from faceorganizer.protocol import PhotoInfo
 from faceorganizer.ui.photo_canvas import label_of
 
 from .gestures import activate
@@ -23,9 +24,10 @@ MISSED = (330, 480, 480, 630)
 
 @pytest.fixture
 def viewer_library(tmp_path, analyzer, sample_photos):
-    """A library of one photo: gdp.jpg's five people and a face pasted in
-    that the detector misses; its biggest person named Anna. With HEIF
-    support, a HEIC copy of t1.jpg too."""
+    """A library of gdp.jpg's five people and a face pasted in that the
+    detector misses, its biggest person named Anna; that face alone as an
+    avatar, where the detector finds none. With HEIF support, a HEIC copy of
+    t1.jpg too."""
     folder = tmp_path / "photos"
     folder.mkdir()
     face = analyzer.analyze(load_photo(sample_photos["t1"]))[0]
@@ -36,6 +38,7 @@ def viewer_library(tmp_path, analyzer, sample_photos):
         composite = gdp.convert("RGB")
         composite.paste(tight.resize((150, 150), Image.Resampling.BICUBIC), MISSED[:2])
         composite.save(folder / "group.jpg", quality=92)
+        tight.resize((150, 150), Image.Resampling.BICUBIC).save(folder / "avatar.jpg", quality=92)
         if HEIF_SUPPORTED:
             t1.convert("RGB").save(folder / "t1.heic", format="HEIF")
     library_dir = tmp_path / "library"
@@ -107,20 +110,7 @@ def test_a_box_drawn_round_a_missed_face_and_named_becomes_that_persons_face(qtb
     library_dir, _ = viewer_library
     window = open_window(library_dir)
     viewer = open_photo(qtbot, window, "group.jpg")
-    canvas = viewer.canvas
-    QTest.keyClick(canvas, Qt.Key.Key_D)
-    assert viewer.draw_button.isChecked()
-    on_screen = canvas.to_widget(MISSED)
-    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, on_screen.topLeft().toPoint())
-    QTest.mouseMove(canvas, on_screen.center().toPoint())
-    QTest.mouseMove(canvas, on_screen.bottomRight().toPoint())
-    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                       on_screen.bottomRight().toPoint())
-    assert canvas.pending_box is not None and not viewer.draw_button.isChecked()
-    assert all(abs(a - b) <= 3 for a, b in zip(canvas.pending_box, MISSED))
-    assert viewer.name_editor.isVisible()
-    QTest.keyClicks(viewer.name_editor, "Carol")
-    QTest.keyClick(viewer.name_editor, Qt.Key.Key_Return)
+    draw_and_name(viewer, MISSED, "Carol")
     qtbot.waitUntil(lambda: "Carol" in labels(viewer), timeout=30_000)
     carol = next(f for f in viewer.info.faces if f.name == "Carol")
     assert all(abs(a - b) <= 3 for a, b in zip(carol.bbox, MISSED))
@@ -129,6 +119,36 @@ def test_a_box_drawn_round_a_missed_face_and_named_becomes_that_persons_face(qtb
     assert window.undo_action.text() == "Undo add a face of group.jpg to 'Carol'"
     window.undo()
     qtbot.waitUntil(lambda: "Carol" not in labels(viewer), timeout=20_000)
+
+
+def test_a_face_drawn_on_a_photo_without_faces_shows_there_named(qtbot, open_window, viewer_library):
+    library_dir, folder = viewer_library
+    window = open_window(library_dir)
+    activate(qtbot, window)
+    window.browser.show_photo(PhotoInfo(str(folder / "avatar.jpg"), (150, 150), [], ""))  # as the Photos view opens it
+    viewer = window.browser.viewer
+    qtbot.waitUntil(lambda: not viewer.canvas.image.isNull(), timeout=20_000)
+    assert not viewer.hide_all_button.isEnabled()
+    draw_and_name(viewer, (0, 0, 150, 150), "Anna")
+    qtbot.waitUntil(lambda: labels(viewer) == ["Anna"], timeout=30_000)
+
+
+def draw_and_name(viewer, box: tuple[int, int, int, int], name: str) -> None:
+    """Press D, drag a box round `box` (pixels of the photo) and type a name for it."""
+    canvas = viewer.canvas
+    QTest.keyClick(canvas, Qt.Key.Key_D)
+    assert viewer.draw_button.isChecked()
+    on_screen = canvas.to_widget(box).adjusted(1, 1, -1, -1)
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, on_screen.topLeft().toPoint())
+    QTest.mouseMove(canvas, on_screen.center().toPoint())
+    QTest.mouseMove(canvas, on_screen.bottomRight().toPoint())
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       on_screen.bottomRight().toPoint())
+    assert canvas.pending_box is not None and not viewer.draw_button.isChecked()
+    assert all(abs(a - b) <= 3 for a, b in zip(canvas.pending_box, box))
+    assert viewer.name_editor.isVisible()
+    QTest.keyClicks(viewer.name_editor, name)
+    QTest.keyClick(viewer.name_editor, Qt.Key.Key_Return)
 
 
 def test_zoom_pan_full_screen_and_keys(qtbot, open_window, viewer_library):
