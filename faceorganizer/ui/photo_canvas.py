@@ -26,10 +26,13 @@ _NOBODY = QColor(120, 200, 255)
 
 
 def label_of(face: PhotoFace) -> str:
-    """What a face's box says: its person's name, "Unnamed", or, for a face of no one, a question."""
-    if face.name:
-        return face.name
-    return "Unnamed" if face.cluster_id is not None else "Who is this?"
+    """What a face's box says: its person's name or "Unnamed", with their age
+    on the photo when their birthday is known ("Anna, 7"); for a face of no
+    one, a question."""
+    if face.cluster_id is None:
+        return "Who is this?"
+    name = face.name or "Unnamed"
+    return name if face.age is None else f"{name}, {face.age}"
 
 
 class PhotoCanvas(QWidget):

@@ -9,6 +9,7 @@ from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from faceorganizer.ui.birthday import BirthdayDialog
+from faceorganizer.ui.photo_canvas import label_of
 
 from .gestures import activate, select_person
 
@@ -46,6 +47,11 @@ def test_the_header_sets_a_birthday_and_undo_takes_it_back(qtbot, open_window, i
     model = window.faces_model
     qtbot.waitUntil(lambda: model.rowCount() > 0 and f"{age} years old in this photo" in (
         model.data(model.index(0), Qt.ItemDataRole.ToolTipRole) or ""), timeout=20_000)
+    # The viewer's box says it too.
+    window.browser.open_face(model.items()[0].face_id)
+    qtbot.waitUntil(lambda: window.browser.viewer is not None and window.browser.viewer.info is not None
+                    and f"Unnamed, {age}" in map(label_of, window.browser.viewer.info.faces), timeout=20_000)
+    window.browser.viewer.close()
     window.actions.undo.trigger()
     qtbot.waitUntil(lambda: born_of(window, person) is None, timeout=20_000)
     qtbot.waitUntil(lambda: button.text() == "Add birthday", timeout=5_000)
