@@ -184,7 +184,7 @@ class FaceCatalog:
             self._set_row(row, np.asarray(vectors[i]), payloads[i])
 
     def _set_row(self, row: int, vector: np.ndarray, payload: dict) -> None:
-        self._leave_person(row)
+        self._leave([row])
         self._vectors[row] = vector
         self._alive[row] = True
         self._pinned[row] = bool(payload.get(PINNED))
@@ -195,50 +195,62 @@ class FaceCatalog:
         _keep(self.refused_faces, row, payload.get(REFUSED_FACES))
         cluster = payload.get("cluster_id")
         self._cluster[row] = -1 if cluster is None else int(cluster)
-        self._join_person(row)
+        self._join([row])
 
     def remove(self, ids: Iterable[str]) -> None:
-        for face_id in ids:
-            row = self.row.pop(face_id, None)
-            if row is not None:
-                self._leave_person(row)
-                self._alive[row] = False
-                self._cluster[row] = -1
-                self.rejected.pop(row, None)
-                self.refused_faces.pop(row, None)
+        rows = [row for row in (self.row.pop(face_id, None) for face_id in ids) if row is not None]
+        self._leave(rows)
+        self._alive[rows] = False
+        self._cluster[rows] = -1
+        for row in rows:
+            self.rejected.pop(row, None)
+            self.refused_faces.pop(row, None)
 
     def move_to_photo(self, face_ids: Iterable[str], image_id: str) -> None:
         """Faces whose photo file moved (and so changed id)."""
-        for face_id in face_ids:
-            row = self.row.get(face_id)
-            if row is not None:
-                self._leave_person(row)
-                self.image_ids[row] = image_id
-                self._join_person(row)
+        rows = [self.row[f] for f in face_ids if f in self.row]
+        self._leave(rows)
+        for row in rows:
+            self.image_ids[row] = image_id
+        self._join(rows)
 
     def state(self, face_id: str) -> FaceState:
-        row = self.row[face_id]
-        cluster = int(self._cluster[row])
-        return FaceState(
-            None if cluster < 0 else cluster,
-            bool(self._pinned[row]),
-            tuple(sorted(self.rejected.get(row, ()))),
-            bool(self._not_a_face[row]),
-            tuple(sorted(self.refused_faces.get(row, ()))),
-        )
+        return self.states([face_id])[0]
+
+    def states(self, face_ids: Sequence[str]) -> list[FaceState]:
+        """The states of these faces, in order."""
+        rows = [self.row[f] for f in face_ids]
+        rejected, refused = self.rejected, self.refused_faces
+        return [
+            FaceState(None if cluster < 0 else cluster, pinned,
+                      tuple(sorted(rejected[row])) if row in rejected else (), not_a_face,
+                      tuple(sorted(refused[row])) if row in refused else ())
+            for row, cluster, pinned, not_a_face in zip(
+                rows, self._cluster[rows].tolist(), self._pinned[rows].tolist(), self._not_a_face[rows].tolist())
+        ]
 
     def set_state(self, face_id: str, state: FaceState) -> None:
-        row = self.row[face_id]
-        self._leave_person(row)
-        self._cluster[row] = -1 if state.cluster_id is None else state.cluster_id
-        self._pinned[row] = state.pinned
-        self._not_a_face[row] = state.not_a_face
-        _keep(self.rejected, row, state.rejected)
-        _keep(self.refused_faces, row, state.refused_faces)
-        self._join_person(row)
+        self.set_states({face_id: state})
+
+    def set_states(self, states: dict[str, FaceState]) -> None:
+        """Give faces these states, all at once (a merge moves thousands)."""
+        rows = [self.row[f] for f in states]
+        self._leave(rows)
+        values = list(states.values())
+        self._cluster[rows] = [-1 if s.cluster_id is None else s.cluster_id for s in values]
+        self._pinned[rows] = [s.pinned for s in values]
+        self._not_a_face[rows] = [s.not_a_face for s in values]
+        for row, state in zip(rows, values):
+            _keep(self.rejected, row, state.rejected)
+            _keep(self.refused_faces, row, state.refused_faces)
+        self._join(rows)
 
     def set_confidence(self, face_id: str, value: float | None) -> None:
-        self._confidence[self.row[face_id]] = np.nan if value is None else value
+        self.set_confidences({face_id: value})
+
+    def set_confidences(self, values: dict[str, float | None]) -> None:
+        rows = [self.row[f] for f in values]
+        self._confidence[rows] = [np.nan if v is None else v for v in values.values()]
 
     def rows_of(self, cluster_id: int) -> np.ndarray:
         return np.flatnonzero((self.cluster == cluster_id) & self.alive)
@@ -261,32 +273,47 @@ class FaceCatalog:
 
     # -- per-person sums, kept up to date as faces come and go ------------------
 
-    def _join_person(self, row: int) -> None:
-        cluster = int(self._cluster[row])
-        if cluster < 0 or not self._alive[row]:
-            return
-        if cluster in self._sums:
-            self._sums[cluster] += self._vectors[row]
-            self._counts[cluster] += 1
-        else:
-            self._sums[cluster] = self._vectors[row].astype(np.float64)
-            self._counts[cluster] = 1
-        self._photos.setdefault(cluster, Counter())[self.image_ids[row]] += 1
+    def _join(self, rows: Sequence[int]) -> None:
+        """Count these faces (rows) in their people's sums and photos."""
+        for cluster, members in self._by_person(rows):
+            total = self._vectors[members].sum(axis=0, dtype=np.float64)
+            if cluster in self._sums:
+                self._sums[cluster] += total
+                self._counts[cluster] += len(members)
+            else:
+                self._sums[cluster] = total
+                self._counts[cluster] = len(members)
+            self._photos.setdefault(cluster, Counter()).update(self.image_ids[r] for r in members.tolist())
 
-    def _leave_person(self, row: int) -> None:
-        cluster = int(self._cluster[row])
-        if cluster < 0 or not self._alive[row] or cluster not in self._counts:
-            return
-        self._counts[cluster] -= 1
-        if self._counts[cluster] == 0:
-            del self._counts[cluster], self._sums[cluster], self._photos[cluster]
-            return
-        self._sums[cluster] -= self._vectors[row]
-        # Two faces of one person in one photo happen only by the user's hand.
-        photos = self._photos[cluster]
-        photos[self.image_ids[row]] -= 1
-        if photos[self.image_ids[row]] <= 0:
-            del photos[self.image_ids[row]]
+    def _leave(self, rows: Sequence[int]) -> None:
+        """Take these faces (rows) out of their people's sums and photos."""
+        for cluster, members in self._by_person(rows):
+            if cluster not in self._counts:
+                continue
+            self._counts[cluster] -= len(members)
+            if self._counts[cluster] <= 0:
+                del self._counts[cluster], self._sums[cluster], self._photos[cluster]
+                continue
+            self._sums[cluster] -= self._vectors[members].sum(axis=0, dtype=np.float64)
+            photos = self._photos[cluster]
+            for image_id, n in Counter(self.image_ids[r] for r in members.tolist()).items():
+                left = photos[image_id] - n
+                if left > 0:
+                    photos[image_id] = left
+                else:
+                    del photos[image_id]
+
+    def _by_person(self, rows: Sequence[int]) -> list[tuple[int, np.ndarray]]:
+        """The rows of living faces of a person among `rows`, grouped: (person, rows)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        rows = rows[(self._cluster[rows] >= 0) & self._alive[rows]]
+        if not len(rows):
+            return []
+        clusters = self._cluster[rows]
+        order = np.argsort(clusters, kind="stable")
+        rows, clusters = rows[order], clusters[order]
+        starts = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
+        return [(int(clusters[start]), part) for start, part in zip(starts, np.split(rows, starts[1:]))]
 
     def face_count(self, cluster_id: int) -> int:
         return self._counts.get(cluster_id, 0)

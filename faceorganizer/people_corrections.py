@@ -46,20 +46,23 @@ class PeopleCorrections:
         for cid in (target, *sources):
             self.get_person(cid)
         catalog = self.catalog
-        merged = set(ids)
+        merged, moved_from = set(ids), set(sources)
         faces: dict[str, FaceState] = {}
+        moved: dict[FaceState, FaceState] = {}  # most faces share a few states
         for cid in sources:
-            for face_id in catalog.face_ids_of(cid):
-                state = catalog.state(face_id)
-                rejected = tuple(r for r in state.rejected if r not in merged)
-                faces[face_id] = replace(state, cluster_id=target, pinned=True, rejected=rejected)
+            members = catalog.face_ids_of(cid)
+            for face_id, state in zip(members, catalog.states(members)):
+                if state not in moved:
+                    rejected = tuple(r for r in state.rejected if r not in merged)
+                    moved[state] = replace(state, cluster_id=target, pinned=True, rejected=rejected)
+                faces[face_id] = moved[state]
         # Faces that refused a source now refuse the merged person (unless they are in it).
         for row, rejected in list(catalog.rejected.items()):
             face_id = catalog.ids[row]
-            if face_id in faces or not rejected & set(sources):
+            if face_id in faces or not rejected & moved_from:
                 continue
             state = catalog.state(face_id)
-            refused = rejected - merged if state.cluster_id == target else (rejected - set(sources)) | {target}
+            refused = rejected - merged if state.cluster_id == target else (rejected - moved_from) | {target}
             faces[face_id] = replace(state, rejected=tuple(sorted(refused)))
         target_state = catalog.people.get(target, PersonState())
         name = target_state.name or next(

@@ -153,15 +153,20 @@ class PeopleOperations(PeopleCorrections):
         what changed."""
         catalog = self.catalog
         batch = batch or Batch()
-        before = {f: catalog.state(f) for f in faces if f in catalog.row}
+        known = [f for f in faces if f in catalog.row]
+        before = dict(zip(known, catalog.states(known)))
         faces = {f: s for f, s in faces.items() if f in before and before[f] != s}
         before = {f: before[f] for f in faces}
         people_before = people_snapshot(catalog, before, faces, people)
+        # One record of fields per state: a merge's thousands of faces share one, and are one write.
+        fields: dict[FaceState, dict] = {}
         for face_id, state in faces.items():
-            confidence = 1.0 if state.pinned and state.cluster_id is not None else None
-            batch.face_fields[face_id] = {**state.payload(), "cluster_confidence": confidence}
-            catalog.set_state(face_id, state)
-            catalog.set_confidence(face_id, confidence)
+            if state not in fields:
+                confidence = 1.0 if state.pinned and state.cluster_id is not None else None
+                fields[state] = {**state.payload(), "cluster_confidence": confidence}
+            batch.face_fields[face_id] = fields[state]
+        catalog.set_states(faces)
+        catalog.set_confidences({f: fields[s]["cluster_confidence"] for f, s in faces.items()})
         for cid, state in people.items():
             if state is None:
                 catalog.people.pop(cid, None)

@@ -13,6 +13,7 @@ This module imports no Qt.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -26,6 +27,16 @@ from faceorganizer.images import is_photo_path
 
 #: A folder is indexed once no change has come for this long (s).
 QUIET_SECONDS = 1.5
+
+
+def _not_the_unwatch_race(record: logging.LogRecord) -> bool:
+    """watchdog logs an error when a change is read just as its folder stops
+    being watched (the watch changed, or the library closed); it then drops
+    the change, which is all there is to do."""
+    return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_not_the_unwatch_race)
 
 
 class FolderWatcher:

@@ -193,8 +193,12 @@ def group_by_values(updates: dict) -> list[tuple[dict, list]]:
     """Records to set fields on, grouped by identical values: (values, ids),
     so that a merge of 9,000 faces is one write, not 9,000."""
     groups: dict[str, tuple[dict, list]] = {}
+    keys: dict[int, str] = {}  # records given one dict of values (a merge's) are grouped without comparing it
     for point_id, values in updates.items():
-        groups.setdefault(repr(sorted(values.items())), (values, []))[1].append(point_id)
+        key = keys.get(id(values))
+        if key is None:
+            key = keys[id(values)] = repr(sorted(values.items()))
+        groups.setdefault(key, (values, []))[1].append(point_id)
     return list(groups.values())
 
 

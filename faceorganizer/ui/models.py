@@ -48,6 +48,7 @@ class _ItemListModel(QAbstractListModel):
         self._key = key
         self._items: list = []
         self._rows: dict = {}
+        self._thumbnail_rows: dict = {}  # thumbnail key -> row
         self.thumbnails = thumbnails
         thumbnails.loaded.connect(self._thumbnails_loaded)
 
@@ -71,6 +72,7 @@ class _ItemListModel(QAbstractListModel):
         new_keys = [key(i) for i in items]
         if old_keys == new_keys:
             self._items = list(items)
+            self._index_thumbnails()
             if self._items:
                 self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1))
             return
@@ -105,6 +107,7 @@ class _ItemListModel(QAbstractListModel):
         # 4. The content of every row (a view repaints only what it shows).
         self._items = list(items)
         self._rows = {k: r for r, k in enumerate(new_keys)}
+        self._index_thumbnails()
         if self._items:
             self.dataChanged.emit(self.index(0), self.index(len(self._items) - 1))
 
@@ -118,9 +121,12 @@ class _ItemListModel(QAbstractListModel):
     def _thumbnail_key(self, item) -> str | None:
         raise NotImplementedError
 
+    def _index_thumbnails(self) -> None:
+        thumbnail_key = self._thumbnail_key
+        self._thumbnail_rows = {thumbnail_key(item): row for row, item in enumerate(self._items)}
+
     def _thumbnails_loaded(self, face_ids: list) -> None:
-        arrived = set(face_ids)
-        rows = [r for r, item in enumerate(self._items) if self._thumbnail_key(item) in arrived]
+        rows = [row for row in map(self._thumbnail_rows.get, face_ids) if row is not None]
         if rows:
             self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [ThumbnailRole])
 

@@ -13,6 +13,7 @@ copied element by element).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import threading
 from typing import NamedTuple
@@ -177,7 +178,7 @@ class LibraryClient(QObject):
                     f"protocol, this window version {p.PROTOCOL_VERSION}: install faceorganizer again."))
                 return
             while True:
-                self.worker._arrived.emit(connection.recv())
+                self.worker._arrived.emit(_received(connection))
         except (EOFError, OSError):
             self.worker._arrived.emit(_Stopped())
 
@@ -199,3 +200,19 @@ class LibraryClient(QObject):
             if not isinstance(command, p.Close):
                 self.worker.failed.emit(p.Failure(command.action, "the library's process stopped before it was done."))
         self.worker.died.emit(reason or f"The library's process {how}.")
+
+
+def _received(connection):
+    """The service's next message. A list of 100,000 faces is 100,000 new
+    objects: the garbage collector, set off as they are made, would walk every
+    one of them (pausing the window 100-200 ms) to free none. It runs again
+    once they are in, and the window then freezes what it shows (see
+    library_events)."""
+    connection.poll(None)  # waiting, with the collector on
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return connection.recv()
+    finally:
+        if collecting:
+            gc.enable()
