@@ -18,6 +18,8 @@ from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleEvent, QFont, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QToolTip
 
+from faceorganizer.ages import age_on
+from faceorganizer.changes import Person
 from faceorganizer.humanize import count
 from faceorganizer.photos import DatedPhoto
 from faceorganizer.ui.thumbnails import PhotoThumbnailLoader, ThumbnailLoader
@@ -78,7 +80,7 @@ class PhotoGrid(QAbstractScrollArea):
         super().__init__()
         self.thumbnails, self.faces = thumbnails, faces
         self.photos: list[DatedPhoto] = []
-        self.names: dict[int, str] = {}
+        self.people: dict[int, Person] = {}
         self.badges = False
         self.current = -1
         self._sections: list[Section] = []
@@ -97,12 +99,12 @@ class PhotoGrid(QAbstractScrollArea):
 
     # -- content ------------------------------------------------------------------------
 
-    def set_photos(self, photos: list[DatedPhoto], *, badges: bool = False, names: dict[int, str] | None = None,
+    def set_photos(self, photos: list[DatedPhoto], *, badges: bool = False, people: dict[int, Person] | None = None,
                    placeholder: str = "") -> None:
         """Show these photos (newest first); `badges` marks each with its
-        people, named by `names`; `placeholder` is said when there are none."""
+        people, as listed in `people`; `placeholder` is said when there are none."""
         kept = self.photos[self.current].image_id if 0 <= self.current < len(self.photos) else None
-        self.photos, self.badges, self.names = photos, badges, names or {}
+        self.photos, self.badges, self.people = photos, badges, people or {}
         self._placeholder = placeholder
         self.thumbnails.sources.update((p.image_id, p.path) for p in photos)
         self._sections = sections(photos)
@@ -333,11 +335,17 @@ class PhotoGrid(QAbstractScrollArea):
             day = date.fromisoformat(photo.taken[:10])
             parts.append(f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
                          + (" (file date)" if photo.taken_from == "file" else ""))
-        people = sorted({self.names.get(person) or "Unnamed" for _face, person, _box in photo.faces
-                         if person is not None})
+        people = sorted({self._who(person, photo) for _face, person, _box in photo.faces if person is not None})
         if people:
             parts.append(", ".join(people))
         return "\n".join(parts)
+
+    def _who(self, cluster_id: int, photo: DatedPhoto) -> str:
+        """A person in a photo: their name, and their age then when their birthday is known ("Anna, 7")."""
+        person = self.people.get(cluster_id)
+        name = (person.name if person else None) or "Unnamed"
+        age = age_on(person, photo.taken) if person else None
+        return name if age is None else f"{name}, {age}"
 
     def sizeHint(self) -> QSize:
         return QSize(3 * (TILE + GAP) + 2 * MARGIN, 400)

@@ -136,10 +136,11 @@ class PhotosBrowser(QObject):
     def take_photos(self, request: ListPhotos, photos: list[DatedPhoto]) -> None:
         if request != self.request:
             return
-        names = {p.cluster_id: p.name for p in self.window.browser.people if p.name}
+        people = {p.cluster_id: p for p in self.window.browser.people}
         placeholder = "No photos in this folder." if request.folder else (
             "No photo has them all." if len(request.people) > 1 else "No photos.")
-        self.grid.set_photos(photos, badges=request.folder is not None, names=names, placeholder=placeholder)
+        self.grid.set_photos(photos, badges=request.folder is not None, people=people,
+                             placeholder=placeholder)
         self.loaded = True
         self._update_subtitle()
 

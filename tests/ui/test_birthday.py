@@ -52,6 +52,12 @@ def test_the_header_sets_a_birthday_and_undo_takes_it_back(qtbot, open_window, i
     qtbot.waitUntil(lambda: window.browser.viewer is not None and window.browser.viewer.info is not None
                     and f"Unnamed, {age}" in map(label_of, window.browser.viewer.info.faces), timeout=20_000)
     window.browser.viewer.close()
+    # And the person's Photos.
+    qtbot.mouseClick(window.faces_pane.photos_button, Qt.MouseButton.LeftButton)
+    grid = window.photos.grid
+    qtbot.waitUntil(lambda: window.photos.loaded and bool(grid.photos), timeout=20_000)
+    assert f"Unnamed, {age}" in grid._describe(grid.photos[0])
+    qtbot.mouseClick(window.faces_pane.faces_button, Qt.MouseButton.LeftButton)
     window.actions.undo.trigger()
     qtbot.waitUntil(lambda: born_of(window, person) is None, timeout=20_000)
     qtbot.waitUntil(lambda: button.text() == "Add birthday", timeout=5_000)
