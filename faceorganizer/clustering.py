@@ -99,7 +99,9 @@ def _ivf_knn(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np
     home = probes[:, 0]
     members = np.argsort(home, kind="stable")
     bounds = np.searchsorted(home[members], np.arange(cells + 1))
-    cand_idx = np.full((n, NPROBE, k), -1, dtype=np.int64)
+    # The candidates: NPROBE x k a face (int32 and float32: at 100,000 faces
+    # the biggest arrays of a clustering, 77 MB each).
+    cand_idx = np.full((n, NPROBE, k), -1, dtype=np.int32)
     cand_sim = np.full((n, NPROBE, k), -np.inf, dtype=np.float32)
     for probe in range(NPROBE):
         queries_by_cell = np.argsort(probes[:, probe], kind="stable")
@@ -118,8 +120,13 @@ def _ivf_knn(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np
                 cand_sim[chunk, probe, : top.shape[1]] = values
     cand_idx = cand_idx.reshape(n, -1)
     cand_sim = cand_sim.reshape(n, -1)
-    top, values = _top_k(cand_sim, k)
-    return np.take_along_axis(cand_idx, top, axis=1), values
+    indices = np.empty((n, k), dtype=np.int64)
+    sims = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, 8192):  # in slices: the sort's own arrays stay small
+        part = slice(start, start + 8192)
+        top, sims[part] = _top_k(cand_sim[part], k)
+        indices[part] = np.take_along_axis(cand_idx[part], top, axis=1)
+    return indices, sims
 
 
 def _spherical_kmeans(vectors: np.ndarray, cells: int, seed: int, iterations: int = 8) -> np.ndarray:
