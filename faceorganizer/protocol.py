@@ -3,7 +3,8 @@
 The window sends a `Call`: an id and a command (a dataclass below). The
 service answers each call with exactly one `Reply` carrying the same id: a
 result, or a `Failure` naming the action in the user's words. Between calls
-it sends events (the other dataclasses below), which say what changed. The
+it sends events (the other dataclasses below, and a running job's
+`Progress`, which is faceorganizer.jobs' own), which say what changed. The
 first message of a service is `Hello` with its `PROTOCOL_VERSION`; the window
 refuses a service that speaks another.
 
@@ -19,10 +20,11 @@ from typing import Any, ClassVar, NamedTuple
 
 from faceorganizer.config import GroupingSettings, SidecarSettings
 from faceorganizer.humanize import lower_first
+from faceorganizer.jobs import Progress
 from faceorganizer.people import ChangeSet, Person
 
 #: Changed whenever a message below changes shape.
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 
 #: The faces pane's key for the faces of no person.
 UNASSIGNED = "unassigned"
@@ -486,15 +488,6 @@ class SettingsChanged:
 @dataclass(frozen=True)
 class SidecarSettingsChanged:
     settings: SidecarSettings
-
-
-@dataclass
-class Progress:
-    label: str
-    done: int = 0
-    total: int = 0
-    faces: int = 0
-    seconds_left: float | None = None
 
 
 @dataclass(frozen=True)
