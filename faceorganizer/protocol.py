@@ -118,12 +118,23 @@ class Close(Command):
 @dataclass(frozen=True)
 class ListPeople(Command):
     action: ClassVar[str] = "list the people"
+    include_hidden: bool = True
 
 
 @dataclass(frozen=True)
 class ListFaces(Command):
     action: ClassVar[str] = "list the faces"
     key: int | str  # a person's id or UNASSIGNED
+
+
+@dataclass(frozen=True)
+class ListFaceRecords(Command):
+    """The stored records of the faces of `person`, of no person
+    (`unassigned`), or of everyone: id, path, box, person, detection score."""
+
+    action: ClassVar[str] = "list the faces"
+    person: int | None = None
+    unassigned: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,15 @@ class Merge(Correction):
     action: ClassVar[str] = "merge the people"
     sources: tuple[int, ...]
     target: int
+
+
+@dataclass(frozen=True)
+class Split(Correction):
+    """Make `face_ids` of the person `cluster_id` a new person."""
+
+    action: ClassVar[str] = "split the person"
+    cluster_id: int
+    face_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -222,12 +242,14 @@ class NameFace(Correction):
 
 @dataclass(frozen=True)
 class AddFace(Correction):
-    """A face the user drew round in the viewer (faceorganizer.drawn)."""
+    """A face the user drew round in the viewer (faceorganizer.drawn), of the
+    person called `name` or the person `person` (neither: of no one yet)."""
 
     action: ClassVar[str] = "add the face"
     path: str
     box: tuple[float, float, float, float]  # pixels of the upright photo
     name: str | None = None
+    person: int | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +274,13 @@ class Undo(Command):
 @dataclass(frozen=True)
 class Redo(Command):
     action: ClassVar[str] = "redo"
+
+
+@dataclass(frozen=True)
+class ListHistory(Command):
+    """The corrections log, newest first (faceorganizer.corrections)."""
+
+    action: ClassVar[str] = "list the corrections"
 
 
 @dataclass(frozen=True)
@@ -328,8 +357,12 @@ class Repair(Job):
 
 @dataclass(frozen=True)
 class Recluster(Job):
+    """Group every face into people again, keeping the corrections; a
+    `threshold` given becomes the library's."""
+
     action: ClassVar[str] = "group the faces into people"
     job: ClassVar[str] = "recluster"
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)

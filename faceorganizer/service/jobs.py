@@ -145,7 +145,7 @@ class LibraryJobs:
         self.send(JobFinished(command.job, ended.summary))
 
     def recluster(self, command: Recluster) -> None:
-        ended = self.run(ReclusterJob(self.service.library), pumped=False)
+        ended = self.run(ReclusterJob(self.service.library, command.threshold), pumped=False)
         self.service.changed(ended.report, REGROUPED, ended.report.description)
         self.send(JobFinished(command.job, ended.summary))
 
