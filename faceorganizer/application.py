@@ -16,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from faceorganizer import review
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.people import ChangeSet
 from faceorganizer.protocol import (
     AddFace,
+    Answer,
     ChangeSettings,
     ChangeSidecarSettings,
     Command,
@@ -45,6 +47,7 @@ from faceorganizer.strangers import hide_strangers, ignore_photo
 
 if TYPE_CHECKING:
     from faceorganizer.library import FaceLibrary
+    from faceorganizer.suggestions import Suggestion
 
 
 class NothingToWalk(FaceOrganizerError):
@@ -80,10 +83,13 @@ CORRECTIONS: dict[type[Correction], Callable[[FaceLibrary, Any], ChangeSet]] = {
 class Application:
     """Runs the commands above on `library` (a FaceLibrary): `execute`
     returns what a command asked for (a correction: its change-set; an undo
-    or a redo: `Walked`), or raises a FaceOrganizerError saying why not."""
+    or a redo: `Walked`), or raises a FaceOrganizerError saying why not.
+    `find_question(id)` finds the review question an `Answer` answers (by
+    default among the library's open ones; the service keeps its own queue)."""
 
-    def __init__(self, library: FaceLibrary) -> None:
+    def __init__(self, library: FaceLibrary, find_question: Callable[[str], Suggestion] | None = None) -> None:
         self.library = library
+        self.find_question = find_question or (lambda question_id: review.find(library, question_id))
         self._handlers: dict[type[Command], Callable[[Any], Any]] = {
             ListPeople: lambda c: library.people(include_hidden=c.include_hidden),
             ListFaceRecords: self._face_records,
@@ -93,6 +99,7 @@ class Application:
             ChangeSettings: lambda c: library.change_settings(
                 cluster_threshold=c.cluster_threshold, min_faces=c.min_faces, min_face_size=c.min_face_size),
             ChangeSidecarSettings: lambda c: library.change_sidecar_settings(c.style, c.write_after_corrections),
+            Answer: self._answer,
             **{kind: self._correct for kind in CORRECTIONS},
         }
 
@@ -101,6 +108,10 @@ class Application:
 
     def _correct(self, command: Correction) -> ChangeSet:
         return CORRECTIONS[type(command)](self.library, command)
+
+    def _answer(self, command: Answer) -> ChangeSet:
+        question = self.find_question(command.question_id)
+        return (review.accept if command.yes else review.reject)(self.library, question)
 
     def _face_records(self, command: ListFaceRecords) -> list[dict]:
         if command.person is not None:

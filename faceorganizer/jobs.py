@@ -16,6 +16,7 @@ This module imports no Qt.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -179,6 +180,7 @@ def _ended(emit: Emit, cancel: threading.Event | None, summary: str, **details) 
 def _failing(run):
     """A job's `run` that says `Failed` before its error goes on up."""
 
+    @functools.wraps(run)
     def guarded(self, emit: Emit, cancel: threading.Event | None = None) -> None:
         try:
             run(self, emit, cancel)
@@ -186,7 +188,6 @@ def _failing(run):
             emit(Failed(str(exc)))
             raise
 
-    guarded.__doc__ = run.__doc__
     return guarded
 
 

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from faceorganizer import photos, read_models, review
+from faceorganizer import photos, read_models
 from faceorganizer.application import CORRECTIONS, Application
 from faceorganizer.errors import DiskFullError, FaceOrganizerError, LibraryDamagedError, LibraryLockedError
 from faceorganizer.humanize import lower_first
@@ -113,7 +113,7 @@ class LibraryService:
             ListHistory: self._query,
             ShowPhoto: self._photo,
             ListQuestions: lambda _: self._send_questions(),
-            Answer: self._answer,
+            Answer: self._correct,
             ListPhotos: self._photos,
             Undo: self._walk_log,
             Redo: self._walk_log,
@@ -177,8 +177,8 @@ class LibraryService:
         self._close(Close(), say=False)
         try:
             self.library = FaceLibrary(command.library_dir or None, qdrant_url=command.qdrant_url or None)
-            self.app = Application(self.library)
             self.review = ReviewQueue()
+            self.app = Application(self.library, find_question=self.review.find)
         except LibraryLockedError as exc:
             self.send(OpenFailed(str(exc)))
             return
@@ -263,11 +263,6 @@ class LibraryService:
         self.send(QuestionsReady(*self.review.head(self.library)))
 
     # -- changes ------------------------------------------------------------------
-
-    def _answer(self, command: Answer) -> None:
-        question = self.review.find(command.question_id)
-        change = (review.accept if command.yes else review.reject)(self.library, question)
-        self.changed(change, CORRECTED, change.description)
 
     def _correct(self, command: Correction) -> None:
         change: ChangeSet = self.app.execute(command)
