@@ -97,8 +97,9 @@ class LibraryInfo:
 
 @dataclass(frozen=True)
 class Command:
-    """A request to the service. `action` names it in a failure's message:
-    "Could not {action}: {reason}"."""
+    """A request to the service (the command line hands the same ones to
+    faceorganizer.application in process). `action` names it in a failure's
+    message: "Could not {action}: {reason}"."""
 
     action: ClassVar[str] = "do that"
 
