@@ -3,7 +3,8 @@
 The window sends a `Call`: an id and a command (a dataclass below). The
 service answers each call with exactly one `Reply` carrying the same id: a
 result, or a `Failure` naming the action in the user's words. Between calls
-it sends events (the other dataclasses below), which say what changed. The
+it sends events (the other dataclasses below, and a running job's
+`Progress`, which is faceorganizer.jobs' own), which say what changed. The
 first message of a service is `Hello` with its `PROTOCOL_VERSION`; the window
 refuses a service that speaks another.
 
@@ -19,6 +20,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from faceorganizer.config import GroupingSettings, SidecarSettings
 from faceorganizer.humanize import lower_first
+from faceorganizer.jobs import Progress
 from faceorganizer.people import ChangeSet, Person
 
 #: Changed whenever a message below changes shape.
@@ -95,8 +97,9 @@ class LibraryInfo:
 
 @dataclass(frozen=True)
 class Command:
-    """A request to the service. `action` names it in a failure's message:
-    "Could not {action}: {reason}"."""
+    """A request to the service (the command line hands the same ones to
+    faceorganizer.application in process). `action` names it in a failure's
+    message: "Could not {action}: {reason}"."""
 
     action: ClassVar[str] = "do that"
 
@@ -116,12 +119,23 @@ class Close(Command):
 @dataclass(frozen=True)
 class ListPeople(Command):
     action: ClassVar[str] = "list the people"
+    include_hidden: bool = True
 
 
 @dataclass(frozen=True)
 class ListFaces(Command):
     action: ClassVar[str] = "list the faces"
     key: int | str  # a person's id or UNASSIGNED
+
+
+@dataclass(frozen=True)
+class ListFaceRecords(Command):
+    """The stored records of the faces of `person`, of no person
+    (`unassigned`), or of everyone: id, path, box, person, detection score."""
+
+    action: ClassVar[str] = "list the faces"
+    person: int | None = None
+    unassigned: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +165,15 @@ class Merge(Correction):
     action: ClassVar[str] = "merge the people"
     sources: tuple[int, ...]
     target: int
+
+
+@dataclass(frozen=True)
+class Split(Correction):
+    """Make `face_ids` of the person `cluster_id` a new person."""
+
+    action: ClassVar[str] = "split the person"
+    cluster_id: int
+    face_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -221,12 +244,14 @@ class NameFace(Correction):
 
 @dataclass(frozen=True)
 class AddFace(Correction):
-    """A face the user drew round in the viewer (faceorganizer.drawn)."""
+    """A face the user drew round in the viewer (faceorganizer.drawn), of the
+    person called `name` or the person `person` (neither: of no one yet)."""
 
     action: ClassVar[str] = "add the face"
     path: str
     box: tuple[float, float, float, float]  # pixels of the upright photo
     name: str | None = None
+    person: int | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +276,13 @@ class Undo(Command):
 @dataclass(frozen=True)
 class Redo(Command):
     action: ClassVar[str] = "redo"
+
+
+@dataclass(frozen=True)
+class ListHistory(Command):
+    """The corrections log, newest first (faceorganizer.corrections)."""
+
+    action: ClassVar[str] = "list the corrections"
 
 
 @dataclass(frozen=True)
@@ -327,8 +359,12 @@ class Repair(Job):
 
 @dataclass(frozen=True)
 class Recluster(Job):
+    """Group every face into people again, keeping the corrections; a
+    `threshold` given becomes the library's."""
+
     action: ClassVar[str] = "group the faces into people"
     job: ClassVar[str] = "recluster"
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -487,15 +523,6 @@ class SettingsChanged:
 @dataclass(frozen=True)
 class SidecarSettingsChanged:
     settings: SidecarSettings
-
-
-@dataclass
-class Progress:
-    label: str
-    done: int = 0
-    total: int = 0
-    faces: int = 0
-    seconds_left: float | None = None
 
 
 @dataclass(frozen=True)

@@ -131,15 +131,6 @@ def repair(folder: Path, open_library: Callable[[], object], index: Callable[[ob
     return report
 
 
-def reanalyse(library, on_progress=None) -> int:
-    """Index the library's folders (what lacks faces is analysed); how many photos were."""
-    analysed = 0
-    for folder in library.folders():
-        report = library.index_directory(folder, on_progress=on_progress)
-        analysed += report.indexed + len(report.failed)
-    return analysed
-
-
 def _set_aside_and_salvage(folder: Path) -> tuple[Path, dict[str, list], list[str], dict]:
     """Move the store's files to damaged-<time>/ and read back each part that
     can be read on its own (store.salvage): a damaged part costs only itself."""

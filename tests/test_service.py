@@ -20,6 +20,8 @@ from faceorganizer.protocol import (
     HistoryChanged,
     Index,
     JobFinished,
+    ListFaceRecords,
+    ListHistory,
     ListPeople,
     Merge,
     Open,
@@ -29,6 +31,7 @@ from faceorganizer.protocol import (
     Recluster,
     Rename,
     Reply,
+    Split,
     Undo,
 )
 from faceorganizer.service import LibraryService
@@ -142,3 +145,24 @@ def test_review_questions_are_computed_aside_and_an_answer_shows_the_next_at_onc
     [reply] = replies(service.call(Answer(first.id, yes=False)))
     assert str(reply.failure) == ("Could not answer the question: this question was answered already, "
                                   "or the people it names changed since.")
+
+
+def test_the_command_line_s_commands_are_the_service_s_too(service):
+    """Split, the faces' records and the corrections log: the typed commands
+    the command line runs in process, with the same words and refusals here."""
+    people = of(PeopleChanged, service.sent)[-1].people
+    person = people[0].cluster_id
+    [reply] = replies(service.call(ListFaceRecords(person=person)))
+    face = reply.result[0]["id"]
+    assert {f["cluster_id"] for f in reply.result} == {person}
+
+    [changed] = of(Changed, service.call(Split(person, (face,))))
+    assert changed.description.startswith("Split 1 face off ")
+    [reply] = replies(service.call(ListHistory()))
+    assert [(e["description"], e["undone"]) for e in reply.result] == [(changed.description, False)]
+
+    service.call(Undo())
+    [reply] = replies(service.call(Undo()))
+    assert str(reply.failure) == "Could not undo: there is nothing to undo."
+    [reply] = replies(service.call(ListFaceRecords(person=10**6)))
+    assert reply.failure.action == "list the faces"

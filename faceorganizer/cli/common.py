@@ -1,7 +1,7 @@
 """What every command of the command line shares: the options each takes
 (--library, --qdrant-url, --engine, --models, -v), the types and checks of
-its arguments, opening the library, the sentences errors are told in, and
-printing JSON."""
+its arguments, opening the library (and the application layer on it), the
+sentences errors are told in, and printing JSON."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ import json
 import math
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from faceorganizer.application import Application
 from faceorganizer.config import LIBRARY_ENV, default_library_dir
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.store import ENGINES
@@ -151,6 +154,14 @@ def open_library(args, *, any_engine: bool = False):
     except OSError as exc:
         reason = exc.strerror if exc.strerror and exc.filename == str(folder) else os_error(exc)
         raise FaceOrganizerError(f"Cannot open the library {folder}: {reason}") from exc
+
+
+@contextmanager
+def open_application(args) -> Iterator[Application]:
+    """The application layer on the library the options name: the commands
+    of faceorganizer.protocol run in this process, as the window's service runs them."""
+    with open_library(args) as library:
+        yield Application(library)
 
 
 def print_json(rows: list[dict]) -> None:

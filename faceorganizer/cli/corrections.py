@@ -3,7 +3,9 @@ made here or in the window) and `history`, the corrections newest first."""
 
 from __future__ import annotations
 
-from faceorganizer.cli.common import open_library, print_json
+from faceorganizer.application import NothingToWalk
+from faceorganizer.cli.common import open_application, print_json
+from faceorganizer.protocol import ListHistory, Redo, Undo
 
 
 def register(commands, common) -> dict:
@@ -19,15 +21,19 @@ def register(commands, common) -> dict:
 
 
 def _undo(args, redo: bool) -> int:
-    with open_library(args) as library:
-        change = library.redo() if redo else library.undo()
-    print(change.description if change is not None else f"Nothing to {'redo' if redo else 'undo'}")
+    try:
+        with open_application(args) as app:
+            walked = app.execute(Redo() if redo else Undo())
+    except NothingToWalk:
+        print(f"Nothing to {'redo' if redo else 'undo'}")
+    else:
+        print(walked.change.description)
     return 0
 
 
 def _cmd_history(args) -> int:
-    with open_library(args) as library:
-        entries = library.history()
+    with open_application(args) as app:
+        entries = app.execute(ListHistory())
     if args.json:
         print_json(entries)
     else:

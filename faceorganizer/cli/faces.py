@@ -8,8 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-from faceorganizer.cli.common import open_library, positive_count, print_json, similarity
+from faceorganizer.cli.common import open_application, open_library, positive_count, print_json, similarity
 from faceorganizer.humanize import count
+from faceorganizer.protocol import ListFaceRecords
 
 
 def register(commands, common) -> dict:
@@ -53,13 +54,8 @@ def _face_json(face: dict) -> dict:
 
 
 def _cmd_faces(args) -> int:
-    with open_library(args) as library:
-        if args.person is not None:
-            library.get_person(args.person)
-        faces = [
-            _face_json(f)
-            for f in library.iter_faces(args.person, unassigned=args.unassigned)
-        ]
+    with open_application(args) as app:
+        faces = [_face_json(f) for f in app.execute(ListFaceRecords(args.person, args.unassigned))]
     faces.sort(key=lambda f: (f["path"] or "", f["bbox"] or []))
     if args.json:
         print_json(faces)

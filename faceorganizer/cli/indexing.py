@@ -1,18 +1,17 @@
 """The `index` command: find the faces in the photos of folders (and, with
 --small-faces, look closer at the photos indexed before), with a progress
 bar, Ctrl+C to stop after the photos in progress, and a summary per folder
-that `check --repair` prints too."""
+(faceorganizer.jobs: the window runs the same jobs)."""
 
 from __future__ import annotations
 
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 from faceorganizer.cli.common import Folders, open_library
-from faceorganizer.cli.progress import Progress
+from faceorganizer.cli.progress import run_job
 from faceorganizer.humanize import duration
 
 
@@ -32,9 +31,8 @@ def register(commands, common) -> dict:
 
 
 def _cmd_index(args) -> int:
-    from faceorganizer.library import IndexReport
+    from faceorganizer.jobs import IndexJob, SmallFacesJob
 
-    progress = Progress()
     cancel = threading.Event()
 
     def interrupt(_signum, _frame):
@@ -47,57 +45,12 @@ def _cmd_index(args) -> int:
     with open_library(args) as library:
         # The folders join the library: the window's Rescan covers them too.
         library.add_folders(args.folders)
-        for folder in args.folders:
-            if cancel.is_set():
-                break
-            progress.start(f"Indexing {folder}")
-
-            def on_photo(outcome, progress=progress):
-                progress.faces += len(outcome.face_ids)
-
-            started = time.monotonic()
-            try:
-                report: IndexReport = library.index_directory(
-                    folder, args.recursive, progress.update, on_photo=on_photo, cancel=cancel
-                )
-            finally:
-                progress.finish()
-            print_summary(folder, report, time.monotonic() - started)
+        run_job(IndexJob(library, args.folders, recursive=args.recursive), cancel)
         if args.small_faces and not cancel.is_set():
-            progress.start("Looking closer for small faces")
-            started = time.monotonic()
-            try:
-                report = library.find_small_faces(progress.update, cancel=cancel)
-            finally:
-                progress.finish()
+            ended = run_job(SmallFacesJob(library, "Looking closer for small faces"), cancel)
+            report = ended.report
             print(f"Looked closer at {report.indexed:,} photos: {report.faces_found:,} faces found"
-                  f" ({duration(time.monotonic() - started)})")
+                  f" ({duration(ended.seconds)})")
             for path, reason in report.failed:
                 print(f"  failed {path}: {reason}")
     return 130 if cancel.is_set() else 0
-
-
-def print_summary(folder: Path, report, seconds: float) -> None:
-    out = sys.stdout
-    parts = [
-        f"{report.seen:,} photos seen",
-        f"{report.indexed:,} indexed",
-        f"{report.unchanged:,} unchanged",
-        f"{len(report.failed) + len(report.still_failing):,} failed",
-    ]
-    if report.moved:
-        parts.append(f"{report.moved:,} moved or renamed")
-    if report.removed:
-        parts.append(f"{report.removed:,} removed (gone from disk)")
-    if report.duplicates:
-        parts.append(f"{report.duplicates:,} links to photos already indexed")
-    out.write(f"{folder}: {', '.join(parts)}; {report.faces_found:,} faces found ({duration(seconds)})\n")
-    if report.cancelled:
-        out.write("  stopped early: run the same command again to continue\n")
-    for path, reason in report.unreadable_folders:
-        out.write(f"  cannot read folder {path}: {reason}\n")
-    for path, reason in report.failed:
-        out.write(f"  failed {path}: {reason}\n")
-    for path, reason in report.still_failing:
-        out.write(f"  failed {path}: {reason} (unchanged since the last try)\n")
-    out.flush()

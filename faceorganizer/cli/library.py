@@ -5,15 +5,13 @@
 from __future__ import annotations
 
 import argparse
-import time
-from pathlib import Path
 
 from faceorganizer.cli.common import EXIT_DAMAGED, open_library
-from faceorganizer.cli.indexing import print_summary
-from faceorganizer.cli.progress import Progress
+from faceorganizer.cli.progress import run_job
 from faceorganizer.config import default_library_dir
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.humanize import count, duration
+from faceorganizer.jobs import MigrationJob, RepairJob
 
 
 def register(commands, common) -> dict:
@@ -43,7 +41,7 @@ def register(commands, common) -> dict:
 
 
 def _cmd_check(args) -> int:
-    from faceorganizer.repair import check, repair
+    from faceorganizer.repair import check
 
     if not args.repair:
         with open_library(args) as library:
@@ -58,17 +56,8 @@ def _cmd_check(args) -> int:
         print(f"The library {library.folder} is in good order.")
         return 0
 
-    def index(library) -> int:
-        analysed = 0
-        for folder in library.folders():
-            started = time.monotonic()
-            report = library.index_directory(folder)
-            print_summary(Path(folder), report, time.monotonic() - started)
-            analysed += report.indexed + len(report.failed)
-        return analysed
-
     folder = args.library or default_library_dir()
-    report = repair(folder, lambda: open_library(args), index)
+    report = run_job(RepairJob(folder, lambda: open_library(args)), shown=False).report
     if report.set_aside:
         print(f"The damaged store is set aside in {report.set_aside}.")
         kept = ", ".join(f"{n:,} {kind}" for kind, n in report.salvaged.items()) or "nothing"
@@ -84,17 +73,12 @@ def _cmd_check(args) -> int:
 def _cmd_migrate(args) -> int:
     if not args.engine:
         raise FaceOrganizerError("Say which engine to move to: faceorganizer migrate --engine edge (or local).")
-    progress = Progress()
-    progress.start("Copying", unit="faces")
     library = open_library(args, any_engine=True)
-    started = time.monotonic()
-    try:
-        report = library.migrate(args.engine, progress.update)
-    finally:
-        progress.finish()
+    ended = run_job(MigrationJob(library, args.engine, label="Copying"))
+    report = ended.report
     print(f"The library {library.folder} moved from {report.source} to {report.target}: "
           f"{count(report.faces, 'face')}, {count(report.photos, 'photo')}, {report.people:,} people "
-          f"and {count(report.corrections, 'correction')} copied and checked ({duration(time.monotonic() - started)}).")
+          f"and {count(report.corrections, 'correction')} copied and checked ({duration(ended.seconds)}).")
     print(f"The old store is kept in {report.retired}; delete it once you are happy.")
     return 0
 

@@ -1,18 +1,43 @@
 """The commands that group faces into people and correct them: `cluster`,
 `people`, and the corrections (`merge`, `split`, `reassign`, `rename`,
 `birthday`, `hide`, `not-this-person`, `not-a-face`, `add-face`), each of
-which says what it changed."""
+which says what it changed. The corrections and the people are the typed
+commands of faceorganizer.protocol, run by the application layer as the
+window's service runs them."""
 
 from __future__ import annotations
 
 import shlex
 import sys
-import time
 from pathlib import Path
 
-from faceorganizer.cli.common import DifferentPeople, face_box, open_library, positive_count, print_json, similarity
+from faceorganizer.application import Application
+from faceorganizer.cli.common import (
+    DifferentPeople,
+    face_box,
+    open_application,
+    open_library,
+    positive_count,
+    print_json,
+    similarity,
+)
+from faceorganizer.cli.progress import run_job
 from faceorganizer.errors import DuplicateNameError, FaceOrganizerError
-from faceorganizer.humanize import duration
+from faceorganizer.jobs import ReclusterJob
+from faceorganizer.protocol import (
+    AddFace,
+    Correction,
+    Hide,
+    HideStrangers,
+    ListPeople,
+    Merge,
+    MoveFaces,
+    NotAFace,
+    NotThisPerson,
+    Rename,
+    SetBirthday,
+    Split,
+)
 
 
 def register(commands, common) -> dict:
@@ -82,32 +107,27 @@ def register(commands, common) -> dict:
     return {
         "cluster": _cmd_cluster,
         "people": _cmd_people,
-        "merge": lambda a: _change(a, lambda lib: lib.merge_clusters(a.ids)),
-        "split": lambda a: _change(a, lambda lib: lib.split_cluster(a.id, [a.face_ids])),
-        "reassign": lambda a: _change(
-            a, lambda lib: lib.reassign_faces(a.face_ids, None if a.id == "new" else _person_id(a.id))
-        ),
-        "rename": lambda a: _change(a, lambda lib: _rename(lib, a)),
-        "birthday": lambda a: _change(a, lambda lib: lib.set_birthday(_person_ref(lib, a.person), a.date)),
+        "merge": lambda a: _correct(a, Merge(tuple(a.ids[1:]), a.ids[0])),
+        "split": lambda a: _correct(a, Split(a.id, tuple(a.face_ids))),
+        "reassign": lambda a: _correct(a, MoveFaces(tuple(a.face_ids), None if a.id == "new" else _person_id(a.id))),
+        "rename": _cmd_rename,
+        "birthday": _cmd_birthday,
         "hide": _cmd_hide,
-        "not-this-person": lambda a: _change(a, lambda lib: lib.not_this_person(a.face_ids)),
-        "not-a-face": lambda a: _change(a, lambda lib: lib.not_a_face(a.face_ids)),
+        "not-this-person": lambda a: _correct(a, NotThisPerson(tuple(a.face_ids))),
+        "not-a-face": lambda a: _correct(a, NotAFace(tuple(a.face_ids))),
         "add-face": _cmd_add_face,
     }
 
 
 def _cmd_cluster(args) -> int:
     with open_library(args) as library:
-        started = time.monotonic()
-        people = library.cluster_all(args.threshold)
-        unassigned = len(library.unassigned_faces())
-    print(f"{people:,} people, {unassigned:,} faces unassigned ({duration(time.monotonic() - started)})")
+        print(run_job(ReclusterJob(library, args.threshold), shown=False).summary)
     return 0
 
 
 def _cmd_people(args) -> int:
-    with open_library(args) as library:
-        people = library.people(include_hidden=args.hidden)
+    with open_application(args) as app:
+        people = app.execute(ListPeople(include_hidden=args.hidden))
     rows = [
         {"cluster_id": p.cluster_id, "name": p.name, "face_count": p.face_count, "hidden": p.hidden,
          "born": p.born}
@@ -122,17 +142,21 @@ def _cmd_people(args) -> int:
     return 0
 
 
-def _change(args, operation) -> int:
-    """Run one correction and say what it did."""
-    with open_library(args) as library:
-        change = operation(library)
+def _correct(args, correction: Correction) -> int:
+    """Make one correction and say what it did."""
+    with open_application(args) as app:
+        change = app.execute(correction)
+    return _said(change)
+
+
+def _said(change) -> int:
     print(change.description if change else "Nothing to change")
     return 0
 
 
 def _cmd_add_face(args) -> int:
-    with open_library(args) as library:
-        change = library.add_face(args.photo, args.box, person=args.person, name=args.name)
+    with open_application(args) as app:
+        change = app.execute(AddFace(str(args.photo), args.box, name=args.name, person=args.person))
     print(change.result)
     print(change.description, file=sys.stderr)
     return 0
@@ -142,26 +166,30 @@ def _cmd_hide(args) -> int:
     if args.unnamed != (args.max_faces is not None) or args.unnamed == bool(args.ids) or (args.unnamed and args.show):
         raise FaceOrganizerError("Give the ids of the people to hide (or --show), or --unnamed with --max-faces N.")
     if args.unnamed:
-        from faceorganizer.strangers import hide_strangers
-
-        return _change(args, lambda lib: hide_strangers(lib, args.max_faces))
-    return _change(args, lambda lib: lib.hide(args.ids, hidden=not args.show))
+        return _correct(args, HideStrangers(args.max_faces))
+    return _correct(args, Hide(tuple(args.ids), hidden=not args.show))
 
 
-def _rename(library, args):
+def _cmd_rename(args) -> int:
     try:
-        return library.rename(args.id, args.name, allow_duplicate=args.allow_duplicate)
+        return _correct(args, Rename(args.id, args.name, allow_duplicate=args.allow_duplicate))
     except DuplicateNameError as exc:
         raise DuplicateNameError(
             f"{exc} To give both the name: faceorganizer rename {args.id} {shlex.quote(args.name)} --allow-duplicate"
         ) from exc
 
 
-def _person_ref(library, text: str) -> int:
+def _cmd_birthday(args) -> int:
+    with open_application(args) as app:
+        change = app.execute(SetBirthday(_person_ref(app, args.person), args.date))
+    return _said(change)
+
+
+def _person_ref(app: Application, text: str) -> int:
     """The id of the person `text` names: their id, or their name."""
     if text.strip().isdigit():
         return int(text)
-    named = [p.cluster_id for p in library.people(include_hidden=True)
+    named = [p.cluster_id for p in app.execute(ListPeople(include_hidden=True))
              if p.name and p.name.casefold() == text.strip().casefold()]
     if len(named) != 1:
         raise FaceOrganizerError(f"No person is named {text!r}." if not named else

@@ -1,43 +1,65 @@
 """The progress of a long command on stderr, through tqdm: a bar on a
 terminal, a line every few seconds when stderr is a log or a pipe; counting
 photos, it shows the faces found so far, and the time left once it can
-tell."""
+tell. `run_job` runs a job of faceorganizer.jobs with its bar."""
 
 from __future__ import annotations
 
 import shutil
 import sys
-import time
+import threading
 
 from tqdm import tqdm
 
 from faceorganizer.humanize import duration
+from faceorganizer.jobs import Failed, Finished, FolderIndexed, Progress, Started
 
 BAR = "{desc} {bar:24} {n:,}/{total:,} {unit}{found}{left}"
 LINE = "{desc}: {n:,}/{total:,} {unit}{found}{left}"
 
 
-class Progress:
-    """The bar of one step at a time (`start`), fed by `update(done, total)`
-    as the library reports it; `faces` is the count of faces found so far."""
+def run_job(job, cancel: threading.Event | None = None, shown: bool = True) -> Finished:
+    """Run `job` with its progress drawn on stderr (if `shown`) and the
+    summary of each folder it indexed printed; how it ended."""
+    bar = ProgressBar() if shown else None
+    ended: Finished | None = None
+
+    def show(event) -> None:
+        nonlocal ended
+        if bar is not None:
+            bar.show(event)
+        if isinstance(event, FolderIndexed):
+            print(event.summary(), flush=True)
+        elif isinstance(event, Finished):
+            ended = event
+
+    job.run(show, cancel)
+    return ended
+
+
+class ProgressBar:
+    """The bar of one step of a job at a time, drawn from the job's events."""
 
     def __init__(self, stream=sys.stderr):
         self.stream = stream
         self.tty = stream.isatty()
         self.bar: _Bar | None = None
-        self.faces = 0
-        self.started = time.monotonic()
         self.label = ""
         self.unit = "photos"
+        self.faces = 0
+        self.seconds_left: float | None = None
 
-    def start(self, label: str, unit: str = "photos") -> None:
-        """A new bar, counting `unit` (photos: with the faces found so far)."""
-        self.finish()
-        self.label, self.unit, self.faces, self.started = label, unit, 0, time.monotonic()
+    def show(self, event) -> None:
+        if isinstance(event, Started):
+            self.finish()
+            self.label, self.unit, self.faces, self.seconds_left = event.label, event.unit, 0, None
+        elif isinstance(event, Progress):
+            self.faces, self.seconds_left = event.faces, event.seconds_left
+            self.update(event.done, event.total)
+        elif isinstance(event, (FolderIndexed, Finished, Failed)):
+            self.finish()
 
     def update(self, done: int, total: int) -> None:
-        if total == 0:
-            return
         if self.bar is None or self.bar.total != total:
             self.finish()
             self.bar = (_Bar if self.tty else _LineBar)(self, total=total, initial=done)
@@ -50,16 +72,9 @@ class Progress:
         """Close the bar: a finished one stays on a terminal, one stopped early is cleared."""
         if self.bar is not None:
             complete = self.bar.n >= self.bar.total
-            if complete:  # with the faces of the last photos, counted after their progress
-                self.bar.refresh()
             self.bar.leave = self.tty and complete
             self.bar.close()
             self.bar = None
-
-    def time_left(self, done: int, total: int) -> float | None:
-        if not done or done >= total:
-            return None
-        return (time.monotonic() - self.started) / done * (total - done)
 
 
 class _Bar(tqdm):
@@ -67,7 +82,7 @@ class _Bar(tqdm):
 
     monitor_interval = 0  # updates come often enough: no thread to force a refresh
 
-    def __init__(self, progress: Progress, **kwargs):
+    def __init__(self, progress: ProgressBar, **kwargs):
         self.progress = progress
         tty = progress.tty
         super().__init__(desc=progress.label, unit=progress.unit, file=progress.stream,
@@ -77,7 +92,7 @@ class _Bar(tqdm):
     @property
     def format_dict(self):
         progress = self.progress
-        left = progress.time_left(self.n, self.total)
+        left = progress.seconds_left
         return {
             **super().format_dict,
             "ncols": None,  # the whole line, as the terminal wraps it: tqdm would cut off the count

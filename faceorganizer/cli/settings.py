@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 
-from faceorganizer.cli.common import open_library, positive_count, similarity
+from faceorganizer.cli.common import open_application, positive_count, similarity
+from faceorganizer.protocol import ChangeSettings
 
 
 def register(commands, common) -> dict:
@@ -28,12 +29,10 @@ def register(commands, common) -> dict:
 def _cmd_settings(args) -> int:
     from dataclasses import asdict
 
-    changes = {"cluster_threshold": args.threshold, "min_faces": args.min_faces,
-               "min_face_size": args.min_face_size}
-    with open_library(args) as library:
-        before = library.grouping_settings()
-        after = library.change_settings(**changes)
-        engine = library.store.engine
+    with open_application(args) as app:
+        before = app.library.grouping_settings()
+        after = app.execute(ChangeSettings(args.threshold, args.min_faces, args.min_face_size))
+        engine = app.library.store.engine
     if args.json:
         print(json.dumps({**asdict(after), "engine": engine}, indent=2))
         return 0

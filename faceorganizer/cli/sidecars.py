@@ -4,13 +4,13 @@ photos themselves are never changed."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from faceorganizer.cli.common import Folders, open_library
-from faceorganizer.cli.progress import Progress
+from faceorganizer.cli.progress import run_job
 from faceorganizer.config import SIDECAR_STYLES
 from faceorganizer.humanize import count, duration
+from faceorganizer.jobs import SidecarsJob
 
 
 def register(commands, common) -> dict:
@@ -29,21 +29,13 @@ def register(commands, common) -> dict:
 
 
 def _cmd_write_xmp(args) -> int:
-    from faceorganizer.sidecars import write_sidecars
-
-    progress = Progress()
-    progress.start("Writing sidecars", unit="photos")
     with open_library(args) as library:
-        started = time.monotonic()
-        try:
-            report = write_sidecars(library, args.folders, person=args.person,
-                                    style=args.style or library.settings.sidecar_style, on_progress=progress.update)
-        finally:
-            progress.finish()
+        ended = run_job(SidecarsJob(library, args.style, label="Writing sidecars", folders=args.folders,
+                                    person=args.person))
+    report = ended.report
     written = report.created + report.updated
-    took = duration(time.monotonic() - started)
     print(f"{count(written, 'sidecar')} written ({report.created:,} new, {report.updated:,} updated) with "
-          f"{count(report.faces, 'named face')}; {len(report.failed):,} failed ({took})")
+          f"{count(report.faces, 'named face')}; {len(report.failed):,} failed ({duration(ended.seconds)})")
     for path, reason in report.failed:
         print(f"  failed {path}: {reason}")
     return 0

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import sys
 
-from faceorganizer.cli.common import open_library, positive_count, print_json
+from faceorganizer.cli.common import open_application, open_library, positive_count, print_json
 from faceorganizer.humanize import count
+from faceorganizer.protocol import Answer
 
 
 def register(commands, common) -> dict:
@@ -29,12 +30,12 @@ def register(commands, common) -> dict:
 def _cmd_suggest(args) -> int:
     from faceorganizer import review
 
+    if args.accept or args.reject:
+        with open_application(args) as app:
+            change = app.execute(Answer(args.accept or args.reject, yes=bool(args.accept)))
+        print(change.description)
+        return 0
     with open_library(args) as library:
-        if args.accept or args.reject:
-            question = review.find(library, args.accept or args.reject)
-            change = (review.accept if args.accept else review.reject)(library, question)
-            print(change.description)
-            return 0
         queue = review.questions(library, args.limit)
         lines = [(s.id, review.describe(library.catalog, s)) for s in queue]
     if args.json:

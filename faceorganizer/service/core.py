@@ -1,8 +1,10 @@
 """LibraryService: the service's calls on one library. It opens and closes
 the library, answers the reading calls (people, faces, photos, review
-questions), makes the corrections and walks their log, keeps the watched
-folders, and hands the long jobs to LibraryJobs (service.jobs); jobs run one
-at a time and the calls that arrive meanwhile are handled between two photos.
+questions), has the corrections made and their log walked by the
+Application (faceorganizer.application, which the command line runs too) and
+sends what changed, keeps the watched folders, and hands the long jobs to
+LibraryJobs (service.jobs); jobs run one at a time and the calls that
+arrive meanwhile are handled between two photos.
 
 This module imports no Qt.
 """
@@ -14,7 +16,8 @@ import time
 import traceback
 from collections.abc import Callable
 
-from faceorganizer import photos, read_models, review
+from faceorganizer import photos, read_models
+from faceorganizer.application import CORRECTIONS, Application
 from faceorganizer.errors import DiskFullError, FaceOrganizerError, LibraryDamagedError, LibraryLockedError
 from faceorganizer.humanize import lower_first
 from faceorganizer.people import ChangeSet
@@ -25,7 +28,6 @@ from faceorganizer.protocol import (
     REGROUPED,
     UNDONE,
     UNEXPECTED,
-    AddFace,
     AddFolders,
     Answer,
     Call,
@@ -41,23 +43,17 @@ from faceorganizer.protocol import (
     Failure,
     FindSmallFaces,
     HistoryChanged,
-    Hide,
-    HideStrangers,
-    IgnorePhoto,
     Index,
     Job,
     JobFinished,
     LibraryInfo,
+    ListFaceRecords,
     ListFaces,
+    ListHistory,
     ListPeople,
     ListPhotos,
     ListQuestions,
-    Merge,
     Migrate,
-    MoveFaces,
-    NameFace,
-    NotAFace,
-    NotThisPerson,
     Open,
     Opened,
     OpenFailed,
@@ -68,10 +64,8 @@ from faceorganizer.protocol import (
     Recluster,
     Redo,
     RemoveFolder,
-    Rename,
     Repair,
     Reply,
-    SetBirthday,
     SettingsChanged,
     ShowPhoto,
     SidecarSettingsChanged,
@@ -82,26 +76,9 @@ from faceorganizer.protocol import (
 from faceorganizer.review_queue import ReviewQueue
 from faceorganizer.service.jobs import LibraryJobs
 from faceorganizer.store import as_disk_full
-from faceorganizer.strangers import hide_strangers, ignore_photo
 from faceorganizer.watching import FolderWatcher, rewatched
 
 log = logging.getLogger(__name__)
-
-#: Each correction and the library operation that makes it.
-_CORRECTIONS: dict[type[Correction], Callable] = {
-    Merge: lambda library, c: library.merge_clusters([c.target, *c.sources]),
-    MoveFaces: lambda library, c: library.reassign_faces(list(c.face_ids), c.target),
-    Rename: lambda library, c: library.rename(c.cluster_id, c.name, allow_duplicate=c.allow_duplicate),
-    SetBirthday: lambda library, c: library.set_birthday(c.cluster_id, c.born),
-    Hide: lambda library, c: library.hide(list(c.cluster_ids), hidden=c.hidden),
-    HideStrangers: lambda library, c: hide_strangers(library, c.max_faces),
-    IgnorePhoto: lambda library, c: ignore_photo(library, c.face_id),
-    NotThisPerson: lambda library, c: library.not_this_person(list(c.face_ids)),
-    NotAFace: lambda library, c: library.not_a_face(list(c.face_ids)),
-    NameFace: lambda library, c: library.name_face(c.face_id, c.name),
-    AddFace: lambda library, c: library.add_face(c.path, c.box, name=c.name),
-}
-
 
 class LibraryService:
     """Owns a FaceLibrary and runs the calls of faceorganizer.protocol on it.
@@ -115,6 +92,7 @@ class LibraryService:
         self.send = send
         self.poll = poll
         self.library = None
+        self.app: Application | None = None  # runs the commands on the library
         self.opened_with = Open()  # opened again after a migration
         self.review = ReviewQueue()
         self.cancel_event = cancel_event
@@ -129,14 +107,16 @@ class LibraryService:
         self._handlers: dict[type[Command], Callable[[Command], object]] = {
             Open: self.open,
             Close: self._close,
-            ListPeople: lambda _: self.send_people(),
+            ListPeople: self.send_people,
             ListFaces: self._faces,
+            ListFaceRecords: self._query,
+            ListHistory: self._query,
             ShowPhoto: self._photo,
             ListQuestions: lambda _: self._send_questions(),
-            Answer: self._answer,
+            Answer: self._correct,
             ListPhotos: self._photos,
-            Undo: lambda _: self._walk_log(undo=True),
-            Redo: lambda _: self._walk_log(undo=False),
+            Undo: self._walk_log,
+            Redo: self._walk_log,
             ChangeSettings: self._change_settings,
             ChangeSidecarSettings: self._change_sidecar_settings,
             AddFolders: self.jobs.add_folders,
@@ -149,7 +129,7 @@ class LibraryService:
             WatchFolders: self._watch,
             ExcludeFolder: self.jobs.exclude,
             WriteSidecars: self.jobs.write_sidecars,
-            **{kind: self._correct for kind in _CORRECTIONS},
+            **{kind: self._correct for kind in CORRECTIONS},
         }
 
     def dispatch(self, call: Call) -> None:
@@ -198,6 +178,7 @@ class LibraryService:
         try:
             self.library = FaceLibrary(command.library_dir or None, qdrant_url=command.qdrant_url or None)
             self.review = ReviewQueue()
+            self.app = Application(self.library, find_question=self.review.find)
         except LibraryLockedError as exc:
             self.send(OpenFailed(str(exc)))
             return
@@ -239,34 +220,34 @@ class LibraryService:
         self.watcher = rewatched(self.watcher, None, False)
         if self.library is not None:
             self.library.close()
-            self.library = None
+            self.library = self.app = None
         if say:
             self.send(Closed())
 
     def _change_settings(self, command: ChangeSettings) -> None:
-        settings = self.library.change_settings(cluster_threshold=command.cluster_threshold,
-                                                min_faces=command.min_faces, min_face_size=command.min_face_size)
-        self.send(SettingsChanged(settings))
+        self.send(SettingsChanged(self.app.execute(command)))
 
     def _change_sidecar_settings(self, command: ChangeSidecarSettings) -> None:
-        settings = self.library.change_sidecar_settings(command.style, command.write_after_corrections)
-        self.send(SidecarSettingsChanged(settings))
+        self.send(SidecarSettingsChanged(self.app.execute(command)))
 
     # -- reading ------------------------------------------------------------------
 
-    def send_people(self) -> None:
-        lib = self.library
-        if lib is None:
+    def send_people(self, command: ListPeople = ListPeople()) -> None:
+        if self.library is None:
             return
         self.last_people = time.monotonic()
-        self.send(PeopleChanged(lib.people(include_hidden=True), lib.unassigned_count()))
+        self.send(PeopleChanged(self.app.execute(command), self.library.unassigned_count()))
 
     def send_history(self) -> None:
         """What Undo and Redo would do, in the Edit menu's words."""
-        entries = self.library.history()  # newest first
+        entries = self.app.execute(ListHistory())  # newest first
         undo = next((e["description"] for e in entries if not e["undone"]), None)
         redo = next((e["description"] for e in reversed(entries) if e["undone"]), None)
         self.send(HistoryChanged(undo and f"Undo {lower_first(undo)}", redo and f"Redo {lower_first(redo)}"))
+
+    def _query(self, command: Command) -> object:
+        """What the application answers, as the call's result."""
+        return self.app.execute(command)
 
     def _faces(self, command: ListFaces) -> None:
         self.send(FacesReady(command.key, read_models.face_list(self.library, command.key)))
@@ -284,24 +265,13 @@ class LibraryService:
 
     # -- changes ------------------------------------------------------------------
 
-    def _answer(self, command: Answer) -> None:
-        question = self.review.find(command.question_id)
-        change = (review.accept if command.yes else review.reject)(self.library, question)
-        self.changed(change, CORRECTED, change.description)
-
     def _correct(self, command: Correction) -> None:
-        change: ChangeSet = _CORRECTIONS[type(command)](self.library, command)
+        change: ChangeSet = self.app.execute(command)
         self.changed(change, CORRECTED, change.description)
 
-    def _walk_log(self, undo: bool) -> None:
-        """Undo the newest correction not undone, or redo the oldest undone."""
-        entries = self.library.history()  # newest first
-        walked = (next((e for e in entries if not e["undone"]), None) if undo
-                  else next((e for e in reversed(entries) if e["undone"]), None))
-        change = self.library.undo() if undo else self.library.redo()
-        if change is None or walked is None:
-            raise FaceOrganizerError(f"there is nothing to {'undo' if undo else 'redo'}.")
-        self.changed(change, UNDONE if undo else REDONE, walked["description"])
+    def _walk_log(self, command: Undo | Redo) -> None:
+        walked = self.app.execute(command)
+        self.changed(walked.change, UNDONE if isinstance(command, Undo) else REDONE, walked.correction)
 
     def changed(self, change: ChangeSet, cause: str, description: str) -> None:
         if change or cause != CORRECTED:

@@ -63,8 +63,9 @@ class StatusArea(QObject):
             left = ""
             if progress.seconds_left is not None and progress.done < progress.total:
                 left = f" · {duration(progress.seconds_left)} left"
+            found = f" · {progress.faces:,} faces" if progress.unit == "photos" else ""
             self.progress_label.setText(
-                f"{progress.label}  {progress.done:,} / {progress.total:,} photos · {progress.faces:,} faces{left}"
+                f"{progress.label}  {progress.done:,} / {progress.total:,} {progress.unit}{found}{left}"
             )
         else:
             self.progress_bar.setRange(0, 0)
