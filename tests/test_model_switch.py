@@ -1,0 +1,170 @@
+"""Switching a library's recognition model, on real photos: the "other
+model" is the bundled recogniser with its vectors rotated by a fixed random
+orthogonal matrix, so its vectors mean nothing to the old ones yet group the
+same. After the switch every name, person, refusal and hidden person is
+kept, matched faces keep their ids, every vector is the new model's, a new
+photo of a named person joins them, and the old model is refused; a switch
+killed part way goes on when run again, to the same result."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faceorganizer.cli import main
+from faceorganizer.config import Settings
+from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.faces import LARGE_MODELS, SMALL_MODELS, bundled_model_dir
+from faceorganizer.library import FaceLibrary
+from faceorganizer.model_staging import STAGING
+from faceorganizer.strangers import ignore_photo
+
+from conftest import photo_variant
+
+
+@pytest.fixture(scope="module")
+def rotation() -> np.ndarray:
+    return np.linalg.qr(np.random.default_rng(15).normal(size=(512, 512)))[0].astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def rotated_models(tmp_path_factory, rotation) -> Path:
+    """A model folder whose recogniser is the bundled one followed by the
+    rotation, under buffalo_l's recogniser name (the name a folder's
+    recogniser is found by); the detector is the bundled one."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(bundled_model_dir() / SMALL_MODELS[1]))
+    graph = model.graph
+    vectors = graph.output[0].name
+    graph.initializer.append(numpy_helper.from_array(rotation, "rotation"))
+    graph.node.append(helper.make_node("MatMul", [vectors, "rotation"], ["rotated"]))
+    graph.output.pop()
+    graph.output.append(helper.make_tensor_value_info("rotated", onnx.TensorProto.FLOAT, ["batch", 512]))
+    folder = tmp_path_factory.mktemp("rotated-models")
+    onnx.save(model, str(folder / LARGE_MODELS[1]))
+    return folder
+
+
+@pytest.fixture
+def corrected_library(tmp_path, sample_photos, analyzer):
+    """Two shots of gdp.jpg's five people and yaoming.jpg, corrected: two
+    people named, two others merged, a face refusing its person, yaoming's
+    face ignored (a hidden person). Closed; its folder."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for seed in (0, 1):
+        photo_variant(sample_photos["gdp"], photos / f"gdp-{seed}.jpg", seed)
+    shutil.copy(sample_photos["yaoming"], photos / "yaoming.jpg")
+    folder = tmp_path / "library"
+    with FaceLibrary(folder, analyzer=analyzer) as library:
+        library.index_directory(photos)
+        pairs = [p.cluster_id for p in library.people() if p.face_count == 2]
+        assert len(pairs) == 5
+        library.rename(pairs[0], "Anna")
+        library.rename(pairs[1], "Ben")
+        library.merge_clusters(pairs[2:4])
+        library.not_this_person([library.faces_of(pairs[4])[0]])
+        [yao] = [f for f in library.iter_faces() if f["path"].endswith("yaoming.jpg")]
+        ignore_photo(library, yao["id"])
+    return folder
+
+
+def state(library: FaceLibrary) -> dict[str, tuple]:
+    """Each face's person as the user sees it (name, hidden) and its corrections."""
+    people = {p.cluster_id: (p.name, p.hidden) for p in library.people(include_hidden=True)}
+    return {f["id"]: (people.get(f["cluster_id"]), f["cluster_id"], bool(f.get("pinned")),
+                      tuple(f.get("rejected_clusters") or ()), bool(f.get("not_a_face")))
+            for f in library.iter_faces()}
+
+
+def vectors(library: FaceLibrary) -> dict[str, np.ndarray]:
+    """Every face's vector as the store holds it."""
+    return {f["id"]: f["vector"] for f in library.store.iter_faces(vectors=True, fields=[])}
+
+
+def check_switched(folder: Path, before: dict, old_vectors: dict, rotation: np.ndarray, sample_photos,
+                   tmp_path: Path) -> None:
+    """The library in `folder` is on the rotated model, with everything the user said kept."""
+    with FaceLibrary(folder) as library:
+        assert state(library) == before
+        new_vectors = vectors(library)
+        assert new_vectors.keys() == old_vectors.keys()
+        for face_id, vector in old_vectors.items():
+            np.testing.assert_allclose(new_vectors[face_id], vector @ rotation, atol=2e-3)
+        assert library.analyzer.model_names[1] == LARGE_MODELS[1]
+        # A new photo of the named people joins them: grouping holds on the new vectors.
+        named = {p.name: p.face_count for p in library.people() if p.name}
+        more = tmp_path / "more"
+        more.mkdir()
+        photo_variant(sample_photos["gdp"], more / "gdp-2.jpg", 2)
+        library.index_directory(more)
+        assert {p.name: p.face_count for p in library.people() if p.name} == {
+            name: faces + 1 for name, faces in named.items()}
+    assert not (folder / STAGING).exists()
+    (tmp_path / "no-models").mkdir()
+    with FaceLibrary(folder, settings=Settings(model_dir=str(tmp_path / "no-models"))) as library:
+        with pytest.raises(FaceOrganizerError, match="cannot be compared"):
+            library.analyzer  # the bundled, unrotated model
+
+
+def test_switching_keeps_names_people_refusals_and_hidden_faces(
+        corrected_library, rotated_models, rotation, sample_photos, analyzer, tmp_path):
+    folder = corrected_library
+    with FaceLibrary(folder, analyzer=analyzer) as library:
+        before, old_vectors = state(library), vectors(library)
+        ben = next(p.cluster_id for p in library.people() if p.name == "Ben")
+
+        def rename_meanwhile(done: int, total: int) -> None:
+            if done == 1:  # a correction while the switch runs, on the old vectors
+                library.rename(ben, "Benjamin")
+
+        report = library.switch_models(rotated_models, rename_meanwhile)
+        assert report.completed and report.photos == 3
+        assert (report.matched, report.new, report.listed) == (len(before), 0, [])
+    before = {face_id: (("Benjamin", False), *rest) if person == ("Ben", False) else (person, *rest)
+              for face_id, (person, *rest) in before.items()}
+    check_switched(folder, before, old_vectors, rotation, sample_photos, tmp_path)
+
+
+def test_a_switch_killed_part_way_goes_on_when_run_again(
+        corrected_library, rotated_models, rotation, sample_photos, analyzer, tmp_path):
+    folder = corrected_library
+    with FaceLibrary(folder, analyzer=analyzer) as library:
+        before, old_vectors = state(library), vectors(library)
+    # On a terminal, the progress bar shows each photo as it is done.
+    terminal, progress_out = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faceorganizer", "models", "use", str(rotated_models), "--library", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=progress_out)
+    os.close(progress_out)
+    shown = b""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not re.search(rb" [12]/3 photos", shown):
+        if select.select([terminal], [], [], 1.0)[0]:
+            try:
+                shown += os.read(terminal, 4096)
+            except OSError:  # the command ended
+                break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    os.close(terminal)
+    assert process.returncode == -signal.SIGKILL, f"the switch ended before it could be killed: {shown!r}"
+    with FaceLibrary(folder, analyzer=analyzer) as library:
+        assert state(library) == before  # still on the old model, whole
+        assert library.models_in_use().pending.recognizer == LARGE_MODELS[1]
+
+    assert main(["models", "use", str(rotated_models), "--library", str(folder)]) == 0
+    check_switched(folder, before, old_vectors, rotation, sample_photos, tmp_path)
