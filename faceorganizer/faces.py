@@ -9,6 +9,7 @@ a folder holding InsightFace's larger buffalo_l files; nothing is downloaded.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import logging
@@ -102,7 +103,14 @@ def model_files(model_dir: str | os.PathLike | None = None) -> tuple[Path, Path]
 
 def file_digest(path: str | os.PathLike) -> str:
     """A digest of a model file's bytes (SHA-256, its first 16 hex digits):
-    the same model under another name has the same one, an edited file another."""
+    the same model under another name has the same one, an edited file
+    another. Computed once per file version in a process."""
+    version = os.stat(path)
+    return _digest(str(path), version.st_size, version.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(path: str, _size: int, _mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as model:
         while chunk := model.read(2**20):

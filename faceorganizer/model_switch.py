@@ -55,7 +55,7 @@ from faceorganizer.model_staging import (
 )
 from faceorganizer.people import FaceCatalog
 from faceorganizer.photo_writes import face_payload
-from faceorganizer.scanning import version_key
+from faceorganizer.scanning import os_reason, version_key
 from faceorganizer.store import Batch, stable_id
 from faceorganizer.thumbs import THUMB_SIZE, thumbnail_square
 from faceorganizer.xmp import iou
@@ -227,9 +227,16 @@ def _analyse(library: FaceLibrary, analyzer: FaceAnalyzer, target: ModelChoice,
     except ImageLoadError as exc:
         staged.error = exc.reason
         return _from_thumbnails(library, analyzer, staged, faces)
+    except OSError as exc:  # a drive failing as it is read
+        staged.error = os_reason(exc)
+        return _from_thumbnails(library, analyzer, staged, faces)
     settings = library.settings
-    found = [c for c in analyzer.detect(photo)
-             if c.size >= settings.min_face_size and c.det_score >= settings.min_det_score]
+    try:
+        found = [c for c in analyzer.detect(photo)
+                 if c.size >= settings.min_face_size and c.det_score >= settings.min_det_score]
+    except Exception as exc:  # onnxruntime and OpenCV raise untyped errors
+        staged.error = f"face analysis failed ({exc})"
+        return _from_thumbnails(library, analyzer, staged, faces)
     pairs = sorted(((iou(face["bbox"], c.bbox), i, j) for i, face in enumerate(faces) if not face.get("drawn")
                     for j, c in enumerate(found)), reverse=True)
     matches: dict[int, int] = {}
@@ -330,7 +337,13 @@ def _swap(library: FaceLibrary, analyzer: FaceAnalyzer, target: ModelChoice,
     if new:
         library._group_unassigned([face_id for a in new for face_id, _ in a.faces], batch)
     library.vector_cache.rewrite([], np.zeros((0, catalog.dim), np.float32))
-    library._store(batch)
+    try:
+        library._store(batch)
+    except BaseException:
+        # Half applied, the store would hold vectors of both models: the
+        # library closes, and opening it again completes the batch from its journal.
+        library.close()
+        raise
     library.sync()
     library._analyzer, library._models_checked = analyzer, True
     library.settings = replace(library.settings, model_dir=target.folder)

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -142,7 +143,12 @@ def test_switching_keeps_names_people_refusals_and_hidden_faces(
 def test_a_switch_killed_part_way_goes_on_when_run_again(
         corrected_library, rotated_models, rotation, sample_photos, analyzer, tmp_path):
     folder = corrected_library
+    crowd = tmp_path / "crowd"  # photos of 20 faces, so that the switch takes long enough to be killed
+    crowd.mkdir()
+    for i in range(4):
+        shutil.copy(sample_photos["players"], crowd / f"players-{i}.jpg")
     with FaceLibrary(folder, analyzer=analyzer) as library:
+        library.index_directory(crowd)
         before, old_vectors = state(library), vectors(library)
     # On a terminal, the progress bar shows each photo as it is done.
     terminal, progress_out = pty.openpty()
@@ -152,7 +158,7 @@ def test_a_switch_killed_part_way_goes_on_when_run_again(
     os.close(progress_out)
     shown = b""
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not re.search(rb" [12]/3 photos", shown):
+    while time.monotonic() < deadline and not re.search(rb" [1-6]/7 photos", shown):
         if select.select([terminal], [], [], 1.0)[0]:
             try:
                 shown += os.read(terminal, 4096)
@@ -168,3 +174,64 @@ def test_a_switch_killed_part_way_goes_on_when_run_again(
 
     assert main(["models", "use", str(rotated_models), "--library", str(folder)]) == 0
     check_switched(folder, before, old_vectors, rotation, sample_photos, tmp_path)
+
+
+def test_faces_of_photos_that_cannot_be_read_come_from_their_thumbnails_or_hold_the_switch(
+        tmp_path, sample_photos, analyzer, rotated_models, rotation):
+    photos, away = tmp_path / "photos", tmp_path / "unplugged"
+    photos.mkdir()
+    away.mkdir()
+    for name in ("gdp", "yaoming"):
+        shutil.copy(sample_photos[name], photos / f"{name}.jpg")
+    folder = tmp_path / "library"
+    with FaceLibrary(folder, analyzer=analyzer) as library:
+        library.index_directory(photos)
+        old_vectors = vectors(library)
+        [yao] = [f["id"] for f in library.iter_faces() if f["path"].endswith("yaoming.jpg")]
+        lost = next(f["id"] for f in library.iter_faces() if f["path"].endswith("gdp.jpg"))
+        library.thumbnails.path(lost).unlink()
+    for name in ("gdp", "yaoming"):
+        (photos / f"{name}.jpg").rename(away / f"{name}.jpg")
+
+    with FaceLibrary(folder) as library:
+        report = library.switch_models(rotated_models)
+        assert not report.completed and "Not switched" in report.summary()
+        gdp, yaoming = str(photos / "gdp.jpg"), str(photos / "yaoming.jpg")
+        assert [entry for entry in report.listed if entry[0] == yaoming] == [
+            (yaoming, "no person", "embedded from its thumbnail")]
+        assert [how for photo, _, how in report.listed if photo == gdp and how.startswith("not embedded")]
+        assert library.models_in_use().models.recognizer == SMALL_MODELS[1]  # still the old vectors
+        assert vectors(library).keys() == old_vectors.keys()
+
+    (away / "gdp.jpg").rename(photos / "gdp.jpg")  # the drive is back
+    with FaceLibrary(folder) as library:
+        report = library.switch_models(rotated_models)
+        assert report.completed, report.summary()
+        assert library.models_in_use().models.recognizer == LARGE_MODELS[1]
+        new_vectors = vectors(library)
+    np.testing.assert_allclose(new_vectors[lost], old_vectors[lost] @ rotation, atol=2e-3)
+    assert float(new_vectors[yao] @ (old_vectors[yao] @ rotation)) > 0.8  # the same face, from its thumbnail
+
+
+def test_the_window_switches_models_as_a_job_and_a_correction_meanwhile_holds(
+        corrected_library, rotated_models, analyzer):
+    from faceorganizer.protocol import Call, JobFinished, Open, Opened, Progress, Rename, Reply, SwitchModels
+    from faceorganizer.service import LibraryService
+
+    with FaceLibrary(corrected_library, analyzer=analyzer) as library:
+        anna = next(p.cluster_id for p in library.people() if p.name == "Anna")
+    sent: list = []
+    waiting = [Call(2, Rename(anna, "Anna Maria"))]  # arrives while the switch runs
+    service = LibraryService(sent.append, lambda: waiting.pop() if waiting else None, threading.Event())
+    service.dispatch(Call(1, Open(str(corrected_library))))
+    assert SMALL_MODELS[1] in [m for m in sent if isinstance(m, Opened)][-1].info.models
+    service.dispatch(Call(3, SwitchModels(str(rotated_models))))
+    try:
+        assert [m for m in sent if isinstance(m, Progress)][-1].done == 3
+        [finished] = [m for m in sent if isinstance(m, JobFinished)]
+        assert finished.job == "models" and finished.summary.startswith("Switched to"), finished
+        assert [m.call_id for m in sent if isinstance(m, Reply) and m.failure is None] == [1, 2, 3]
+        assert LARGE_MODELS[1] in [m for m in sent if isinstance(m, Opened)][-1].info.models  # opened again on it
+        assert "Anna Maria" in [p.name for p in service.library.people()]
+    finally:
+        service._close(None, say=False)

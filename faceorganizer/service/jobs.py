@@ -199,10 +199,13 @@ class LibraryJobs:
         try:
             report = self.service.library.switch_models(command.model_dir or None, on_progress,
                                                         cancel=self.cancel_event)
+        except BaseException:
+            self.service.open(self.service.opened_with)  # whole again, should a failed swap have closed it
+            raise
         finally:
             self.service.busy = False
         if report.completed and not report.already:
-            self.service.open(self.service.opened_with)
+            self.service.open(self.service.opened_with)  # every view reads the new vectors
         self.send(Unreadable([(photo, f"{person}, {how}") for photo, person, how in report.listed]))
         self.send(JobFinished(command.job, f"{report.summary()} ({duration(time.monotonic() - started)})"))
 
