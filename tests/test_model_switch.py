@@ -26,37 +26,12 @@ import pytest
 from faceorganizer.cli import main
 from faceorganizer.config import Settings
 from faceorganizer.errors import FaceOrganizerError
-from faceorganizer.faces import LARGE_MODELS, SMALL_MODELS, bundled_model_dir
+from faceorganizer.faces import LARGE_MODELS, SMALL_MODELS
 from faceorganizer.library import FaceLibrary
 from faceorganizer.model_staging import STAGING
 from faceorganizer.strangers import ignore_photo
 
 from conftest import photo_variant
-
-
-@pytest.fixture(scope="module")
-def rotation() -> np.ndarray:
-    return np.linalg.qr(np.random.default_rng(15).normal(size=(512, 512)))[0].astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def rotated_models(tmp_path_factory, rotation) -> Path:
-    """A model folder whose recogniser is the bundled one followed by the
-    rotation, under buffalo_l's recogniser name (the name a folder's
-    recogniser is found by); the detector is the bundled one."""
-    import onnx
-    from onnx import helper, numpy_helper
-
-    model = onnx.load(str(bundled_model_dir() / SMALL_MODELS[1]))
-    graph = model.graph
-    vectors = graph.output[0].name
-    graph.initializer.append(numpy_helper.from_array(rotation, "rotation"))
-    graph.node.append(helper.make_node("MatMul", [vectors, "rotation"], ["rotated"]))
-    graph.output.pop()
-    graph.output.append(helper.make_tensor_value_info("rotated", onnx.TensorProto.FLOAT, ["batch", 512]))
-    folder = tmp_path_factory.mktemp("rotated-models")
-    onnx.save(model, str(folder / LARGE_MODELS[1]))
-    return folder
 
 
 @pytest.fixture
