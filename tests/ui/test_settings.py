@@ -83,6 +83,6 @@ def test_face_models_chosen_in_the_settings_switch_the_library_in_the_background
 
     answer_settings(window, choose)
     qtbot.waitUntil(lambda: "w600k_r50.onnx" in window.info.models, timeout=120_000)
-    assert window.status.message.text().startswith("Switched to")
+    qtbot.waitUntil(lambda: window.status.message.text().startswith("Switched to"), timeout=20_000)
     qtbot.waitUntil(lambda: sorted((p.name or "", p.face_count) for p in window.browser.people) == sorted(
         (name or "", faces) for name, faces in indexed_library.people), timeout=20_000)
