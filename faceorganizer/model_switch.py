@@ -56,6 +56,7 @@ from faceorganizer.model_staging import (
 from faceorganizer.people import FaceCatalog
 from faceorganizer.photo_writes import face_payload
 from faceorganizer.scanning import os_reason, version_key
+from faceorganizer.small_faces import SHARP_ENOUGH
 from faceorganizer.store import Batch, stable_id
 from faceorganizer.thumbs import THUMB_SIZE, thumbnail_square
 from faceorganizer.xmp import iou
@@ -230,13 +231,21 @@ def _analyse(library: FaceLibrary, analyzer: FaceAnalyzer, target: ModelChoice,
     except OSError as exc:  # a drive failing as it is read
         staged.error = os_reason(exc)
         return _from_thumbnails(library, analyzer, staged, faces)
-    settings = library.settings
     try:
-        found = [c for c in analyzer.detect(photo)
-                 if c.size >= settings.min_face_size and c.det_score >= settings.min_det_score]
+        staged.faces = _faces_found_again(library, analyzer, target, record, photo, faces)
     except Exception as exc:  # onnxruntime and OpenCV raise untyped errors
         staged.error = f"face analysis failed ({exc})"
         return _from_thumbnails(library, analyzer, staged, faces)
+    return staged
+
+
+def _faces_found_again(library: FaceLibrary, analyzer: FaceAnalyzer, target: ModelChoice, record: dict,
+                       photo: Photo, faces: list[dict]) -> list[StagedFace]:
+    """The photo's old faces, each at the new detection that matches it (else
+    at its old box), and the faces new to the models, embedded."""
+    settings = library.settings
+    found = [c for c in analyzer.detect(photo)
+             if c.size >= settings.min_face_size and c.det_score >= settings.min_det_score]
     pairs = sorted(((iou(face["bbox"], c.bbox), i, j) for i, face in enumerate(faces) if not face.get("drawn")
                     for j, c in enumerate(found)), reverse=True)
     matches: dict[int, int] = {}
@@ -253,9 +262,20 @@ def _analyse(library: FaceLibrary, analyzer: FaceAnalyzer, target: ModelChoice,
             hows.append(NEW)
             ids.append(stable_id(record["id"], key, "models", target.digest, j))
             library.thumbnails.write(ids[-1], photo.pixels, tuple(v * photo.scale for v in c.bbox))
-    staged.faces = [_staged(face_id, face, how)
-                    for face_id, face, how in zip(ids, analyzer.embed(photo, candidates), hows)]
-    return staged
+    embedded = _embed(analyzer, record["path"], photo, candidates)
+    return [_staged(face_id, face, how) for face_id, face, how in zip(ids, embedded, hows)]
+
+
+def _embed(analyzer: FaceAnalyzer, path: str, photo: Photo, candidates: list[Candidate]) -> list[DetectedFace]:
+    """The faces embedded, those small in this reduced decode from the photo
+    at full size (as indexing embeds the small faces of its closer look)."""
+    small = [k for k, c in enumerate(candidates) if photo.scale < 1 and c.size * photo.scale < SHARP_ENOUGH]
+    large = [k for k in range(len(candidates)) if k not in small]
+    embedded = dict(zip(large, analyzer.embed(photo, [candidates[k] for k in large])))
+    if small:
+        sharp = load_photo(path, max_side=max(photo.width, photo.height))
+        embedded.update(zip(small, analyzer.embed(sharp, [candidates[k] for k in small])))
+    return [embedded[k] for k in range(len(candidates))]
 
 
 def _at_old_box(face: dict) -> Candidate:
