@@ -9,7 +9,9 @@ and hidden or ignored state, which all hang on face ids. Drawn faces are
 embedded again at their box. An old face no new detection matches is
 embedded at its old box and landmarks too, and listed: a face the user named
 is never dropped because a detector no longer sees it. Faces the new models
-find in addition are new faces, and join people as faces do when indexing.
+find in addition are new faces, and join people as faces do when indexing
+(a face the user removed is among them if the new models find it: the
+library keeps no box of a removed face).
 
 The library never compares vectors of two models. Until the switch
 completes it keeps working on the old vectors (browsing, corrections,
