@@ -36,19 +36,19 @@ from conftest import photo_variant
 
 @pytest.fixture
 def corrected_library(tmp_path, sample_photos, analyzer):
-    """Two shots of gdp.jpg's five people and yaoming.jpg, corrected: two
+    """Two shots of t1.jpg's six people and yaoming.jpg, corrected: two
     people named, two others merged, a face refusing its person, yaoming's
     face ignored (a hidden person). Closed; its folder."""
     photos = tmp_path / "photos"
     photos.mkdir()
     for seed in (0, 1):
-        photo_variant(sample_photos["gdp"], photos / f"gdp-{seed}.jpg", seed)
+        photo_variant(sample_photos["t1"], photos / f"t1-{seed}.jpg", seed)
     shutil.copy(sample_photos["yaoming"], photos / "yaoming.jpg")
     folder = tmp_path / "library"
     with FaceLibrary(folder, analyzer=analyzer) as library:
         library.index_directory(photos)
         pairs = [p.cluster_id for p in library.people() if p.face_count == 2]
-        assert len(pairs) == 5
+        assert len(pairs) == 6
         library.rename(pairs[0], "Anna")
         library.rename(pairs[1], "Ben")
         library.merge_clusters(pairs[2:4])
@@ -85,7 +85,7 @@ def check_switched(folder: Path, before: dict, old_vectors: dict, rotation: np.n
         named = {p.name: p.face_count for p in library.people() if p.name}
         more = tmp_path / "more"
         more.mkdir()
-        photo_variant(sample_photos["gdp"], more / "gdp-2.jpg", 2)
+        photo_variant(sample_photos["t1"], more / "t1-2.jpg", 2)
         library.index_directory(more)
         assert {p.name: p.face_count for p in library.people() if p.name} == {
             name: faces + 1 for name, faces in named.items()}
