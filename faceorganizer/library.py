@@ -52,6 +52,7 @@ from faceorganizer.library_settings import (
     change_sidecar_settings,
     check_recognizer,
     migrate,
+    refuse_other_models,
 )
 from faceorganizer.lock import LibraryLock
 from faceorganizer.model_switch import ModelsInUse, SwitchReport, models_in_use, switch_models
@@ -116,6 +117,7 @@ class FaceLibrary(PeopleOperations):
             self._resources.callback(self.sync)
             self._meta = self.store.meta()
             _check_faces_present(self)
+            refuse_other_models(self, analyzer)
         except BaseException:
             self._resources.close()
             raise

@@ -12,12 +12,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from faceorganizer.config import GroupingSettings, SidecarSettings, grouping_changes, sidecar_changes
-from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.errors import FaceOrganizerError, ModelLoadError
+from faceorganizer.faces import file_digest, model_files
 from faceorganizer.store import ENGINES, Batch, create_store, ensure_free
 from faceorganizer.store.migrate import MigrationReport
 from faceorganizer.store.migrate import migrate as migrate_store
 
 if TYPE_CHECKING:
+    from faceorganizer.faces import FaceAnalyzer
     from faceorganizer.library import FaceLibrary
 
 #: The settings a library keeps in its store, over those it is opened with.
@@ -50,6 +52,31 @@ def check_recognizer(library: FaceLibrary, name: str, digest: str | None = None,
     else by its file name. `faceorganizer models use` switches it. The
     detector that found its first faces is recorded too (any finds faces
     the recogniser can compare)."""
+    _refuse_other_recognizer(library, name, digest)
+    recorded = {"recognizer": name, **({"recognizer_digest": digest} if digest else {}),
+                **({"detector": detector} if detector and "detector" not in library._meta else {})}
+    # Written with the first photos analysed: a write of its own would hold
+    # up the start of indexing by a flush of the store.
+    library._unwritten_meta.update({k: v for k, v in recorded.items() if library._meta.get(k) != v})
+
+
+def refuse_other_models(library: FaceLibrary, analyzer: FaceAnalyzer | None) -> None:
+    """At open: models given to this run (an analyzer, or --models) whose
+    recogniser is not the library's are refused at once, not at the first
+    photo analysed. Models that cannot be found are said when first needed."""
+    if analyzer is not None:
+        recognizer = analyzer.model_paths[1]
+    elif library.settings.model_dir:
+        try:
+            recognizer = model_files(library.settings.model_dir)[1]
+        except ModelLoadError:
+            return
+    else:
+        return
+    _refuse_other_recognizer(library, recognizer.name, file_digest(recognizer))
+
+
+def _refuse_other_recognizer(library: FaceLibrary, name: str, digest: str | None) -> None:
     used, used_digest = library._meta.get("recognizer"), library._meta.get("recognizer_digest")
     same = used_digest == digest if used_digest and digest else used == name
     if used is not None and not same and library.store.count_faces():
@@ -59,11 +86,6 @@ def check_recognizer(library: FaceLibrary, name: str, digest: str | None = None,
             "their vectors cannot be compared. Use the library's own models (`faceorganizer models` "
             "names them), switch the library to these with `faceorganizer models use DIR`, or use another library."
         )
-    recorded = {"recognizer": name, **({"recognizer_digest": digest} if digest else {}),
-                **({"detector": detector} if detector and "detector" not in library._meta else {})}
-    # Written with the first photos analysed: a write of its own would hold
-    # up the start of indexing by a flush of the store.
-    library._unwritten_meta.update({k: v for k, v in recorded.items() if library._meta.get(k) != v})
 
 
 def _named(model: str, digest: str | None) -> str:

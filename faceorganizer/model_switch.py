@@ -100,16 +100,16 @@ class SwitchReport:
     cancelled: bool = False
 
     def summary(self) -> str:
-        """The outcome in a sentence."""
+        """The outcome in a sentence (without its full stop, for a caller to add how long it took)."""
         if self.already:
-            return f"The library uses these models already: {self.models.describe()}."
+            return f"The library uses these models already: {self.models.describe()}"
         if self.cancelled:
-            return "Stopped: run it again to go on from where it stopped."
+            return "Stopped: run it again to go on from where it stopped"
         if not self.completed:
-            return ("Not switched: some faces could not be embedded (below). Connect the drive or folder "
-                    "holding their photos, or remove those photos from the library, and run it again.")
-        return (f"Switched to {self.models.describe()}: {self.faces:,} faces embedded again "
-                f"({self.matched:,} found again by the new models, {self.new:,} new ones).")
+            return ("Not switched: some faces could not be embedded (listed). Connect the drive or folder "
+                    "holding their photos, or remove those photos from the library, and run it again")
+        return (f"Switched to {self.models.describe()}: {self.faces:,} faces embedded again, "
+                f"{self.matched:,} found again by the new models and {self.new:,} new")
 
 
 def recorded_models(library: FaceLibrary) -> ModelChoice:

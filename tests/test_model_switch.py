@@ -90,10 +90,9 @@ def check_switched(folder: Path, before: dict, old_vectors: dict, rotation: np.n
         assert {p.name: p.face_count for p in library.people() if p.name} == {
             name: faces + 1 for name, faces in named.items()}
     assert not (folder / STAGING).exists()
-    (tmp_path / "no-models").mkdir()
-    with FaceLibrary(folder, settings=Settings(model_dir=str(tmp_path / "no-models"))) as library:
-        with pytest.raises(FaceOrganizerError, match="cannot be compared"):
-            library.analyzer  # the bundled, unrotated model
+    (tmp_path / "no-models").mkdir()  # so the bundled, unrotated model
+    with pytest.raises(FaceOrganizerError, match="cannot be compared"):
+        FaceLibrary(folder, settings=Settings(model_dir=str(tmp_path / "no-models")))
 
 
 def test_switching_keeps_names_people_refusals_and_hidden_faces(
@@ -143,7 +142,7 @@ def test_a_switch_killed_part_way_goes_on_when_run_again(
     process.wait()
     os.close(terminal)
     assert process.returncode == -signal.SIGKILL, f"the switch ended before it could be killed: {shown!r}"
-    with FaceLibrary(folder, analyzer=analyzer) as library:
+    with FaceLibrary(folder) as library:
         assert state(library) == before  # still on the old model, whole
         assert library.models_in_use().pending.recognizer == LARGE_MODELS[1]
 

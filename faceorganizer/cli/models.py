@@ -62,7 +62,7 @@ def _switch(args) -> int:
             report = library.switch_models(args.folder, progress.update, cancel=cancel)
         finally:
             progress.finish()
-    print(f"{report.summary()} ({duration(time.monotonic() - started)})")
+    print(f"{report.summary()} ({duration(time.monotonic() - started)}).")
     if report.listed:
         print("Faces no detection of the new models matched, kept at their old box, or not embedded:")
         for photo, person, how in report.listed:

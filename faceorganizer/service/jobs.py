@@ -207,7 +207,7 @@ class LibraryJobs:
         if report.completed and not report.already:
             self.service.open(self.service.opened_with)  # every view reads the new vectors
         self.send(Unreadable([(photo, f"{person}, {how}") for photo, person, how in report.listed]))
-        self.send(JobFinished(command.job, f"{report.summary()} ({duration(time.monotonic() - started)})"))
+        self.send(JobFinished(command.job, f"{report.summary()} ({duration(time.monotonic() - started)})."))
 
     def repair(self, command: Repair) -> None:
         """Mend a damaged library as `faceorganizer check --repair` does, then open it."""
