@@ -9,6 +9,8 @@ a folder holding InsightFace's larger buffalo_l files; nothing is downloaded.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.util
 import logging
 import math
@@ -99,6 +101,23 @@ def model_files(model_dir: str | os.PathLike | None = None) -> tuple[Path, Path]
     return files[0], files[1]
 
 
+def file_digest(path: str | os.PathLike) -> str:
+    """A digest of a model file's bytes (SHA-256, its first 16 hex digits):
+    the same model under another name has the same one, an edited file
+    another. Computed once per file version in a process."""
+    version = os.stat(path)
+    return _digest(str(path), version.st_size, version.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(path: str, _size: int, _mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as model:
+        while chunk := model.read(2**20):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
 def available_providers() -> list[str]:
     """onnxruntime providers to use, best first; always ends with the CPU."""
     import onnxruntime
@@ -157,6 +176,7 @@ class FaceAnalyzer:
         self.det_size = det_size
         self.det_thresh = det_thresh
         self.model_names = (det_file.name, rec_file.name)
+        self.model_paths = (det_file, rec_file)
 
     def analyze(self, photo: Photo) -> list[DetectedFace]:
         """Every face in the photo, most confident first."""

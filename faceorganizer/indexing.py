@@ -332,7 +332,7 @@ class Indexer:
         with ThreadPoolExecutor(workers, thread_name_prefix="faceorganizer-analyze",
                                 initializer=lower_thread_priority, initargs=(10,)) as pool:
             for i, analysis in enumerate(
-                _bounded_map(pool, lambda s: analyse_photo(self.library, *s), sources, 4 * workers, cancel)
+                bounded_map(pool, lambda s: analyse_photo(self.library, *s), sources, 4 * workers, cancel)
             ):
                 pending.append((i, analysis))
                 done += 1
@@ -378,7 +378,7 @@ def lower_thread_priority(niceness: int) -> None:
 
 
 
-def _bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None):
+def bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None):
     """pool.map, in order, with at most `lookahead` items in flight, and
     stopping early (after the items in flight) when `cancel` is set."""
     items = iter(items)

@@ -41,7 +41,7 @@ from faceorganizer.drawn import add_drawn_face
 from faceorganizer.errors import LibraryDamagedError, ReadOnlyLibraryError
 from faceorganizer.exclusions import exclude_folder, excluded_folders
 from faceorganizer.face_reads import SearchResult
-from faceorganizer.faces import FaceAnalyzer
+from faceorganizer.faces import FaceAnalyzer, file_digest
 from faceorganizer.folders import add_folders, photo_dates, remove_folder
 from faceorganizer.forgetting import delete_faces, forget_photos, remove_face, remove_image
 from faceorganizer.images import ImageInput, load_photo
@@ -52,8 +52,10 @@ from faceorganizer.library_settings import (
     change_sidecar_settings,
     check_recognizer,
     migrate,
+    refuse_other_models,
 )
 from faceorganizer.lock import LibraryLock
+from faceorganizer.model_switch import ModelsInUse, SwitchReport, models_in_use, switch_models
 from faceorganizer.naming import name_face
 from faceorganizer.people import ChangeSet, FaceCatalog
 from faceorganizer.people_ops import PeopleOperations
@@ -115,6 +117,7 @@ class FaceLibrary(PeopleOperations):
             self._resources.callback(self.sync)
             self._meta = self.store.meta()
             _check_faces_present(self)
+            refuse_other_models(self, analyzer)
         except BaseException:
             self._resources.close()
             raise
@@ -174,20 +177,21 @@ class FaceLibrary(PeopleOperations):
 
     @property
     def analyzer(self) -> FaceAnalyzer:
-        """The face models, loaded on first use (0.2-0.5 s)."""
+        """The face models given to this run, else the library's own, loaded on first use (0.2-0.5 s)."""
         with self._analyzer_lock:
             if self._analyzer is None:
                 self._analyzer = FaceAnalyzer(
-                    self.settings.model_dir, det_size=self.settings.det_size
+                    self.settings.model_dir or self._meta.get("model_dir"), det_size=self.settings.det_size
                 )
             if not self._models_checked:
-                self._check_recognizer(self._analyzer.model_names[1])
+                detector, recognizer = self._analyzer.model_names
+                self._check_recognizer(recognizer, file_digest(self._analyzer.model_paths[1]), detector)
                 self._models_checked = True
             return self._analyzer
 
-    def _check_recognizer(self, name: str) -> None:
+    def _check_recognizer(self, name: str, digest: str | None = None, detector: str | None = None) -> None:
         """Vectors of two recognisers cannot be compared: a library keeps one."""
-        check_recognizer(self, name)
+        check_recognizer(self, name, digest, detector)
 
     # -- indexing (faceorganizer.indexing, whose Indexer documents each in full) --
 
@@ -211,6 +215,15 @@ class FaceLibrary(PeopleOperations):
                          cancel: threading.Event | None = None) -> IndexReport:
         """Look closer at every indexed photo not looked at so before, for the small faces first missed."""
         return self._indexer.find_small_faces(on_progress, cancel=cancel)
+
+    def models_in_use(self) -> ModelsInUse:
+        """The models of the library's vectors, and any switch under way (see faceorganizer.model_switch)."""
+        return models_in_use(self)
+
+    def switch_models(self, model_dir: str | os.PathLike | None, on_progress: ProgressCallback | None = None, *,
+                      cancel: threading.Event | None = None) -> SwitchReport:
+        """Embed every face again with other models, keeping people and corrections (see model_switch)."""
+        return switch_models(self, model_dir, on_progress, cancel=cancel)
 
     def add_analysed_photo(self, path: str | os.PathLike, size: tuple[int, int], faces: Sequence[dict]) -> list[str]:
         """Store a photo analysed elsewhere (see the module docstring) as indexing

@@ -12,12 +12,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from faceorganizer.config import GroupingSettings, SidecarSettings, grouping_changes, sidecar_changes
-from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.errors import FaceOrganizerError, ModelLoadError
+from faceorganizer.faces import file_digest, model_files
 from faceorganizer.store import ENGINES, Batch, create_store, ensure_free
 from faceorganizer.store.migrate import MigrationReport
 from faceorganizer.store.migrate import migrate as migrate_store
 
 if TYPE_CHECKING:
+    from faceorganizer.faces import FaceAnalyzer
     from faceorganizer.library import FaceLibrary
 
 #: The settings a library keeps in its store, over those it is opened with.
@@ -44,19 +46,50 @@ def change_sidecar_settings(library: FaceLibrary, style: str | None = None,
     return library.sidecar_settings()
 
 
-def check_recognizer(library: FaceLibrary, name: str) -> None:
-    """Vectors of two recognisers cannot be compared: a library keeps one."""
-    used = library._meta.get("recognizer")
-    if used == name:
-        return
-    if used is not None and library.store.count_faces():
-        raise FaceOrganizerError(
-            f"The faces in {library.folder} were found with the model {used}, not {name}: "
-            "their vectors cannot be compared. Use the same models, or another library."
-        )
+def check_recognizer(library: FaceLibrary, name: str, digest: str | None = None, detector: str | None = None) -> None:
+    """Vectors of two recognisers cannot be compared: a library keeps one,
+    known by its file's digest (see faces.file_digest) where both are known,
+    else by its file name. `faceorganizer models use` switches it. The
+    detector that found its first faces is recorded too (any finds faces
+    the recogniser can compare)."""
+    _refuse_other_recognizer(library, name, digest)
+    recorded = {"recognizer": name, **({"recognizer_digest": digest} if digest else {}),
+                **({"detector": detector} if detector and "detector" not in library._meta else {})}
     # Written with the first photos analysed: a write of its own would hold
     # up the start of indexing by a flush of the store.
-    library._unwritten_meta["recognizer"] = name
+    library._unwritten_meta.update({k: v for k, v in recorded.items() if library._meta.get(k) != v})
+
+
+def refuse_other_models(library: FaceLibrary, analyzer: FaceAnalyzer | None) -> None:
+    """At open: models given to this run (an analyzer, or --models) whose
+    recogniser is not the library's are refused at once, not at the first
+    photo analysed. Models that cannot be found are said when first needed."""
+    if analyzer is not None:
+        recognizer = analyzer.model_paths[1]
+    elif library.settings.model_dir:
+        try:
+            recognizer = model_files(library.settings.model_dir)[1]
+        except ModelLoadError:
+            return
+    else:
+        return
+    _refuse_other_recognizer(library, recognizer.name, file_digest(recognizer))
+
+
+def _refuse_other_recognizer(library: FaceLibrary, name: str, digest: str | None) -> None:
+    used, used_digest = library._meta.get("recognizer"), library._meta.get("recognizer_digest")
+    same = used_digest == digest if used_digest and digest else used == name
+    if used is not None and not same and library.store.count_faces():
+        raise FaceOrganizerError(
+            f"The faces in {library.folder} were found with the model {_named(used, used_digest)}, "
+            f"not {_named(name, digest)}: "
+            "their vectors cannot be compared. Use the library's own models (`faceorganizer models` "
+            "names them), switch the library to these with `faceorganizer models use DIR`, or use another library."
+        )
+
+
+def _named(model: str, digest: str | None) -> str:
+    return f"{model} (digest {digest})" if digest else model
 
 
 def migrate(library: FaceLibrary, engine: str, on_progress: Callable[[int, int], None] | None = None

@@ -104,7 +104,7 @@ def _add_analyses(library: FaceLibrary, analyses: Sequence[PhotoAnalysis], batch
         for face_id, face in a.faces:
             face_ids.append(face_id)
             vectors.append(face.embedding)
-            payloads.append({**_face_payload(face_id, a, face, now), **people[face_id]})
+            payloads.append({**face_payload(face_id, a, face, now), **people[face_id]})
     if face_ids:
         vectors = np.stack(vectors)
         library.catalog.add(face_ids, vectors, payloads)
@@ -162,7 +162,8 @@ def date_fields(taken: tuple[str, str] | None) -> dict:
     return {"taken": taken[0], "taken_from": taken[1]} if taken else {}
 
 
-def _face_payload(face_id: str, a: PhotoAnalysis, face: DetectedFace, now: str) -> dict:
+def face_payload(face_id: str, a: PhotoAnalysis, face: DetectedFace, now: str | None = None) -> dict:
+    """A new face's record, of no person yet."""
     return {
         "face_id": face_id,
         "image_id": a.image_id,
@@ -174,7 +175,7 @@ def _face_payload(face_id: str, a: PhotoAnalysis, face: DetectedFace, now: str) 
         "image_size": [a.width, a.height],
         "cluster_id": None,
         "cluster_confidence": None,
-        "indexed_at": now,
+        "indexed_at": now or _now(),
         **({"drawn": True} if face_id in a.drawn else {}),
     }
 

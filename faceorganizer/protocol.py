@@ -90,6 +90,7 @@ class LibraryInfo:
     engine: str = ""  # where its faces are kept: "edge", "local" or "server"
     face_count: int = 0
     sidecars: SidecarSettings | None = None
+    models: str = ""  # the face models its vectors are of, and any switch under way, in words
 
 
 # -- commands --------------------------------------------------------------------
@@ -346,6 +347,17 @@ class FindSmallFaces(Job):
 
     action: ClassVar[str] = "look for small faces"
     job: ClassVar[str] = "small-faces"
+
+
+@dataclass(frozen=True)
+class SwitchModels(Job):
+    """Embed every face again with the models in `model_dir` ("": the bundled
+    ones) and switch the library to them, keeping people and corrections;
+    a switch stopped part way goes on when asked again."""
+
+    action: ClassVar[str] = "switch the face models"
+    job: ClassVar[str] = "models"
+    model_dir: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -53,14 +53,21 @@ class ThumbnailCache:
 def square_crop(pixels: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
     """A square around the face with some context, kept inside the photo."""
     height, width = pixels.shape[:2]
+    left, top, side = thumbnail_square(box, width, height)
+    left, top = int(round(left)), int(round(top))
+    size = max(1, int(round(side)))
+    return np.ascontiguousarray(pixels[top : top + size, left : left + size])
+
+
+def thumbnail_square(box: Sequence[float], width: float, height: float) -> tuple[float, float, float]:
+    """(left, top, side) of the square a face's thumbnail shows, in the
+    pixels of the photo (`width` x `height`) that `box` is in."""
     x1, y1, x2, y2 = box
     side = min(max(x2 - x1, y2 - y1) * _CONTEXT, width, height)
     side = max(side, 1.0)
     cx = min(max((x1 + x2) / 2, side / 2), width - side / 2)
     cy = min(max((y1 + y2) / 2, side / 2), height - side / 2)
-    left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
-    size = max(1, int(round(side)))
-    return np.ascontiguousarray(pixels[top : top + size, left : left + size])
+    return cx - side / 2, cy - side / 2, side
 
 
 #: Longer side of a whole-photo thumbnail in pixels (tiles show them at up to 2x DPI).

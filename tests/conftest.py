@@ -212,3 +212,36 @@ def dated_copy(source: Path, target: Path, taken: str | None, crop: tuple[int, i
         exif.get_ifd(0x8769)[0x9003] = taken
     image.save(target, "JPEG", quality=90, exif=exif)
     return target
+
+
+@pytest.fixture(scope="session")
+def rotation():
+    """A fixed random orthogonal 512 x 512 matrix."""
+    import numpy as np
+
+    return np.linalg.qr(np.random.default_rng(15).normal(size=(512, 512)))[0].astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def rotated_models(tmp_path_factory, rotation) -> Path:
+    """Another face model, for switching a library to: a model folder whose
+    recogniser is the bundled one followed by `rotation` (its vectors mean
+    nothing to the bundled one's, yet group alike), under buffalo_l's
+    recogniser name (the name a folder's recogniser is found by); the
+    detector is the bundled one."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    from faceorganizer.faces import LARGE_MODELS, SMALL_MODELS, bundled_model_dir
+
+    model = onnx.load(str(bundled_model_dir() / SMALL_MODELS[1]))
+    graph = model.graph
+    vectors = graph.output[0].name
+    graph.initializer.append(numpy_helper.from_array(rotation, "rotation"))
+    graph.node.append(helper.make_node("MatMul", [vectors, "rotation"], ["rotated"]))
+    graph.output.pop()
+    graph.output.append(helper.make_tensor_value_info("rotated", onnx.TensorProto.FLOAT, ["batch", 512]))
+    folder = tmp_path_factory.mktemp("rotated-models")
+    onnx.save(model, str(folder / LARGE_MODELS[1]))
+    return folder

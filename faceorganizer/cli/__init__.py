@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from faceorganizer.cli import (
-    corrections, faces, indexing, library, people, settings, sidecars, suggestions, window,
+    corrections, faces, indexing, library, models, people, settings, sidecars, suggestions, window,
 )
 from faceorganizer.cli.common import EXIT_DAMAGED, common_options, error_message
 from faceorganizer.config import default_library_dir
@@ -27,7 +27,7 @@ from faceorganizer.store import as_disk_full
 __all__ = ["EXIT_DAMAGED", "build_parser", "main", "parse_args"]
 
 #: The modules of the commands, in the order `faceorganizer --help` lists them.
-COMMAND_MODULES = (window, indexing, faces, people, library, sidecars, suggestions, corrections, settings)
+COMMAND_MODULES = (window, indexing, faces, people, library, models, sidecars, suggestions, corrections, settings)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -67,6 +67,8 @@ def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, dict[str, Handler]]
         args = parser.parse_args(["gui", *argv])
     if args.command == "index" and not (args.folders or args.small_faces):
         parser.error("index needs the FOLDERs to index, or --small-faces")
+    if args.command == "models" and args.use and args.folder is None:
+        parser.error("models use needs the folder of the models: faceorganizer models use DIR")
     if args.command == "birthday" and (args.date is None) == (not args.clear):
         parser.error("birthday needs a date (YYYY-MM-DD) or --clear, not both")
     return args, handlers

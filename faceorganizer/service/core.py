@@ -69,10 +69,12 @@ from faceorganizer.protocol import (
     SettingsChanged,
     ShowPhoto,
     SidecarSettingsChanged,
+    SwitchModels,
     Undo,
     WatchFolders,
     WriteSidecars,
 )
+from faceorganizer.model_switch import models_in_words
 from faceorganizer.review_queue import ReviewQueue
 from faceorganizer.service.jobs import LibraryJobs
 from faceorganizer.store import as_disk_full
@@ -123,6 +125,7 @@ class LibraryService:
             Index: self.jobs.index,
             Recluster: self.jobs.recluster,
             FindSmallFaces: self.jobs.find_small_faces,
+            SwitchModels: self.jobs.switch_models,
             Repair: self.jobs.repair,
             RemoveFolder: self.jobs.remove_folder,
             Migrate: self.jobs.migrate,
@@ -194,7 +197,8 @@ class LibraryService:
         self.photo_table = photos.PhotoTable(lib)
         self.send(Opened(LibraryInfo(lib.folder, lib.thumbnails.folder, lib.folders(), lib.grouping_settings(),
                                      excluded=lib.excluded_folders(), engine=lib.store.engine,
-                                     face_count=lib.count(), sidecars=lib.sidecar_settings())))
+                                     face_count=lib.count(), sidecars=lib.sidecar_settings(),
+                                     models=models_in_words(lib))))
         self.rewatch()
         self.send_history()
         self.send_people()

@@ -1,5 +1,5 @@
 """The library service's long jobs: indexing, looking for small faces,
-re-clustering, adding, removing and excluding folders, moving to the other
+switching the face models, re-clustering, adding, removing and excluding folders, moving to the other
 engine, repairing and writing sidecars. Each runs one at a time on the
 service's library; most are a job of faceorganizer.jobs, whose events go out
 as the protocol's (its progress through that module's throttle), and between
@@ -44,6 +44,7 @@ from faceorganizer.protocol import (
     RemoveFolder,
     Repair,
     SidecarsNotWritten,
+    SwitchModels,
     Unreadable,
     WriteSidecars,
 )
@@ -133,6 +134,35 @@ class LibraryJobs:
         ended = self.run(SmallFacesJob(self.service.library))
         self.service.send_people()
         self.send(JobFinished(command.job, ended.summary))
+
+    def switch_models(self, command: SwitchModels) -> None:
+        """Embed every face again with other models (faceorganizer.model_switch),
+        then open the library again on them, so that every view reads the new vectors."""
+        self.service.busy = True
+        self.cancel_event.clear()
+        started = time.monotonic()
+        progress = Progress("Embedding the faces with the new models")
+
+        def on_progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            progress.done, progress.total = done, total
+            if done:
+                progress.seconds_left = (now - started) / done * (total - done)
+            self.progress.send(progress, now, last=done == total)
+            self.service.pump()  # the user's corrections meanwhile, on the old vectors
+
+        try:
+            report = self.service.library.switch_models(command.model_dir or None, on_progress,
+                                                        cancel=self.cancel_event)
+        except BaseException:
+            self.service.open(self.service.opened_with)  # whole again, should a failed swap have closed it
+            raise
+        finally:
+            self.service.busy = False
+        if report.completed and not report.already:
+            self.service.open(self.service.opened_with)  # every view reads the new vectors
+        self.send(Unreadable([(photo, f"{person}, {how}") for photo, person, how in report.listed]))
+        self.send(JobFinished(command.job, f"{report.summary()} ({duration(time.monotonic() - started)})."))
 
     def repair(self, command: Repair) -> None:
         """Mend a damaged library as `faceorganizer check --repair` does, then open it."""

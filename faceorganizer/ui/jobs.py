@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from faceorganizer.protocol import ExcludeFolder, Index, Progress, RemoveFolder, Repair
-from faceorganizer.ui.panes.status import CONTINUE, NOT_WRITTEN, REDO, UNDO, UNREADABLE
+from faceorganizer.protocol import ExcludeFolder, Index, Progress, RemoveFolder, Repair, SwitchModels
+from faceorganizer.ui.panes.status import CONTINUE, LISTED, NOT_WRITTEN, REDO, UNDO, UNREADABLE
 from faceorganizer.ui.problems import UnreadableDialog
 
 if TYPE_CHECKING:
@@ -61,6 +61,8 @@ class Jobs(QObject):
             self.status.say(summary, UNREADABLE)
         elif job == "sidecars" and self.not_written:
             self.status.say(summary, NOT_WRITTEN)
+        elif job == SwitchModels.job and self.unreadable:
+            self.status.say(summary, LISTED)
         else:
             self.status.say(summary)
         window.update_center()
@@ -78,6 +80,11 @@ class Jobs(QObject):
         elif link == NOT_WRITTEN:
             self.show_unreadable(self.not_written, title="Sidecars that could not be written",
                                  intro="These photos have no sidecar with their names; the others do.")
+        elif link == LISTED:
+            self.show_unreadable(title="Faces the new models did not find",
+                                 intro="Each keeps its person and name: it was described again at its old box, "
+                                       "or from its thumbnail when its photo could not be read. A face that "
+                                       "could not be described holds the switch until its photo is back.")
         elif link == CONTINUE:
             self.client.call(self.client.failed_command or Index())
 

@@ -34,6 +34,7 @@ from faceorganizer.protocol import (
     Open,
     Recluster,
     Redo,
+    SwitchModels,
     Undo,
     WatchFolders,
     WriteSidecars,
@@ -221,9 +222,12 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         shown = AppSettings(*self.library)
         dialog = SettingsDialog(self.settings, shown, self.info.settings if self.info else None, self,
-                                sidecars=self.info.sidecars if self.info else None)
+                                sidecars=self.info.sidecars if self.info else None,
+                                models=self.info.models if self.info else "")
         if not dialog.exec():
             return
+        if folder := dialog.models_folder():
+            self.client.call(SwitchModels(folder))
         if changes := dialog.grouping_changes():
             self.client.call(ChangeSettings(**changes))
         if changes := dialog.sidecar_changes():

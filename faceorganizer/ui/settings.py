@@ -1,7 +1,7 @@
 """The settings dialog: the library's grouping and sidecar settings (kept in
 the library, faceorganizer.config.GroupingSettings and SidecarSettings, so the
-command line works alike), and which library the window opens (kept per user
-with QSettings)."""
+command line works alike), the face models to switch it to, and which
+library the window opens (kept per user with QSettings)."""
 
 from __future__ import annotations
 
@@ -71,10 +71,11 @@ class SettingsDialog(QDialog):
     open library's, None when none is open) and changes only what the user
     edits: `window_settings()` is `settings` with the edited values,
     `grouping_changes()` the grouping values edited, `sidecar_changes()` the
-    sidecar values edited (`sidecars`: the open library's)."""
+    sidecar values edited (`sidecars`: the open library's), `models_folder()`
+    the folder of the models chosen (`models`: the library's in words)."""
 
     def __init__(self, settings: AppSettings, shown: AppSettings, grouping: GroupingSettings | None,
-                 parent: QWidget | None = None, *, sidecars: SidecarSettings | None = None):
+                 parent: QWidget | None = None, *, sidecars: SidecarSettings | None = None, models: str = ""):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
@@ -120,7 +121,20 @@ class SettingsDialog(QDialog):
         form.addRow("", self.write_sidecars)
         form.addRow("", _note("Names go into a sidecar file beside each photo, where other photo tools read "
                               "them; the photos themselves are never changed."))
-        for box in (self.threshold, self.min_faces, self.min_size, self.sidecar_style, self.write_sidecars):
+        self.models = QLineEdit()
+        self.models.setPlaceholderText("the library's own")
+        self.models.setToolTip("A folder with InsightFace's buffalo_l models (det_10g.onnx, w600k_r50.onnx)")
+        choose_models = QPushButton("Choose…")
+        choose_models.clicked.connect(self._browse_models)
+        row = QHBoxLayout()
+        row.addWidget(self.models)
+        row.addWidget(choose_models)
+        form.addRow("Face models:", row)
+        switching = ("Another folder's models describe every face again, in the background; people, names "
+                     "and corrections are kept, and the library works as before until it is done.")
+        form.addRow("", _note(f"{models} {switching}" if models else switching))
+        for box in (self.threshold, self.min_faces, self.min_size, self.sidecar_style, self.write_sidecars,
+                    self.models, choose_models):
             box.setEnabled(grouping.min_faces > 0)  # (no library open: nothing to set)
 
         self.library = QLineEdit(shown.library_dir)
@@ -151,6 +165,11 @@ class SettingsDialog(QDialog):
         if folder:
             self.library.setText(folder)
 
+    def _browse_models(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Face models", self.models.text())
+        if folder:
+            self.models.setText(folder)
+
     def _values(self) -> dict:
         """What the boxes say. (Values are compared as shown: a threshold the
         boxes round, 0.4725 shown as 0.473, is kept unless edited.)"""
@@ -163,6 +182,7 @@ class SettingsDialog(QDialog):
             "library_dir": self.library.text().strip(),
             "qdrant_url": self.qdrant_url.text().strip(),
             "watch_folders": self.watch_folders.isChecked(),
+            "models": self.models.text().strip(),
         }
 
     def _edited(self) -> dict:
@@ -177,6 +197,10 @@ class SettingsDialog(QDialog):
         if "cluster_threshold" in edited:
             edited["cluster_threshold"] = round(self.threshold.value(), self.threshold.decimals())
         return {k: v for k, v in edited.items() if k in {f.name for f in fields(GroupingSettings)}}
+
+    def models_folder(self) -> str | None:
+        """The folder of the models to switch the library to, if one was chosen."""
+        return self._edited().get("models") or None
 
     def sidecar_changes(self) -> dict:
         """ChangeSidecarSettings' fields edited."""

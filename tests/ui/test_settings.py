@@ -70,3 +70,19 @@ def test_settings_an_older_window_kept_move_into_the_library(qtbot, open_window,
     window.close()
     assert library_settings(indexed_library)["min_faces"] == 4
     assert QSettings().value("people/min_faces") is None
+
+
+def test_face_models_chosen_in_the_settings_switch_the_library_in_the_background(
+        qtbot, open_window, indexed_library, rotated_models):
+    window = open_window(indexed_library)
+    assert "w600k_mbf.onnx" in window.info.models
+
+    def choose(dialog):
+        dialog.models.setText(str(rotated_models))
+        dialog.accept()
+
+    answer_settings(window, choose)
+    qtbot.waitUntil(lambda: "w600k_r50.onnx" in window.info.models, timeout=120_000)
+    qtbot.waitUntil(lambda: window.status.message.text().startswith("Switched to"), timeout=20_000)
+    qtbot.waitUntil(lambda: sorted((p.name or "", p.face_count) for p in window.browser.people) == sorted(
+        (name or "", faces) for name, faces in indexed_library.people), timeout=20_000)

@@ -13,7 +13,9 @@ from faceorganizer.ui.views import ElidedLabel
 
 #: Links after a message, and their text.
 UNDO, REDO, UNREADABLE, NOT_WRITTEN, CONTINUE = "undo", "redo", "unreadable", "not-written", "continue"
-_LINK_TEXTS = {UNDO: "Undo", REDO: "Redo", UNREADABLE: "Show them", NOT_WRITTEN: "Show them", CONTINUE: "Continue"}
+LISTED = "listed"  # the faces a model switch lists
+_LINK_TEXTS = {UNDO: "Undo", REDO: "Redo", UNREADABLE: "Show them", NOT_WRITTEN: "Show them", CONTINUE: "Continue",
+               LISTED: "Show them"}
 
 
 class StatusArea(QObject):
