@@ -1,8 +1,9 @@
 """The long jobs on a library as streams of typed events, one implementation
 for the command line (which draws them with tqdm) and the library service
 (which sends them to the window): indexing folders, looking closer for small
-faces, grouping every face again, moving to the other engine and writing XMP
-sidecars, and repairing a damaged library. A job object is made on its library and run with `run(emit,
+faces, embedding every face with other models, grouping every face again,
+moving to the other engine, writing XMP sidecars, and repairing a damaged
+library. A job object is made on its library and run with `run(emit,
 cancel)`: it calls `emit` with `Started`, then `Progress` (at most every
 PROGRESS_INTERVAL, but the first and the last always: the one throttle) and,
 while indexing, each photo's `PhotoOutcome` and each folder's
@@ -222,7 +223,8 @@ class IndexJob:
                                                   cancel=cancel)
             reports.append(report)
             emit(FolderIndexed(str(folder), report, time.monotonic() - step.started))
-        problems = [p for r in reports for p in r.unreadable_folders] + [p for r in reports for p in unreadable_photos(r)]
+        problems = [p for r in reports for p in r.unreadable_folders]
+        problems += [p for r in reports for p in unreadable_photos(r)]
         stopped = cancel is not None and cancel.is_set()
         if self.quiet and not (stopped or any(r.indexed or r.failed or r.removed or r.unreadable_folders
                                               for r in reports)):  # photos failing still are told when asked
@@ -264,6 +266,27 @@ class SmallFacesJob:
         verb = "Stopped" if report.cancelled else "Looked closer"
         _ended(emit, cancel, f"{verb}: {count(report.indexed, 'photo')}, {count(report.faces_found, 'face')} found"
                              f" ({duration(seconds)})", problems=report.failed, report=report, seconds=seconds)
+
+
+class SwitchModelsJob:
+    """Embed every face of `library` again with the models in `model_dir`
+    (None: the bundled ones) and switch the library to them (see
+    faceorganizer.model_switch); the faces not found again are its problems."""
+
+    label = "Embedding the faces with the new models"
+
+    def __init__(self, library: FaceLibrary, model_dir: str | Path | None):
+        self.library = library
+        self.model_dir = model_dir
+
+    @_failing
+    def run(self, emit: Emit, cancel: threading.Event | None = None) -> None:
+        step = StepProgress(emit, self.label, unit="photos read")
+        step.start()
+        report = self.library.switch_models(self.model_dir, step.update, cancel=cancel)
+        seconds = time.monotonic() - step.started
+        _ended(emit, cancel, f"{report.summary()} ({duration(seconds)}).", report=report, seconds=seconds,
+               problems=[(photo, f"{person}, {how}") for photo, person, how in report.listed])
 
 
 class ReclusterJob:

@@ -2,11 +2,10 @@
 search faces, remove them.
 
 FaceLibrary owns the store and its one write seam (`_store`), and hands its
-operations to the modules that hold them: indexing (faceorganizer.indexing:
-the pipeline, with scanning, analysis and photo_writes under it), face reads
-and search (face_reads), folders, forgetting faces and photos (forgetting),
-what the library keeps about itself (library_settings), and the people and
-their corrections (people_ops, whose operations it inherits).
+operations to the modules that hold them: indexing (the pipeline, with
+scanning, analysis and photo_writes under it), face_reads, folders,
+forgetting, library_settings, model_switch, and the people and their
+corrections (people_ops, whose operations it inherits).
 
 Photos analysed elsewhere enter through `add_analysed_photo(path, size,
 faces)`, each face a dict with `bbox` (x1, y1, x2, y2 in pixels of the upright
@@ -46,14 +45,8 @@ from faceorganizer.folders import add_folders, photo_dates, remove_folder
 from faceorganizer.forgetting import delete_faces, forget_photos, remove_face, remove_image
 from faceorganizer.images import ImageInput, load_photo
 from faceorganizer.indexing import IndexReport, Indexer, PhotoOutcome, ProgressCallback, lower_thread_priority
-from faceorganizer.library_settings import (
-    KEPT_SETTINGS,
-    change_settings,
-    change_sidecar_settings,
-    check_recognizer,
-    migrate,
-    refuse_other_models,
-)
+from faceorganizer.library_settings import (KEPT_SETTINGS, change_settings, change_sidecar_settings, check_recognizer,
+                                            migrate, refuse_other_models)
 from faceorganizer.lock import LibraryLock
 from faceorganizer.model_switch import ModelsInUse, SwitchReport, models_in_use, switch_models
 from faceorganizer.naming import name_face

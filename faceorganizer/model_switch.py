@@ -384,5 +384,6 @@ def _new_faces(library: FaceLibrary, staged: dict[str, StagedPhoto], batch: Batc
         analysis.faces = [(f.face_id, DetectedFace(tuple(f.bbox), f.det_score, np.asarray(f.landmarks, np.float32),
                                                    f.vector, f.embedding_norm)) for f in new]
         analyses.append(analysis)
-        batch.photo_fields[record["id"]] = {"face_ids": sorted({*record.get("face_ids", []), *(f.face_id for f in new)})}
+        face_ids = {*record.get("face_ids", []), *(f.face_id for f in new)}
+        batch.photo_fields[record["id"]] = {"face_ids": sorted(face_ids)}
     return analyses

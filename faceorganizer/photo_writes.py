@@ -182,7 +182,9 @@ def face_payload(face_id: str, a: PhotoAnalysis, face: DetectedFace, now: str | 
 
 def _drawn(library: FaceLibrary, face_ids: list[str]) -> set[str]:
     """Which of these faces the user drew."""
-    return {f["id"] for f in library.store.get_faces(face_ids, fields=["drawn"]) if f.get("drawn")} if face_ids else set()
+    if not face_ids:
+        return set()
+    return {f["id"] for f in library.store.get_faces(face_ids, fields=["drawn"]) if f.get("drawn")}
 
 
 def _now() -> str:

@@ -5,13 +5,10 @@ bar, Ctrl+C to stop after the photos in progress, and a summary per folder
 
 from __future__ import annotations
 
-import signal
-import sys
-import threading
 from pathlib import Path
 
 from faceorganizer.cli.common import Folders, open_library
-from faceorganizer.cli.progress import run_job
+from faceorganizer.cli.progress import cancel_on_interrupt, run_job
 from faceorganizer.humanize import duration
 
 
@@ -33,15 +30,7 @@ def register(commands, common) -> dict:
 def _cmd_index(args) -> int:
     from faceorganizer.jobs import IndexJob, SmallFacesJob
 
-    cancel = threading.Event()
-
-    def interrupt(_signum, _frame):
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        sys.stderr.write("\nStopping after the photos in progress (Ctrl+C again to stop at once)\n")
-
-    signal.signal(signal.SIGINT, interrupt)
+    cancel = cancel_on_interrupt()
     with open_library(args) as library:
         # The folders join the library: the window's Rescan covers them too.
         library.add_folders(args.folders)

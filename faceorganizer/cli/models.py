@@ -6,15 +6,11 @@ from there."""
 
 from __future__ import annotations
 
-import signal
-import sys
-import threading
-import time
 from pathlib import Path
 
 from faceorganizer.cli.common import open_library
-from faceorganizer.cli.progress import Progress
-from faceorganizer.humanize import count, duration
+from faceorganizer.cli.progress import cancel_on_interrupt, run_job
+from faceorganizer.humanize import count
 
 
 def register(commands, common) -> dict:
@@ -45,26 +41,15 @@ def _cmd_models(args) -> int:
 
 
 def _switch(args) -> int:
-    progress = Progress()
-    cancel = threading.Event()
+    from faceorganizer.jobs import SwitchModelsJob
 
-    def interrupt(_signum, _frame):
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        sys.stderr.write("\nStopping after the photos in progress (Ctrl+C again to stop at once)\n")
-
-    signal.signal(signal.SIGINT, interrupt)
-    started = time.monotonic()
+    cancel = cancel_on_interrupt()
     with open_library(args) as library:
-        progress.start("Embedding the faces again", unit="photos read")
-        try:
-            report = library.switch_models(args.folder, progress.update, cancel=cancel)
-        finally:
-            progress.finish()
-    print(f"{report.summary()} ({duration(time.monotonic() - started)}).")
-    if report.listed:
+        ended = run_job(SwitchModelsJob(library, args.folder), cancel)
+    print(ended.summary)
+    if ended.problems:
         print("Faces no detection of the new models matched, kept at their old box, or not embedded:")
-        for photo, person, how in report.listed:
-            print(f"  {photo}: {person}, {how}")
+        for photo, what in ended.problems:
+            print(f"  {photo}: {what}")
+    report = ended.report
     return 130 if report.cancelled else 0 if report.completed else 1

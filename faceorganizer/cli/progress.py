@@ -6,6 +6,7 @@ tell. `run_job` runs a job of faceorganizer.jobs with its bar."""
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 import threading
 
@@ -16,6 +17,21 @@ from faceorganizer.jobs import Failed, Finished, FolderIndexed, Progress, Starte
 
 BAR = "{desc} {bar:24} {n:,}/{total:,} {unit}{found}{left}"
 LINE = "{desc}: {n:,}/{total:,} {unit}{found}{left}"
+
+
+def cancel_on_interrupt() -> threading.Event:
+    """An event set by the first Ctrl+C (a job then stops after the photos in
+    progress, keeping what it did); the second stops at once."""
+    cancel = threading.Event()
+
+    def interrupt(_signum, _frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        sys.stderr.write("\nStopping after the photos in progress (Ctrl+C again to stop at once)\n")
+
+    signal.signal(signal.SIGINT, interrupt)
+    return cancel
 
 
 def run_job(job, cancel: threading.Event | None = None, shown: bool = True) -> Finished:

@@ -27,6 +27,7 @@ from faceorganizer.jobs import (
     SidecarsJob,
     SmallFacesJob,
     Started,
+    SwitchModelsJob,
 )
 from faceorganizer.protocol import (
     REGROUPED,
@@ -137,32 +138,18 @@ class LibraryJobs:
 
     def switch_models(self, command: SwitchModels) -> None:
         """Embed every face again with other models (faceorganizer.model_switch),
-        then open the library again on them, so that every view reads the new vectors."""
-        self.service.busy = True
+        the user's corrections meanwhile on the old vectors; then open the
+        library again on them, so that every view reads the new vectors."""
         self.cancel_event.clear()
-        started = time.monotonic()
-        progress = Progress("Embedding the faces with the new models")
-
-        def on_progress(done: int, total: int) -> None:
-            now = time.monotonic()
-            progress.done, progress.total = done, total
-            if done:
-                progress.seconds_left = (now - started) / done * (total - done)
-            self.progress.send(progress, now, last=done == total)
-            self.service.pump()  # the user's corrections meanwhile, on the old vectors
-
         try:
-            report = self.service.library.switch_models(command.model_dir or None, on_progress,
-                                                        cancel=self.cancel_event)
+            ended = self.run(SwitchModelsJob(self.service.library, command.model_dir or None))
         except BaseException:
             self.service.open(self.service.opened_with)  # whole again, should a failed swap have closed it
             raise
-        finally:
-            self.service.busy = False
-        if report.completed and not report.already:
-            self.service.open(self.service.opened_with)  # every view reads the new vectors
-        self.send(Unreadable([(photo, f"{person}, {how}") for photo, person, how in report.listed]))
-        self.send(JobFinished(command.job, f"{report.summary()} ({duration(time.monotonic() - started)})."))
+        if ended.report.completed and not ended.report.already:
+            self.service.open(self.service.opened_with)
+        self.send(Unreadable(ended.problems))
+        self.send(JobFinished(command.job, ended.summary))
 
     def repair(self, command: Repair) -> None:
         """Mend a damaged library as `faceorganizer check --repair` does, then open it."""
