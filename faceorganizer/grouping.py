@@ -44,9 +44,9 @@ class Grouping:
         faces_after = {}
         updates = {}
         stored = catalog.confidence
-        for row, cluster, conf in zip(rows.tolist(), clusters.tolist(), confidence.tolist()):
-            face_id = catalog.ids[row]
-            state = catalog.state(face_id)
+        ids = [catalog.ids[row] for row in rows.tolist()]
+        for row, face_id, state, cluster, conf in zip(rows.tolist(), ids, catalog.states(ids), clusters.tolist(),
+                                                      confidence.tolist()):
             new_cluster = None if cluster < 0 else cluster
             moved = state.cluster_id != new_cluster
             if moved:
@@ -57,8 +57,7 @@ class Grouping:
                 stored[row] = np.nan if conf is None else conf
         batch.face_fields.update(updates)
         before_people = people_snapshot(catalog, faces_before, faces_after)
-        for face_id, state in faces_after.items():
-            catalog.set_state(face_id, state)
+        catalog.set_states(faces_after)
         after_people = sync_people(catalog, set(before_people) | clusters_of(faces_after.values()), batch)
         return ChangeSet("Re-cluster", faces_before, faces_after, before_people, after_people)
 
@@ -174,9 +173,9 @@ class Grouping:
         labels = self.group(candidates)
         clusters, confidence = self.name_groups(candidates, labels)
         faces_before, faces_after, updates = {}, {}, {}
-        for row, cluster, conf in zip(candidates.tolist(), clusters.tolist(), confidence.tolist()):
-            face_id = catalog.ids[row]
-            state = catalog.state(face_id)
+        ids = [catalog.ids[row] for row in candidates.tolist()]
+        for row, face_id, state, cluster, conf in zip(candidates.tolist(), ids, catalog.states(ids),
+                                                      clusters.tolist(), confidence.tolist()):
             new_cluster = None if cluster < 0 else cluster
             if new_cluster != state.cluster_id or _confidence_moved(catalog.confidence[row], conf):
                 faces_before[face_id] = state
@@ -186,9 +185,8 @@ class Grouping:
             return set()
         for face_id, values in updates.items():
             batch.set_face_fields([face_id], values)
-        for face_id, state in faces_after.items():
-            catalog.set_state(face_id, state)
-            catalog.set_confidence(face_id, updates[face_id]["cluster_confidence"])
+        catalog.set_states(faces_after)
+        catalog.set_confidences({face_id: updates[face_id]["cluster_confidence"] for face_id in faces_after})
         sync_people(catalog, clusters_of(faces_before.values()) | clusters_of(faces_after.values()), batch)
         return clusters_of(faces_after.values())
 

@@ -178,13 +178,9 @@ class FaceLibrary(PeopleOperations):
                 )
             if not self._models_checked:
                 detector, recognizer = self._analyzer.model_names
-                self._check_recognizer(recognizer, file_digest(self._analyzer.model_paths[1]), detector)
+                check_recognizer(self, recognizer, file_digest(self._analyzer.model_paths[1]), detector)
                 self._models_checked = True
             return self._analyzer
-
-    def _check_recognizer(self, name: str, digest: str | None = None, detector: str | None = None) -> None:
-        """Vectors of two recognisers cannot be compared: a library keeps one."""
-        check_recognizer(self, name, digest, detector)
 
     # -- indexing (faceorganizer.indexing, whose Indexer documents each in full) --
 

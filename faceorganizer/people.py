@@ -131,14 +131,7 @@ class FaceCatalog:
         self.refused_faces = {row: set(faces) for row, faces in fields.refused_faces.items()}
         rows = np.flatnonzero(self.cluster >= 0)
         people, members = np.unique(self.cluster[rows], return_inverse=True)
-        sums = np.zeros((len(people), self.dim))
-        for start in range(0, len(rows), 16384):  # person x face indicator times vectors, in slices
-            part = slice(start, start + 16384)
-            indicator = scipy.sparse.csr_matrix(
-                (np.ones(len(rows[part])), (members[part], np.arange(len(rows[part])))),
-                shape=(len(people), len(rows[part])),
-            )
-            sums += indicator @ self.vectors[rows[part]].astype(np.float64)
+        sums = _summed(self.vectors, rows, members, len(people))
         people = people.tolist()
         for i, (cluster, size) in enumerate(zip(people, np.bincount(members, minlength=len(people)).tolist())):
             self._sums[cluster] = sums[i]
@@ -229,9 +222,6 @@ class FaceCatalog:
                 rows, self._cluster[rows].tolist(), self._pinned[rows].tolist(), self._not_a_face[rows].tolist())
         ]
 
-    def set_state(self, face_id: str, state: FaceState) -> None:
-        self.set_states({face_id: state})
-
     def set_states(self, states: dict[str, FaceState]) -> None:
         """Give faces these states, all at once (a merge moves thousands)."""
         rows = [self.row[f] for f in states]
@@ -244,9 +234,6 @@ class FaceCatalog:
             _keep(self.rejected, row, state.rejected)
             _keep(self.refused_faces, row, state.refused_faces)
         self._join(rows)
-
-    def set_confidence(self, face_id: str, value: float | None) -> None:
-        self.set_confidences({face_id: value})
 
     def set_confidences(self, values: dict[str, float | None]) -> None:
         rows = [self.row[f] for f in values]
@@ -275,7 +262,7 @@ class FaceCatalog:
 
     def _join(self, rows: Sequence[int]) -> None:
         """Count these faces (rows) in their people's sums and photos."""
-        for cluster, members in self._by_person(rows):
+        for cluster, members in _by_person(self._cluster, self._alive, rows):
             total = self._vectors[members].sum(axis=0, dtype=np.float64)
             if cluster in self._sums:
                 self._sums[cluster] += total
@@ -287,7 +274,7 @@ class FaceCatalog:
 
     def _leave(self, rows: Sequence[int]) -> None:
         """Take these faces (rows) out of their people's sums and photos."""
-        for cluster, members in self._by_person(rows):
+        for cluster, members in _by_person(self._cluster, self._alive, rows):
             if cluster not in self._counts:
                 continue
             self._counts[cluster] -= len(members)
@@ -302,18 +289,6 @@ class FaceCatalog:
                     photos[image_id] = left
                 else:
                     del photos[image_id]
-
-    def _by_person(self, rows: Sequence[int]) -> list[tuple[int, np.ndarray]]:
-        """The rows of living faces of a person among `rows`, grouped: (person, rows)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        rows = rows[(self._cluster[rows] >= 0) & self._alive[rows]]
-        if not len(rows):
-            return []
-        clusters = self._cluster[rows]
-        order = np.argsort(clusters, kind="stable")
-        rows, clusters = rows[order], clusters[order]
-        starts = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
-        return [(int(clusters[start]), part) for start, part in zip(starts, np.split(rows, starts[1:]))]
 
     def face_count(self, cluster_id: int) -> int:
         return self._counts.get(cluster_id, 0)
@@ -378,3 +353,31 @@ def _keep(sets: dict, row: int, values) -> None:
         sets[row] = set(values)
     else:
         sets.pop(row, None)
+
+
+def _by_person(cluster: np.ndarray, alive: np.ndarray, rows: Sequence[int]) -> list[tuple[int, np.ndarray]]:
+    """The rows of living faces of a person among `rows` (by the catalog's
+    `cluster` and `alive` arrays), grouped: (person, rows)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    rows = rows[(cluster[rows] >= 0) & alive[rows]]
+    if not len(rows):
+        return []
+    clusters = cluster[rows]
+    order = np.argsort(clusters, kind="stable")
+    rows, clusters = rows[order], clusters[order]
+    starts = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
+    return [(int(clusters[start]), part) for start, part in zip(starts, np.split(rows, starts[1:]))]
+
+
+def _summed(vectors: np.ndarray, rows: np.ndarray, groups: np.ndarray, count: int) -> np.ndarray:
+    """The sum of the vectors at `rows` by group (`groups`: each row's, 0 to
+    `count` - 1), in float64: a group x row indicator times the vectors, in
+    slices (a library opening sums every person's faces at once)."""
+    sums = np.zeros((count, vectors.shape[1]))
+    for start in range(0, len(rows), 16384):
+        part = slice(start, start + 16384)
+        indicator = scipy.sparse.csr_matrix(
+            (np.ones(len(rows[part])), (groups[part], np.arange(len(rows[part])))), shape=(count, len(rows[part]))
+        )
+        sums += indicator @ vectors[rows[part]].astype(np.float64)
+    return sums

@@ -23,6 +23,7 @@ from faceorganizer.errors import (
     NoFaceDetectedError,
 )
 from faceorganizer.library import FaceLibrary
+from faceorganizer.library_settings import check_recognizer
 
 from conftest import write_huge_png
 
@@ -382,7 +383,7 @@ def test_a_library_keeps_to_one_recognizer(library, sample_photos):
     library.index(sample_photos["yaoming"])
     assert library.store.meta()["recognizer"] == "w600k_mbf.onnx"
     with pytest.raises(FaceOrganizerError, match="cannot be compared"):
-        library._check_recognizer("w600k_r50.onnx")
+        check_recognizer(library, "w600k_r50.onnx")
 
 
 def test_folders_are_kept_and_removing_one_forgets_its_faces(library, photo_folder, tmp_path, sample_photos):
