@@ -176,7 +176,9 @@ class FaceAnalyzer:
         self.det_size = det_size
         self.det_thresh = det_thresh
         self.model_names = (det_file.name, rec_file.name)
-        self.model_paths = (det_file, rec_file)
+        # Read with the models: a library checks it later, perhaps as
+        # another user (the tests index as 'nobody') who may not read them.
+        self.recognizer_digest = file_digest(rec_file)
 
     def analyze(self, photo: Photo) -> list[DetectedFace]:
         """Every face in the photo, most confident first."""

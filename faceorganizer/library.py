@@ -40,7 +40,7 @@ from faceorganizer.drawn import add_drawn_face
 from faceorganizer.errors import LibraryDamagedError, ReadOnlyLibraryError
 from faceorganizer.exclusions import exclude_folder, excluded_folders
 from faceorganizer.face_reads import SearchResult
-from faceorganizer.faces import FaceAnalyzer, file_digest
+from faceorganizer.faces import FaceAnalyzer
 from faceorganizer.folders import add_folders, photo_dates, remove_folder
 from faceorganizer.forgetting import delete_faces, forget_photos, remove_face, remove_image
 from faceorganizer.images import ImageInput, load_photo
@@ -178,7 +178,7 @@ class FaceLibrary(PeopleOperations):
                 )
             if not self._models_checked:
                 detector, recognizer = self._analyzer.model_names
-                check_recognizer(self, recognizer, file_digest(self._analyzer.model_paths[1]), detector)
+                check_recognizer(self, recognizer, self._analyzer.recognizer_digest, detector)
                 self._models_checked = True
             return self._analyzer
 

@@ -65,15 +65,13 @@ def refuse_other_models(library: FaceLibrary, analyzer: FaceAnalyzer | None) -> 
     recogniser is not the library's are refused at once, not at the first
     photo analysed. Models that cannot be found are said when first needed."""
     if analyzer is not None:
-        recognizer = analyzer.model_paths[1]
+        _refuse_other_recognizer(library, analyzer.model_names[1], analyzer.recognizer_digest)
     elif library.settings.model_dir:
         try:
             recognizer = model_files(library.settings.model_dir)[1]
         except ModelLoadError:
             return
-    else:
-        return
-    _refuse_other_recognizer(library, recognizer.name, file_digest(recognizer))
+        _refuse_other_recognizer(library, recognizer.name, file_digest(recognizer))
 
 
 def _refuse_other_recognizer(library: FaceLibrary, name: str, digest: str | None) -> None:

@@ -41,7 +41,7 @@ from PIL import Image
 from faceorganizer.analysis import PhotoAnalysis
 from faceorganizer.drawn import MATCH_IOU, face_on_box, overlap
 from faceorganizer.errors import ImageLoadError
-from faceorganizer.faces import Candidate, DetectedFace, FaceAnalyzer, file_digest
+from faceorganizer.faces import Candidate, DetectedFace, FaceAnalyzer
 from faceorganizer.images import Photo, load_photo
 from faceorganizer.indexing import bounded_map, lower_thread_priority
 from faceorganizer.model_staging import (
@@ -148,7 +148,7 @@ def switch_models(library: FaceLibrary, model_dir: str | Path | None,
     folder = str(Path(model_dir).expanduser().resolve()) if model_dir else None
     analyzer = FaceAnalyzer(folder, det_size=library.settings.det_size)
     target = ModelChoice(analyzer.model_names[0], analyzer.model_names[1],
-                         file_digest(analyzer.model_paths[1]), folder)
+                         analyzer.recognizer_digest, folder)
     staging = Staging(library.folder)
     used = recorded_models(library)
     report = SwitchReport(target)
