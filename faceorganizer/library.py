@@ -53,7 +53,7 @@ from faceorganizer.naming import name_face
 from faceorganizer.people import ChangeSet, FaceCatalog
 from faceorganizer.people_ops import PeopleOperations
 from faceorganizer.scanning import scan_folder
-from faceorganizer.store import Batch, Journal, open_store, read_only_copy
+from faceorganizer.store import Batch, Journal, JournaledStore, open_store, read_only_copy
 from faceorganizer.store.migrate import MigrationReport
 from faceorganizer.store.vectors import VECTORS, VectorCache
 from faceorganizer.thumbs import ThumbnailCache
@@ -103,10 +103,12 @@ class FaceLibrary(PeopleOperations):
             else:
                 self._resources.callback(LibraryLock(self.folder).release)
                 store_folder = self.folder
-            self.store = open_store(store_folder, engine=engine, url=qdrant_url)
-            self._resources.callback(self.store.close)
-            self.journal = Journal(self.store, store_folder, self.store.reserve)
+            engine_store = open_store(store_folder, engine=engine, url=qdrant_url)
+            self._resources.callback(engine_store.close)
+            self.journal = Journal(engine_store, store_folder, engine_store.reserve)
             self.journal.recover()
+            #: Every read sees every write committed to the journal (see faceorganizer.store.journal).
+            self.store = JournaledStore(self.journal)
             self._resources.callback(self.sync)
             self._meta = self.store.meta()
             _check_faces_present(self)

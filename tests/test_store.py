@@ -130,6 +130,7 @@ for name in ("_put", "_set_fields", "_delete", "flush"):
 
 library = FaceLibrary(sys.argv[1])
 {operation}
+library.close()  # the correction is committed; closing applies it to the engine and syncs
 print("finished", calls)
 """
 

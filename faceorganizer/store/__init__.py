@@ -25,10 +25,10 @@ from pathlib import Path
 
 from faceorganizer.errors import FaceOrganizerError, LibraryDamagedError
 from faceorganizer.store.base import Batch, Store, damage_of, stable_id
-from faceorganizer.store.journal import Journal, as_disk_full, ensure_free, journal_files
+from faceorganizer.store.journal import Journal, JournaledStore, as_disk_full, ensure_free, journal_files
 from faceorganizer.store.migrate import finish as finish_migration
 
-__all__ = ["ENGINES", "Batch", "Journal", "Store", "as_disk_full", "create_store", "default_engine", "engine_of",
+__all__ = ["ENGINES", "Batch", "Journal", "JournaledStore", "Store", "as_disk_full", "create_store", "default_engine", "engine_of",
            "ensure_free", "journal_files", "open_store", "read_only_copy", "stable_id"]
 
 #: Engines a library folder can hold, by the sub-folder each keeps its files in.
