@@ -5,6 +5,7 @@ each. A photo's thumbnail is made there the first time it is shown."""
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -66,7 +67,11 @@ class ThumbnailLoader(QObject):
         self._missing.clear()
 
     def path(self, face_id: str) -> Path:
-        return self.folder / face_id[:2] / f"{face_id}.jpg"
+        return Path(self._file(face_id))
+
+    def _file(self, face_id: str) -> str:
+        """The thumbnail's file name (a str: pathlib costs a tile of a scrolled grid more than reading it)."""
+        return f"{self.folder}{os.sep}{face_id[:2]}{os.sep}{face_id}.jpg"
 
     def pixmap(self, face_id: str) -> QPixmap | None:
         pixmap = self._cache.get(face_id)
@@ -84,7 +89,7 @@ class ThumbnailLoader(QObject):
 
     def _reader(self, key: str) -> Callable[[], QImage]:
         """What reads a thumbnail, on a thread of the pool."""
-        path = str(self.path(key))
+        path = self._file(key)
         return lambda: QImage(path)
 
     def is_idle(self) -> bool:

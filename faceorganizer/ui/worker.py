@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Signal
 from faceorganizer import protocol as p
 from faceorganizer.photos import from_plain
 from faceorganizer.service import serve
+from faceorganizer.ui.models import FACE_KEY, KeyedItems, keyed
 
 
 class _Stopped(NamedTuple):
@@ -31,13 +32,20 @@ class _Stopped(NamedTuple):
     reason: str | None = None
 
 
+class _KeyedFaces(NamedTuple):
+    """FacesReady with its faces keyed for the faces grid's model."""
+
+    key: int | str
+    faces: KeyedItems
+
+
 class LibraryBridge(QObject):
     """The service's events as Qt signals, emitted on the GUI thread."""
 
     opened = Signal(object)  # LibraryInfo
     openFailed = Signal(str, bool)  # a message for the user; whether the library is damaged
     peopleChanged = Signal(object, int)  # [Person], unassigned face count
-    facesReady = Signal(object, object)  # key (person id or UNASSIGNED), [FaceItem]
+    facesReady = Signal(object, object)  # key (person id or UNASSIGNED), KeyedItems of FaceItem
     changed = Signal(object)  # protocol.Changed
     historyChanged = Signal(object, object)  # the Undo and Redo texts (None: nothing to undo, redo)
     settingsChanged = Signal(object)  # GroupingSettings
@@ -67,7 +75,7 @@ class LibraryBridge(QObject):
             p.OpenFailed: lambda e: self.openFailed.emit(e.message, e.damaged),
             p.Closed: lambda e: self.closed.emit(),
             p.PeopleChanged: lambda e: self.peopleChanged.emit(e.people, e.unassigned),
-            p.FacesReady: lambda e: self.facesReady.emit(e.key, e.faces),
+            _KeyedFaces: lambda e: self.facesReady.emit(e.key, e.faces),
             p.Changed: self.changed.emit,
             p.HistoryChanged: lambda e: self.historyChanged.emit(e.undo, e.redo),
             p.SettingsChanged: lambda e: self.settingsChanged.emit(e.settings),
@@ -178,7 +186,10 @@ class LibraryClient(QObject):
                     f"protocol, this window version {p.PROTOCOL_VERSION}: install faceorganizer again."))
                 return
             while True:
-                self.worker._arrived.emit(_received(connection))
+                message = _received(connection)
+                if isinstance(message, p.FacesReady):  # keyed here, not on the GUI thread
+                    message = _KeyedFaces(message.key, keyed(message.faces, FACE_KEY))
+                self.worker._arrived.emit(message)
         except (EOFError, OSError):
             self.worker._arrived.emit(_Stopped())
 

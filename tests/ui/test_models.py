@@ -10,7 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 
-from .gestures import select_person, shown_people
+from faceorganizer.ui.models import FACE_KEY, keyed
+
+from .gestures import select_person, shown_faces, shown_people
 
 
 def test_the_models_pass_the_model_tester_through_updates(qtmodeltester, open_window, indexed_library):
@@ -28,6 +30,31 @@ def test_the_models_pass_the_model_tester_through_updates(qtmodeltester, open_wi
     model.set_items(people[:4] + [replace(people[4], name="Anna")] + people[5:])
     assert shown_people(window) == [p.cluster_id for p in people]
     assert model.item(view.currentIndex().row()).cluster_id == current.cluster_id
+
+
+def test_the_faces_grid_keeps_the_chosen_faces_when_its_list_changes(qtmodeltester, qtbot, open_window,
+                                                                    indexed_library):
+    """A new list of faces (keyed off the GUI thread, as the window's reader
+    thread does) with faces gone, come and moved: the grid shows it, and the
+    faces the user chose stay chosen."""
+    window = open_window(indexed_library)
+    select_person(qtbot, window, 0)
+    model, view = window.faces_model, window.faces_view
+    qtmodeltester.check(model)
+    faces = model.items()
+    assert len(faces) >= 3
+    chosen = faces[1:3]
+    for face in chosen:
+        view.selectionModel().select(model.index(model.row_of(face.face_id)),
+                                     view.selectionModel().SelectionFlag.Select)
+    shuffled = [chosen[1], *faces[3:], chosen[0]]  # the first face goes, the chosen two move apart
+    model.set_items(keyed(shuffled, FACE_KEY))
+    assert shown_faces(window) == [f.face_id for f in shuffled]
+    assert sorted(model.item(i.row()).face_id for i in view.selectionModel().selectedIndexes()) == sorted(
+        f.face_id for f in chosen)
+    model.set_items(keyed(faces, FACE_KEY))  # and back, the first face with them
+    assert shown_faces(window) == [f.face_id for f in faces]
+    assert len(view.selectionModel().selectedIndexes()) == 2
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal: no reference count to wear out")
