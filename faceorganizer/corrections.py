@@ -56,11 +56,11 @@ class CorrectionsLog:
         undone = [seq for seq, entry in self._entries().items() if entry["undone"]]
         return self._load(min(undone)) if undone else None
 
-    def mark(self, seq: int, change: ChangeSet, undone: bool, batch: Batch) -> None:
-        """Mark an entry undone (or done again) in `batch`'s writes."""
-        entry = {**self._entries()[seq], "undone": undone}
-        batch.log[seq] = {**entry, "change": change.to_json()}
-        self._entries()[seq] = entry
+    def mark(self, seq: int, undone: bool, batch: Batch) -> None:
+        """Mark an entry undone (or done again) in `batch`'s writes (its
+        change stays as it is: a merge's is thousands of faces)."""
+        batch.log_fields[seq] = {"undone": undone}
+        self._entries()[seq] = {**self._entries()[seq], "undone": undone}
 
     def forget(self) -> None:
         """Read the log from the store again on next use (after a failed write)."""

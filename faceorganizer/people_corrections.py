@@ -242,7 +242,7 @@ class PeopleCorrections:
             return None
         seq, change = found
         batch = Batch()
-        self.corrections.mark(seq, change, undo, batch)
+        self.corrections.mark(seq, undo, batch)
         done = self.apply(change.inverse() if undo else change, batch=batch)
         done.description = f"{'Undo' if undo else 'Redo'} {_lower_first(change.description)}"
         return done

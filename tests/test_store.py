@@ -53,7 +53,8 @@ def test_what_a_batch_writes_reads_back_and_survives_reopening(tmp_path, store):
     ))
     ids = list(faces)
     store.apply(Batch(face_fields={ids[0]: {"cluster_id": 7, "pinned": True}}, faces_deleted={ids[9]},
-                      people_fields={1: {"hidden": True}}, people_deleted={2}, meta={"recognizer": "w600k"}))
+                      people_fields={1: {"hidden": True}}, people_deleted={2}, log_fields={1: {"undone": True}},
+                      meta={"recognizer": "w600k"}))
     store.flush()
 
     def check(store):
@@ -76,7 +77,7 @@ def test_what_a_batch_writes_reads_back_and_survives_reopening(tmp_path, store):
         assert store.get_photos([photo["id"], stable_id("nothing")]) == [photo]
         assert [(p["id"], p["name"], p["hidden"]) for p in store.iter_people()] == [(1, "Anna", True)]
         assert [e["description"] for e in store.iter_log(fields=["description"])] == ["Merge"]
-        assert store.get_log([1])[0]["change"] == {"faces_before": {}}
+        assert store.get_log([1])[0]["change"] == {"faces_before": {}} and store.get_log([1])[0]["undone"] is True
         assert store.meta() == {"folders": ["/p"], "highest_id": 2, "recognizer": "w600k"}
 
     check(store)

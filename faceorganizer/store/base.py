@@ -53,6 +53,7 @@ class Batch:
     people_fields: dict[int, dict] = field(default_factory=dict)
     people_deleted: set[int] = field(default_factory=set)
     log: dict[int, dict] = field(default_factory=dict)
+    log_fields: dict[int, dict] = field(default_factory=dict)
     log_deleted: set[int] = field(default_factory=set)
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -78,7 +79,8 @@ class Batch:
         """A JSON-able form (vectors as base64 float32), for the journal."""
         return {
             "faces": {k: [_encode(v), p] for k, (v, p) in self.faces.items()},
-            "face_fields": self.face_fields,
+            # Grouped by values: a merge gives thousands of faces the same fields.
+            "face_field_groups": group_by_values(self.face_fields),
             "faces_deleted": sorted(self.faces_deleted),
             "photos": self.photos,
             "photo_fields": self.photo_fields,
@@ -87,6 +89,7 @@ class Batch:
             "people_fields": {str(k): p for k, p in self.people_fields.items()},
             "people_deleted": sorted(self.people_deleted),
             "log": {str(k): e for k, e in self.log.items()},
+            "log_fields": {str(k): e for k, e in self.log_fields.items()},
             "log_deleted": sorted(self.log_deleted),
             "meta": self.meta,
         }
@@ -95,7 +98,8 @@ class Batch:
     def from_json(cls, data: dict) -> Batch:
         return cls(
             faces={k: (_decode(v), p) for k, (v, p) in data["faces"].items()},
-            face_fields=data["face_fields"],
+            face_fields=({i: values for values, ids in data["face_field_groups"] for i in ids}
+                         if "face_field_groups" in data else data["face_fields"]),  # journals before the groups
             faces_deleted=set(data["faces_deleted"]),
             photos=data["photos"],
             photo_fields=data["photo_fields"],
@@ -104,6 +108,7 @@ class Batch:
             people_fields={int(k): p for k, p in data["people_fields"].items()},
             people_deleted=set(data["people_deleted"]),
             log={int(k): e for k, e in data["log"].items()},
+            log_fields={int(k): e for k, e in data.get("log_fields", {}).items()},  # journals before it had none
             log_deleted=set(data["log_deleted"]),
             meta=data["meta"],
         )

@@ -204,7 +204,8 @@ class EdgeStore:
         records.update((_record_id("log", k), {**e, "kind": "log", "seq": k}) for k, e in batch.log.items())
         self._put(self.records, None, records)
         self._set_fields(self.records, {**batch.photo_fields,
-                                        **{_record_id("person", k): p for k, p in batch.people_fields.items()}})
+                                        **{_record_id("person", k): p for k, p in batch.people_fields.items()},
+                                        **{_record_id("log", k): p for k, p in batch.log_fields.items()}})
         self._delete(self.records, [*batch.photos_deleted, *(_record_id("person", k) for k in batch.people_deleted),
                                     *(_record_id("log", k) for k in batch.log_deleted)])
         if batch.meta:

@@ -176,6 +176,7 @@ class QdrantClientStore:
         self._set_fields(PEOPLE, batch.people_fields)
         self._delete(PEOPLE, batch.people_deleted)
         self._put(LOG, list(batch.log), list(batch.log.values()))
+        self._set_fields(LOG, batch.log_fields)
         self._delete(LOG, batch.log_deleted)
         if batch.meta:
             metadata = self.client.get_collection(FACES).config.metadata or {}
