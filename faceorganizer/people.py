@@ -211,16 +211,10 @@ class FaceCatalog:
         return self.states([face_id])[0]
 
     def states(self, face_ids: Sequence[str]) -> list[FaceState]:
-        """The states of these faces, in order."""
+        """The states of these faces, in order (see `_states`)."""
         rows = [self.row[f] for f in face_ids]
-        rejected, refused = self.rejected, self.refused_faces
-        return [
-            FaceState(None if cluster < 0 else cluster, pinned,
-                      tuple(sorted(rejected[row])) if row in rejected else (), not_a_face,
-                      tuple(sorted(refused[row])) if row in refused else ())
-            for row, cluster, pinned, not_a_face in zip(
-                rows, self._cluster[rows].tolist(), self._pinned[rows].tolist(), self._not_a_face[rows].tolist())
-        ]
+        return _states(rows, zip(self._cluster[rows].tolist(), self._pinned[rows].tolist(),
+                                 self._not_a_face[rows].tolist()), self.rejected, self.refused_faces)
 
     def set_states(self, states: dict[str, FaceState]) -> None:
         """Give faces these states, all at once (a merge moves thousands)."""
@@ -354,6 +348,26 @@ def _keep(sets: dict, row: int, values) -> None:
     else:
         sets.pop(row, None)
 
+
+
+def _states(rows: Sequence[int], plain: Iterable[tuple[int, bool, bool]], rejected: dict[int, set[int]],
+            refused: dict[int, set[str]]) -> list[FaceState]:
+    """The states of faces from their rows and (person, pinned, not a face).
+    Faces that refused nothing share one state object per such triple: a
+    merge reads thousands of faces, of a few states."""
+    shared: dict[tuple, FaceState] = {}
+    result = []
+    for row, (cluster, pinned, not_a_face) in zip(rows, plain):
+        if row in rejected or row in refused:
+            result.append(FaceState(None if cluster < 0 else cluster, pinned, tuple(sorted(rejected.get(row, ()))),
+                                    not_a_face, tuple(sorted(refused.get(row, ())))))
+            continue
+        state = shared.get((cluster, pinned, not_a_face))
+        if state is None:
+            state = shared[cluster, pinned, not_a_face] = FaceState(None if cluster < 0 else cluster, pinned,
+                                                                     not_a_face=not_a_face)
+        result.append(state)
+    return result
 
 def _by_person(cluster: np.ndarray, alive: np.ndarray, rows: Sequence[int]) -> list[tuple[int, np.ndarray]]:
     """The rows of living faces of a person among `rows` (by the catalog's
