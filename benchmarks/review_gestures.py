@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from cluster_quality import REPO, EvalSet, describe, evaluation_set, score
-from faceorganizer import review, suggestions
+from faceorganizer import face_questions, review, suggestions
 from faceorganizer.faces import FaceAnalyzer
 
 SETS = ("faces-dev", "hard", "family")
@@ -104,7 +104,7 @@ def first_suggestion_hits(lib, user: TrueUser) -> tuple[int, int]:
         if (label := user.label.get(catalog.ids[row])) is not None:
             pieces.setdefault(label, []).append(catalog.ids[row])
     merges = suggestions.merge_suggestions(catalog)
-    about_face = suggestions.face_suggestions(catalog)
+    about_face = face_questions.face_suggestions(catalog)
     split = hits = 0
     for label, parts in pieces.items():
         if len(parts) < 2:

@@ -2,8 +2,9 @@
 answers.
 
 The queue holds faceorganizer.suggestions' merges (each pair of people once,
-asked about the smaller) and its questions about faces, ordered by expected
-gain: the faces a yes puts right times the chance of a yes. A yes is the
+asked about the smaller) and faceorganizer.face_questions' questions about
+faces, ordered by expected gain: the faces a yes puts right times the chance
+of a yes. A yes is the
 library's own correction (`merge_clusters`, `reassign_faces`). A no is one
 too, a refusal (faceorganizer.refusals), which no later grouping crosses and
 no later question asks again; undo takes it back.
@@ -16,6 +17,7 @@ from dataclasses import replace
 
 from faceorganizer.ages import without_faces_before_birth
 from faceorganizer.errors import FaceOrganizerError
+from faceorganizer.face_questions import face_suggestions
 from faceorganizer.humanize import count
 from faceorganizer.people import ChangeSet, FaceCatalog
 from faceorganizer.refusals import FacesApart, FacesNotPerson, PeopleApart
@@ -24,7 +26,6 @@ from faceorganizer.suggestions import (
     MERGE,
     PAIR,
     Suggestion,
-    face_suggestions,
     merge_suggestions,
     representatives,
 )

@@ -12,7 +12,8 @@ turns them into the queue of questions and their answers.
   ignores them: a stranger) is never suggested, nor are their faces asked about.
 - assign and pair: for each face of no person, and each face more like
   another person's faces than its own person's, the person or the face of no
-  person it is most similar to (a pair: a yes makes the two a person).
+  person it is best matched with (a pair: a yes makes the two a person); see
+  faceorganizer.face_questions.
 
 A suggestion's `score` is the chance that the answer is yes (`odds`): a
 logistic of the similarity and of the margin by which the match beats the
@@ -25,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceorganizer.clustering import knn
 from faceorganizer.people import FaceCatalog
 
 MERGE = "merge"
@@ -36,8 +36,6 @@ PAIR = "pair"
 REPRESENTATIVES = 12
 #: Merge candidates kept per person.
 CANDIDATES = 5
-#: People whose mean face an unassigned face is compared with first.
-ASSIGN_SHORTLIST = 5
 #: The chance of a yes: a logistic of the similarity (even at MIDPOINT when
 #: nothing else competes, SLOPE wide) plus the margin by which the match
 #: beats the next best of either side (a face whose best match stands out
@@ -50,8 +48,6 @@ MIDPOINT, SLOPE, MARGIN_SCALE = 0.38, 0.08, 0.067
 MERGE_MIDPOINT = 0.5
 #: The similarity of a match to "nothing else", for the margin.
 NO_MATCH = 0.0
-#: Nearest faces of no person a face of no person is compared with.
-PAIR_NEIGHBOURS = 4
 
 _BLOCK = 128
 
@@ -102,33 +98,34 @@ class Suggestion:
 # -- summaries ---------------------------------------------------------------------
 
 
-Summary = tuple[list[int], np.ndarray, np.ndarray]
+Summary = tuple[list[int], np.ndarray, np.ndarray, np.ndarray]
 
 
 def representatives(catalog: FaceCatalog, size: int = REPRESENTATIVES) -> Summary:
-    """(people, reps P x size x dim, valid P x size): each person's most
-    typical face, then in turn the face least like those already chosen
-    (every face of a person with at most `size`)."""
+    """(people, reps P x size x dim, valid P x size, their rows P x size, -1
+    where not valid): each person's most typical face, then in turn the face
+    least like those already chosen (every face of a person with at most
+    `size`)."""
     people = sorted(catalog.cluster_ids())
-    reps = np.zeros((len(people), size, catalog.dim), dtype=np.float32)
-    valid = np.zeros((len(people), size), dtype=bool)
+    chosen = np.full((len(people), size), -1, dtype=np.int64)
     rows = np.flatnonzero(catalog.alive & (catalog.cluster >= 0))
     rows = rows[np.argsort(catalog.cluster[rows], kind="stable")]
     bounds = np.searchsorted(catalog.cluster[rows], people + [np.iinfo(np.int64).max])
     for i, cid in enumerate(people):
-        members = catalog.vectors[rows[bounds[i] : bounds[i + 1]]]
-        if len(members) <= size:
-            reps[i, : len(members)] = members
-            valid[i, : len(members)] = True
+        own = rows[bounds[i] : bounds[i + 1]]
+        if len(own) <= size:
+            chosen[i, : len(own)] = own
             continue
-        chosen = [int(np.argmax(members @ catalog.mean(cid)))]
-        nearest = members @ members[chosen[0]]
+        members = catalog.vectors[own]
+        picked = [int(np.argmax(members @ catalog.mean(cid)))]
+        nearest = members @ members[picked[0]]
         for _ in range(size - 1):
-            chosen.append(int(np.argmin(nearest)))
-            nearest = np.maximum(nearest, members @ members[chosen[-1]])
-        reps[i] = members[chosen]
-        valid[i] = True
-    return people, reps, valid
+            picked.append(int(np.argmin(nearest)))
+            nearest = np.maximum(nearest, members @ members[picked[-1]])
+        chosen[i] = own[picked]
+    valid = chosen >= 0
+    reps = catalog.vectors[chosen] * valid[:, :, None]
+    return people, reps, valid, chosen
 
 
 def hidden_people(catalog: FaceCatalog) -> list[int]:
@@ -160,11 +157,11 @@ def refused_pairs(catalog: FaceCatalog) -> set[tuple[int, int]]:
     for row in catalog.refused_faces:
         own = int(catalog.cluster[row])
         if own >= 0 and catalog.alive[row]:
-            pairs.update((min(own, r), max(own, r)) for r in _refused_people(catalog, row) if r != own)
+            pairs.update((min(own, r), max(own, r)) for r in refused_people(catalog, row) if r != own)
     return pairs
 
 
-def _refused_people(catalog: FaceCatalog, row: int) -> set[int]:
+def refused_people(catalog: FaceCatalog, row: int) -> set[int]:
     """The people a face refuses, or whose faces it refuses."""
     others = {catalog.row[f] for f in catalog.refused_faces.get(row, ()) if f in catalog.row}
     return catalog.rejected.get(row, set()) | {int(catalog.cluster[r]) for r in others if catalog.cluster[r] >= 0}
@@ -176,7 +173,7 @@ def odds(similarity, margin, midpoint: float = MIDPOINT):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def _runner_up(options: list[tuple[object, float]], besides: object) -> float:
+def runner_up(options: list[tuple[object, float]], besides: object) -> float:
     """The best similarity in `options` (best first) to anything but `besides`."""
     return next((sim for other, sim in options if other != besides), NO_MATCH)
 
@@ -206,7 +203,7 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES,
     never one it shares a photo with, one it refused, or (for a named person)
     one the user named otherwise. `summary`: the catalog's `representatives`,
     if known."""
-    people, reps, valid = summary or representatives(catalog)
+    people, reps, valid, _ = summary or representatives(catalog)
     if len(people) < 2:
         return {}
     position = {cid: i for i, cid in enumerate(people)}
@@ -236,130 +233,8 @@ def merge_suggestions(catalog: FaceCatalog, per_person: int = CANDIDATES,
     for i, found in enumerate(options):
         if hidden[i]:
             continue
-        margins = [sim - max(_runner_up(found, j), _runner_up(options[j], i)) for j, sim in found]
+        margins = [sim - max(runner_up(found, j), runner_up(options[j], i)) for j, sim in found]
         scores = odds([sim for _, sim in found], margins, MERGE_MIDPOINT)
         result[people[i]] = [Suggestion(MERGE, people[i], score, int(min(sizes[i], sizes[j])), people[j])
                              for score, (j, _) in zip(scores.tolist()[:per_person], found)]
     return result
-
-
-# -- faces ------------------------------------------------------------------------
-
-
-def face_suggestions(catalog: FaceCatalog, summary: Summary | None = None) -> dict[str, Suggestion]:
-    """The question about each face of no person, and each face more like
-    another person's faces than its own person's: the person, or the face of
-    no person (pair), it is most similar to. A face never goes to a person it
-    refused (or one of whose faces it refused), nor to a face it refused, nor
-    to a person who has a face in its photo. `summary`: as for merges."""
-    options = _person_options(catalog, summary or representatives(catalog))
-    for row, found in _face_options(catalog).items():
-        options[row] = sorted(options.get(row, []) + found, key=lambda option: -option[1])
-    result: dict[str, Suggestion] = {}
-    for row, mine in options.items():
-        if not mine:
-            continue
-        (kind, target), sim = mine[0]
-        own = int(catalog.cluster[row])
-        if kind == ASSIGN and target == own:
-            continue  # most like its own person: nothing to ask
-        runner_up = _runner_up(mine, (kind, target))
-        if kind == PAIR:
-            runner_up = max(runner_up, _runner_up(options.get(target, []), (PAIR, row)))
-        score = float(odds(sim, sim - runner_up))
-        face_id = catalog.ids[row]
-        if kind == ASSIGN:
-            result[face_id] = Suggestion(ASSIGN, target, score, 1, None if own < 0 else own, face_id)
-        else:
-            first, second = sorted((face_id, catalog.ids[target]))
-            result[face_id] = Suggestion(PAIR, None, score, 1, face_id=first, other_face=second)
-    return result
-
-
-def _person_options(catalog: FaceCatalog, summary: Summary) -> dict[int, list[tuple[tuple[str, int], float]]]:
-    """For each face of no person, and each face more like another person's
-    faces (on average) than its own person's: the people it may belong to,
-    ((ASSIGN, person), best similarity to one of their representatives),
-    best first; a face's own person is among them."""
-    people, reps, valid = summary
-    if not people:
-        return {}
-    slot = {cid: i for i, cid in enumerate(people)}
-    ids, sums, counts = catalog.person_matrix()
-    order = np.argsort(ids)  # as `people`
-    sums, counts = sums[order], counts[order]
-    means = (sums / counts[:, None]).astype(np.float32)
-    photos = [catalog.photos_of(c) for c in people]
-    hidden = set(hidden_people(catalog))
-    usable = catalog.usable_rows()
-    usable = usable[~np.isin(catalog.cluster[usable], list(hidden))]
-    result = {}
-    for start in range(0, len(usable), 4096):
-        rows = usable[start : start + 4096]
-        vectors = catalog.vectors[rows]
-        mean_sims = vectors @ means.T  # a face's mean similarity to each person's faces
-        own = np.asarray([slot.get(int(c), -1) for c in catalog.cluster[rows]])
-        at = np.flatnonzero(own >= 0)
-        # Its own person's faces without itself (a face alone in its person: never asked).
-        others = counts[own[at]] - 1
-        own_mean = np.full(len(rows), -np.inf)
-        own_mean[at] = np.where(others > 0, (mean_sims[at, own[at]] * counts[own[at]] - 1) / np.maximum(others, 1),
-                                np.inf)
-        mean_sims[at, own[at]] = -np.inf
-        asked = np.flatnonzero((own < 0) | (mean_sims.max(axis=1) > own_mean))
-        if not len(asked):
-            continue
-        shortlist = min(ASSIGN_SHORTLIST, len(people))
-        short = np.argpartition(-mean_sims[asked], shortlist - 1, axis=1)[:, :shortlist]
-        rep_sims = _best_representative(vectors[asked], short, reps, valid)
-        for n, i in enumerate(asked.tolist()):
-            row = int(rows[i])
-            refused = _refused_people(catalog, row)
-            found = [(int(short[n, s]), float(rep_sims[n, s])) for s in range(shortlist)]
-            found = [((ASSIGN, people[j]), sim) for j, sim in found
-                     if people[j] not in refused and people[j] not in hidden
-                     and catalog.image_ids[row] not in photos[j]
-                     and mean_sims[i, j] > own_mean[i]]
-            if own[i] >= 0:
-                found.append(((ASSIGN, people[own[i]]), _best_other_match(catalog, row)))
-            result[row] = sorted(found, key=lambda option: -option[1])
-    return result
-
-
-def _face_options(catalog: FaceCatalog) -> dict[int, list[tuple[tuple[str, int], float]]]:
-    """For each face of no person, its nearest faces of no person in other
-    photos, ((PAIR, row), similarity), best first."""
-    rows = catalog.unassigned_rows()
-    if len(rows) < 2:
-        return {}
-    neighbours, sims = knn(catalog.vectors[rows], PAIR_NEIGHBOURS)
-    photos = np.asarray(catalog.image_ids, dtype=object)[rows]
-    ids = [catalog.ids[r] for r in rows]
-    return {
-        int(rows[i]): [((PAIR, int(rows[other])), sim) for other, sim in zip(nearest, values)
-                       if other >= 0 and photos[other] != photos[i]
-                       and ids[other] not in catalog.refused_faces.get(int(rows[i]), ())]
-        for i, (nearest, values) in enumerate(zip(neighbours.tolist(), sims.tolist()))
-    }
-
-
-def _best_other_match(catalog: FaceCatalog, row: int) -> float:
-    """A face's best similarity to the other faces of its person."""
-    others = catalog.rows_of(int(catalog.cluster[row]))
-    others = others[others != row]
-    return float((catalog.vectors[others] @ catalog.vectors[row]).max()) if len(others) else NO_MATCH
-
-
-def _best_representative(vectors: np.ndarray, shortlist: np.ndarray, reps: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Each face's best similarity to a representative of each person on its
-    shortlist (N x S), one matrix product per person."""
-    best = np.full(shortlist.shape, -1.0, dtype=np.float32)
-    faces, places = np.divmod(np.arange(shortlist.size), shortlist.shape[1])
-    people = shortlist.ravel()
-    order = np.argsort(people, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, np.diff(people[order]) != 0, True])
-    for start, end in zip(bounds[:-1], bounds[1:]):
-        at = order[start:end]
-        person = people[at[0]]
-        best[faces[at], places[at]] = (vectors[faces[at]] @ reps[person, valid[person]].T).max(axis=1)
-    return best
