@@ -14,6 +14,7 @@ imports no Qt.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
@@ -24,7 +25,7 @@ from faceorganizer.jobs import Progress
 from faceorganizer.people import ChangeSet, Person
 
 #: Changed whenever a message below changes shape.
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 
 #: The faces pane's key for the faces of no person.
 UNASSIGNED = "unassigned"
@@ -492,8 +493,24 @@ class PeopleChanged:
 
 @dataclass(frozen=True)
 class FacesReady:
+    """A list of faces, pickled a slice at a time: unpickled whole, 100,000
+    faces are one call of about 100 ms that holds the window process'
+    interpreter, and its GUI thread waits; slice by slice, it runs between
+    slices."""
+
     key: int | str
-    faces: list[FaceItem]
+    slices: tuple[bytes, ...]
+
+    #: Faces a slice.
+    SLICE: ClassVar[int] = 5_000
+
+    @classmethod
+    def of(cls, key: int | str, faces: list[FaceItem]) -> FacesReady:
+        return cls(key, tuple(pickle.dumps(faces[start : start + cls.SLICE], pickle.HIGHEST_PROTOCOL)
+                              for start in range(0, len(faces), cls.SLICE)))
+
+    def faces(self) -> list[FaceItem]:
+        return [face for part in self.slices for face in pickle.loads(part)]
 
 
 @dataclass(frozen=True)

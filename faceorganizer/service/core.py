@@ -254,7 +254,7 @@ class LibraryService:
         return self.app.execute(command)
 
     def _faces(self, command: ListFaces) -> None:
-        self.send(FacesReady(command.key, read_models.face_list(self.library, command.key)))
+        self.send(FacesReady.of(command.key, read_models.face_list(self.library, command.key)))
 
     def _photos(self, command: ListPhotos) -> None:
         listed = photos.photos(self.library, command.people, command.folder, table=self.photo_table, boxes=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Sequence
-from operator import attrgetter, not_
+from operator import attrgetter, ne, not_
 from typing import NamedTuple
 
 from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, Qt, Signal
@@ -110,10 +110,18 @@ class _ItemListModel(QAbstractListModel):
             self.endResetModel()
         elif new_keys != self._keys:
             self._change_rows(items, new_keys, new_rows)
+        # Rows whose content changed, in runs: a grid (QListView in icon
+        # mode) asks the model for an index of every row a change spans,
+        # each a call of rowCount in Python: 100,000 rows, 150 ms.
+        changed = list(itertools.compress(range(len(items)), map(ne, self._items, items)))
         self._items, self._keys, self._rows = items, new_keys, new_rows
         self._thumbnail_rows = self._rows_of_thumbnails()
-        if items:  # the content of every row: a view repaints only what it shows
-            self.dataChanged.emit(self.index(0), self.index(len(items) - 1))
+        self._rows_changed(changed)
+
+    def _rows_changed(self, rows: list[int], roles: Sequence[int] = ()) -> None:
+        """Say that these rows (sorted) changed, a run of rows at a time."""
+        for first, last in _runs(rows):
+            self.dataChanged.emit(self.index(first), self.index(last), list(roles))
 
     def _change_rows(self, items: list, new_keys: list, new_rows: dict) -> None:
         """Signal the rows that went, moved and came, from the current list to `items`."""
@@ -162,9 +170,8 @@ class _ItemListModel(QAbstractListModel):
         return dict(zip(map(self._thumbnail_key, self._items), range(len(self._items))))
 
     def _thumbnails_loaded(self, face_ids: list) -> None:
-        rows = [row for row in map(self._thumbnail_rows.get, face_ids) if row is not None]
-        if rows:
-            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)), [ThumbnailRole])
+        self._rows_changed(sorted(row for row in map(self._thumbnail_rows.get, face_ids) if row is not None),
+                           [ThumbnailRole])
 
 
 class PeopleModel(_ItemListModel):

@@ -205,6 +205,7 @@ class GridView(QListView):
             painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
             rect = self.viewport().rect().adjusted(24, 24, -24, -24)
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+            painter.end()
 
     def setAcceptDrops(self, on: bool) -> None:
         # Drops land on the viewport, the widget under the cursor.

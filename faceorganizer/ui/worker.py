@@ -186,10 +186,7 @@ class LibraryClient(QObject):
                     f"protocol, this window version {p.PROTOCOL_VERSION}: install faceorganizer again."))
                 return
             while True:
-                message = _received(connection)
-                if isinstance(message, p.FacesReady):  # keyed here, not on the GUI thread
-                    message = _KeyedFaces(message.key, keyed(message.faces, FACE_KEY))
-                self.worker._arrived.emit(message)
+                self.worker._arrived.emit(_received(connection))
         except (EOFError, OSError):
             self.worker._arrived.emit(_Stopped())
 
@@ -223,7 +220,10 @@ def _received(connection):
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return connection.recv()
+        message = connection.recv()
+        if isinstance(message, p.FacesReady):  # unpickled and keyed here, not on the GUI thread
+            return _KeyedFaces(message.key, keyed(message.faces(), FACE_KEY))
+        return message
     finally:
         if collecting:
             gc.enable()
