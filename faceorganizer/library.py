@@ -26,6 +26,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -103,12 +104,10 @@ class FaceLibrary(PeopleOperations):
             else:
                 self._resources.callback(LibraryLock(self.folder).release)
                 store_folder = self.folder
-            engine_store = open_store(store_folder, engine=engine, url=qdrant_url)
-            self._resources.callback(engine_store.close)
-            self.journal = Journal(engine_store, store_folder, engine_store.reserve)
+            opened = self._resources.enter_context(closing(open_store(store_folder, engine=engine, url=qdrant_url)))
+            self.journal = Journal(opened, store_folder, opened.reserve)
             self.journal.recover()
-            #: Every read sees every write committed to the journal (see faceorganizer.store.journal).
-            self.store = JournaledStore(self.journal)
+            self.store = JournaledStore(self.journal)  # each read first applies the writes committed
             self._resources.callback(self.sync)
             self._meta = self.store.meta()
             _check_faces_present(self)
