@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPixmapCache
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from faceorganizer.ui import resources
@@ -26,9 +26,6 @@ def application() -> QApplication:
     # Python) each wait may last the whole switch interval, 5 ms by default.
     sys.setswitchinterval(0.001)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    # The grids keep their drawn tiles there (views.TileDelegate): room for a
-    # few screens of them at any zoom, not Qt's default 10 MB.
-    QPixmapCache.setCacheLimit(96 * 1024)
     app.setOrganizationName("faceorganizer")
     app.setApplicationName("faceorganizer")
     app.setApplicationDisplayName("faceorganizer")

@@ -162,6 +162,11 @@ class _ItemListModel(QAbstractListModel):
         key = self._thumbnail_key(self._items[row])
         return self.thumbnails.pixmap(key) if key else None
 
+    def tile(self, row: int, side: int, ratio: float):
+        """The row's tile (see ThumbnailLoader.tile), or None while it is made."""
+        key = self._thumbnail_key(self._items[row])
+        return self.thumbnails.tile(key, side, ratio) if key else None
+
     def _thumbnail_key(self, item) -> str | None:
         raise NotImplementedError
 

@@ -4,7 +4,7 @@ while faces are dragged."""
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPoint, QRect, QRectF, QSize, QSizeF, Qt, Signal
-from PySide6.QtGui import QColor, QDrag, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap, QPixmapCache
+from PySide6.QtGui import QColor, QDrag, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCompleter,
@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
 
 from faceorganizer.humanize import count
 from faceorganizer.ui.models import FACES_MIME, CountRole, ids_from_mime
-
-_RADIUS = 12
+from faceorganizer.ui.thumbnails import RADIUS
 
 #: The drag image: a face this big (px), this far below and right of the cursor.
 _DRAG_SIDE = 64
@@ -59,25 +58,28 @@ class TileDelegate(QStyledItemDelegate):
             highlight.setAlpha(70)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(highlight)
-            painter.drawRoundedRect(QRectF(rect).adjusted(1, 1, -1, -1), _RADIUS, _RADIUS)
+            painter.drawRoundedRect(QRectF(rect).adjusted(1, 1, -1, -1), RADIUS, RADIUS)
 
-        pixmap = index.model().thumbnail(index.row())
-        if pixmap is not None and not pixmap.isNull():
-            painter.drawPixmap(square.topLeft(), self._tile(pixmap, side))
+        tile = index.model().tile(index.row(), side, self.view.devicePixelRatioF())
+        if tile is not None:
+            if tile.deviceIndependentSize().width() == side:
+                painter.drawPixmap(square.topLeft(), tile)
+            else:  # made for another size: the grid is being zoomed
+                painter.drawPixmap(square.toRect(), tile)
         else:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(palette.color(QPalette.ColorRole.Mid))
-            painter.drawRoundedRect(square, _RADIUS, _RADIUS)
+            painter.drawRoundedRect(square, RADIUS, RADIUS)
 
         if self.view.drop_row == index.row():
             pen = QPen(palette.color(QPalette.ColorRole.Highlight), 4)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(square.adjusted(2, 2, -2, -2), _RADIUS, _RADIUS)
+            painter.drawRoundedRect(square.adjusted(2, 2, -2, -2), RADIUS, RADIUS)
         elif selected:
             painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(square.adjusted(1, 1, -1, -1), _RADIUS, _RADIUS)
+            painter.drawRoundedRect(square.adjusted(1, 1, -1, -1), RADIUS, RADIUS)
 
         if self.with_text:
             self._paint_text(painter, option, index, square)
@@ -85,31 +87,8 @@ class TileDelegate(QStyledItemDelegate):
             pen = QPen(palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DotLine)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(QRectF(rect).adjusted(2, 2, -2, -2), _RADIUS, _RADIUS)
+            painter.drawRoundedRect(QRectF(rect).adjusted(2, 2, -2, -2), RADIUS, RADIUS)
         painter.restore()
-
-    def _tile(self, pixmap: QPixmap, side: int) -> QPixmap:
-        """The thumbnail scaled to `side` with rounded corners, drawn once and
-        kept in QPixmapCache: a grid repaints its tiles at every change of
-        its list, and clipping and scaling each face every time cost a
-        repaint of the window tens of milliseconds."""
-        ratio = self.view.devicePixelRatioF()
-        key = f"faceorganizer-tile-{pixmap.cacheKey()}-{side}-{ratio}"
-        tile = QPixmapCache.find(key)
-        if tile is None:
-            tile = QPixmap(round(side * ratio), round(side * ratio))
-            tile.setDevicePixelRatio(ratio)
-            tile.fill(Qt.GlobalColor.transparent)
-            painter = QPainter(tile)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            path = QPainterPath()
-            path.addRoundedRect(QRectF(0, 0, side, side), _RADIUS, _RADIUS)
-            painter.setClipPath(path)
-            painter.drawPixmap(QRect(0, 0, side, side), pixmap)
-            painter.end()
-            QPixmapCache.insert(key, tile)
-        return tile
 
     def _paint_text(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex, square: QRectF):
         palette = option.palette
@@ -255,7 +234,7 @@ class GridView(QListView):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         square = QRectF(_DRAG_OFFSET, _DRAG_OFFSET, _DRAG_SIDE, _DRAG_SIDE)
         path = QPainterPath()
-        path.addRoundedRect(square, _RADIUS, _RADIUS)
+        path.addRoundedRect(square, RADIUS, RADIUS)
         face = self.model().thumbnail(rows[0])
         painter.setOpacity(0.9)
         if face is not None and not face.isNull():

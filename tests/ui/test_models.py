@@ -57,6 +57,32 @@ def test_the_faces_grid_keeps_the_chosen_faces_when_its_list_changes(qtmodeltest
     assert len(view.selectionModel().selectedIndexes()) == 2
 
 
+def test_a_face_tile_is_made_round_at_the_grid_size_and_stays_drawn_while_zooming(qtbot, open_window,
+                                                                                  indexed_library):
+    """The grid's tiles (faces scaled, their corners rounded) are made on the
+    thumbnail pool at the grid's size; zoomed, a face keeps its tile, scaled,
+    until the tile of the new size is made."""
+    window = open_window(indexed_library)
+    select_person(qtbot, window, 0)
+    model, view = window.faces_model, window.faces_view
+    ratio = view.devicePixelRatioF()
+
+    def tile_of(side):
+        tile = model.tile(0, side, ratio)
+        return tile if tile is not None and tile.deviceIndependentSize().width() == side else None
+
+    side = view.thumb_size
+    qtbot.waitUntil(lambda: tile_of(side) is not None, timeout=10_000)
+    image = tile_of(side).toImage()
+    assert image.width() == round(side * ratio)
+    assert image.pixelColor(0, 0).alpha() == 0  # a rounded corner
+    assert image.pixelColor(image.width() // 2, image.height() // 2).alpha() == 255
+
+    view.set_thumb_size(side + 32)
+    assert model.tile(0, side + 32, ratio) is not None  # the old tile, scaled: no empty tile while zooming
+    qtbot.waitUntil(lambda: tile_of(side + 32) is not None, timeout=10_000)
+
+
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal: no reference count to wear out")
 def test_using_the_window_does_not_wear_out_none(qtbot, open_window, indexed_library):
     """PySide6 6.12.0 drops a reference to None each time Python receives
