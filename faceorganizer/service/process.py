@@ -23,7 +23,7 @@ _QUESTIONS_SECONDS = 0.2
 def serve(connection, cancel_event) -> None:
     """The child process: say Hello, then run calls from `connection` until it sends None."""
     if hasattr(os, "nice"):
-        os.nice(5)  # background work: the window and the user's programs first
+        os.nice(10)  # background work: the window and the user's programs first
     logging.basicConfig(level=logging.WARNING, format="faceorganizer: %(levelname)s: %(message)s")
 
     def poll() -> Call | None:

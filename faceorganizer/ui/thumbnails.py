@@ -9,18 +9,19 @@ scrolled into view cost a repaint about 45 ms."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRectF, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QImage, QPainter, QPainterPath, QPixmap
+from PySide6.QtGui import QImage, QImageReader, QPainter, QPainterPath, QPixmap
 
 from faceorganizer.errors import ImageLoadError
 from faceorganizer.thumbs import PHOTO_THUMB_SIZE, photo_thumbnail
 
-#: Thumbnails kept in memory (about 150 KB each at 192 px).
+#: Thumbnails kept in memory (about 150 KB each at 192 px), and tiles of as many faces.
 _CACHE_SIZE = 4000
 #: The corner radius of a face tile (logical px).
 RADIUS = 12
@@ -29,53 +30,60 @@ RADIUS = 12
 TileSize = tuple[int, float]
 
 
-def rounded(image: QImage, side: int, ratio: float) -> QImage:
-    """`image` scaled to a square tile of `side` logical pixels, for a screen
-    of `ratio` device pixels to one, with rounded corners."""
+def read_tile(path: str, side: int, ratio: float) -> QImage:
+    """The face thumbnail at `path` as a tile of `side` logical pixels, for a
+    screen of `ratio` device pixels to one, its corners rounded.
+
+    Decoded straight to the tile's size, in one call that lets go of Python's
+    lock; the corners are then one composition with a mask. (Scaling and
+    clipping with QPainter holds the lock throughout: on a thread of the pool
+    it kept the GUI thread waiting tens of milliseconds.)"""
     pixels = round(side * ratio)
-    tile = QImage(pixels, pixels, QImage.Format.Format_ARGB32_Premultiplied)
-    tile.setDevicePixelRatio(ratio)
-    tile.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(tile)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    path = QPainterPath()
-    path.addRoundedRect(QRectF(0, 0, side, side), RADIUS, RADIUS)
-    painter.setClipPath(path)
-    painter.drawImage(QRectF(0, 0, side, side), image)
+    reader = QImageReader(path)
+    reader.setScaledSize(QSize(pixels, pixels))
+    image = reader.read()
+    if image.isNull():
+        return image
+    image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationIn)
+    painter.drawImage(0, 0, _corners(pixels, RADIUS * ratio))
     painter.end()
-    return tile
+    image.setDevicePixelRatio(ratio)
+    return image
 
 
-class _Thumb:
-    """A thumbnail in memory: as read, and its tiles by size."""
-
-    __slots__ = ("image", "pixmap", "tiles")
-
-    def __init__(self, image: QImage):
-        self.image, self.pixmap = image, QPixmap.fromImage(image)
-        self.tiles: dict[TileSize, QPixmap] = {}
+@functools.cache
+def _corners(pixels: int, radius: float) -> QImage:
+    """A square mask of `pixels`, opaque but for its rounded corners."""
+    mask = QImage(pixels, pixels, QImage.Format.Format_ARGB32_Premultiplied)
+    mask.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(mask)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    path = QPainterPath()
+    path.addRoundedRect(QRectF(0, 0, pixels, pixels), radius, radius)
+    painter.fillPath(path, Qt.GlobalColor.black)
+    painter.end()
+    return mask
 
 
 class _Emitter(QObject):
-    done = Signal(str, object, QImage, QImage)  # key, tile size or None, image, tile
+    done = Signal(str, object, QImage)  # key, tile size (None: the thumbnail itself), image
 
 
 class _Load(QRunnable):
-    """Run `read()` for a thumbnail (a null image when it cannot be had),
-    and make its tile of `size` when one is asked for."""
+    """Run `read()` for a thumbnail or a tile (a null image when it cannot be had)."""
 
-    def __init__(self, key: str, read: Callable[[], QImage], size: TileSize | None, emitter: _Emitter):
+    def __init__(self, key: str, size: TileSize | None, read: Callable[[], QImage], emitter: _Emitter):
         super().__init__()
-        self.key, self.read, self.size, self.emitter = key, read, size, emitter
+        self.key, self.size, self.read, self.emitter = key, size, read, emitter
 
     def run(self) -> None:
         try:
             image = self.read()
         except (ImageLoadError, OSError):
             image = QImage()
-        tile = rounded(image, *self.size) if self.size and not image.isNull() else QImage()
-        self.emitter.done.emit(self.key, self.size, image, tile)
+        self.emitter.done.emit(self.key, self.size, image)
 
 
 class ThumbnailLoader(QObject):
@@ -88,7 +96,8 @@ class ThumbnailLoader(QObject):
     def __init__(self, folder: Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.folder = Path(folder) if folder else None
-        self._cache: OrderedDict[str, _Thumb] = OrderedDict()
+        self._cache: OrderedDict[str, QPixmap] = OrderedDict()
+        self._tiles: OrderedDict[str, dict[TileSize, QPixmap]] = OrderedDict()
         self._pending: set[tuple[str, TileSize | None]] = set()
         self._arrived: list[str] = []
         self._missing: set[str] = set()
@@ -104,6 +113,7 @@ class ThumbnailLoader(QObject):
     def set_folder(self, folder: Path) -> None:
         self.folder = Path(folder)
         self._cache.clear()
+        self._tiles.clear()
         self._missing.clear()
 
     def path(self, face_id: str) -> Path:
@@ -114,33 +124,30 @@ class ThumbnailLoader(QObject):
         return f"{self.folder}{os.sep}{face_id[:2]}{os.sep}{face_id}.jpg"
 
     def pixmap(self, face_id: str) -> QPixmap | None:
-        thumb = self._cache.get(face_id)
-        if thumb is not None:
+        pixmap = self._cache.get(face_id)
+        if pixmap is not None:
             self._cache.move_to_end(face_id)
-            return thumb.pixmap
-        self._load(face_id, self._reader(face_id), None)
+            return pixmap
+        self._load(face_id, None, self._reader(face_id))
         return None
 
     def tile(self, face_id: str, side: int, ratio: float) -> QPixmap | None:
         """The face's tile of `side` logical pixels for a screen of `ratio`;
         while it is made, a tile of another size when there is one (to be
         scaled: a grid being zoomed), else None."""
-        thumb = self._cache.get(face_id)
-        if thumb is None:
-            self._load(face_id, self._reader(face_id), (side, ratio))
-            return None
-        self._cache.move_to_end(face_id)
-        tile = thumb.tiles.get((side, ratio))
-        if tile is None:
-            image = thumb.image
-            self._load(face_id, lambda: image, (side, ratio))
-            return next(iter(thumb.tiles.values()), None)
-        return tile
+        tiles = self._tiles.get(face_id, {})
+        tile = tiles.get((side, ratio))
+        if tile is not None:
+            self._tiles.move_to_end(face_id)
+            return tile
+        path = self._file(face_id)
+        self._load(face_id, (side, ratio), lambda: read_tile(path, side, ratio))
+        return next(iter(tiles.values()), None)
 
-    def _load(self, key: str, read: Callable[[], QImage], size: TileSize | None) -> None:
+    def _load(self, key: str, size: TileSize | None, read: Callable[[], QImage]) -> None:
         if (key, size) not in self._pending and key not in self._missing and self.folder is not None:
             self._pending.add((key, size))
-            self._pool.start(_Load(key, read, size, self._emitter))
+            self._pool.start(_Load(key, size, read, self._emitter))
 
     def missing(self, key: str) -> bool:
         """Whether the thumbnail could not be had (its file is gone or unreadable)."""
@@ -158,18 +165,20 @@ class ThumbnailLoader(QObject):
         """Block until the running loads are done (for tests and shutdown)."""
         self._pool.waitForDone()
 
-    def _on_done(self, face_id: str, size: TileSize | None, image: QImage, tile: QImage) -> None:
+    def _on_done(self, face_id: str, size: TileSize | None, image: QImage) -> None:
         self._pending.discard((face_id, size))
         if image.isNull():
             self._missing.add(face_id)
             return
-        thumb = self._cache.get(face_id)
-        if thumb is None:
-            thumb = self._cache[face_id] = _Thumb(image)
+        if size is None:
+            self._cache[face_id] = QPixmap.fromImage(image)
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
-        if size is not None:
-            thumb.tiles[size] = QPixmap.fromImage(tile)
+        else:
+            self._tiles.setdefault(face_id, {})[size] = QPixmap.fromImage(image)
+            self._tiles.move_to_end(face_id)
+            if len(self._tiles) > _CACHE_SIZE:
+                self._tiles.popitem(last=False)
         self._arrived.append(face_id)
         if not self._flush.isActive():
             self._flush.start()
