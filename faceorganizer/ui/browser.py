@@ -154,8 +154,8 @@ class Browser(QObject):
         faces = sum(p.face_count for p in self.people) + self.unassigned_count
         if not faces:
             return ""
-        return (f"{faces:,} faces · {len(self.people):,} people · {self.unassigned_count:,} unassigned"
-                " · stored on this computer")
+        people = "1 person" if len(self.people) == 1 else f"{len(self.people):,} people"
+        return f"{count(faces, 'face')} · {people} · {self.unassigned_count:,} unassigned · stored on this computer"
 
     def _select_person(self, key: int) -> None:
         view, model = self.window.people_view, self.window.people_model
