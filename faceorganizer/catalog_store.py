@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceorganizer.people import NOT_A_FACE, PINNED, REFUSED_FACES, REJECTED, FaceCatalog, PersonState
+from faceorganizer.people import NOT_A_FACE, PINNED, REFUSED_FACES, REJECTED, FaceCatalog, PersonState, room_for
 from faceorganizer.snapshot import SNAPSHOT, CatalogFields, CatalogSnapshot
 from faceorganizer.store import Store
 from faceorganizer.store.vectors import VectorCache
@@ -41,10 +41,11 @@ class CatalogStore:
 
     def load(self, meta: dict) -> FaceCatalog:
         """The catalog of the store as it is at `meta["generation"]`."""
-        cached_ids, cached = self.vector_cache.load()
+        count = self.store.count_faces()
+        cached_ids, cached = self.vector_cache.load(room=room_for(count))
         generation = meta.get("generation")
         snapshot = self.snapshot.load(generation) if self.snapshot else None
-        if snapshot is not None and len(snapshot[0]) == self.store.count_faces():
+        if snapshot is not None and len(snapshot[0]) == count:
             ids, fields = snapshot
             self.saved = generation
         else:
@@ -85,9 +86,11 @@ class CatalogStore:
 
     def _vectors(self, ids: list[str], cached_ids: list[str], cached: np.ndarray) -> np.ndarray:
         """The vectors of `ids`, in their order: from the cache, and from the
-        store those the cache lacks (which it then keeps)."""
+        store those the cache lacks (which it then keeps). When they are the
+        cache's first rows, that is the cache's array, with the rows after
+        them as room (see FaceCatalog.load)."""
         if cached_ids[: len(ids)] == ids:
-            vectors = cached[: len(ids)]
+            vectors = cached
         else:
             position = {face_id: row for row, face_id in enumerate(cached_ids)}
             rows = np.fromiter((position.get(face_id, -1) for face_id in ids), dtype=np.int64, count=len(ids))
@@ -99,5 +102,5 @@ class CatalogStore:
                 vectors[missing] = np.array([fetched[face_id] for face_id in wanted], dtype=np.float32)
                 self.vector_cache.append(wanted, vectors[missing])
         if self.vector_cache.rows > 2 * len(ids) + 1024:  # mostly faces gone since: keep only the library's
-            self.vector_cache.rewrite(ids, vectors)
+            self.vector_cache.rewrite(ids, vectors[: len(ids)])
         return vectors

@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import scipy.sparse
 
 from faceorganizer.changes import (
     NOT_A_FACE,
@@ -112,16 +111,22 @@ class FaceCatalog:
 
     def load(self, ids: Sequence[str], vectors: np.ndarray, fields: CatalogFields) -> None:
         """Fill an empty catalog with these faces at once (as `add` would, in
-        a fraction of its time), leaving room for the faces to come."""
+        a fraction of its time), leaving room for the faces to come.
+        `vectors` holds the faces' vectors in its first rows; when it has
+        more rows (see `room_for`), the catalog takes the array as it is and
+        fills those as faces come, else it copies it to a bigger one."""
         if self.ids:
             raise ValueError("load fills an empty catalog")
         count = len(ids)
-        capacity = count + max(1024, count // 8)
+        if len(vectors) > count:  # an array with room: kept as it is
+            capacity, self._vectors = len(vectors), vectors
+        else:
+            capacity = count + room_for(count)
+            self._vectors = np.empty((capacity, self.dim), dtype=np.float32)
+            self._vectors[:count] = vectors
         self.ids = list(ids)
         self.row = {face_id: row for row, face_id in enumerate(self.ids)}
         self.image_ids = list(fields.image_ids)
-        self._vectors = np.empty((capacity, self.dim), dtype=np.float32)
-        self._vectors[:count] = vectors
         self._cluster = _filled(capacity, fields.cluster, -1)
         self._confidence = _filled(capacity, fields.confidence, np.nan)
         self._pinned = _filled(capacity, fields.pinned, False)
@@ -129,16 +134,7 @@ class FaceCatalog:
         self._alive = _filled(capacity, np.ones(count, dtype=bool), False)
         self.rejected = {row: set(people) for row, people in fields.rejected.items()}
         self.refused_faces = {row: set(faces) for row, faces in fields.refused_faces.items()}
-        rows = np.flatnonzero(self.cluster >= 0)
-        people, members = np.unique(self.cluster[rows], return_inverse=True)
-        sums = _summed(self.vectors, rows, members, len(people))
-        people = people.tolist()
-        for i, (cluster, size) in enumerate(zip(people, np.bincount(members, minlength=len(people)).tolist())):
-            self._sums[cluster] = sums[i]
-            self._counts[cluster] = size
-            self._photos[cluster] = Counter()
-        for row, i in zip(rows.tolist(), members.tolist()):
-            self._photos[people[i]][self.image_ids[row]] += 1
+        self._join(np.arange(count))
 
     def fields(self) -> tuple[list[str], CatalogFields]:
         """(ids, fields) of every face, as `load` takes them."""
@@ -264,7 +260,7 @@ class FaceCatalog:
             else:
                 self._sums[cluster] = total
                 self._counts[cluster] = len(members)
-            self._photos.setdefault(cluster, Counter()).update(self.image_ids[r] for r in members.tolist())
+            self._photos.setdefault(cluster, Counter()).update(map(self.image_ids.__getitem__, members.tolist()))
 
     def _leave(self, rows: Sequence[int]) -> None:
         """Take these faces (rows) out of their people's sums and photos."""
@@ -277,7 +273,7 @@ class FaceCatalog:
                 continue
             self._sums[cluster] -= self._vectors[members].sum(axis=0, dtype=np.float64)
             photos = self._photos[cluster]
-            for image_id, n in Counter(self.image_ids[r] for r in members.tolist()).items():
+            for image_id, n in Counter(map(self.image_ids.__getitem__, members.tolist())).items():
                 left = photos[image_id] - n
                 if left > 0:
                     photos[image_id] = left
@@ -383,15 +379,6 @@ def _by_person(cluster: np.ndarray, alive: np.ndarray, rows: Sequence[int]) -> l
     return [(int(clusters[start]), part) for start, part in zip(starts, np.split(rows, starts[1:]))]
 
 
-def _summed(vectors: np.ndarray, rows: np.ndarray, groups: np.ndarray, count: int) -> np.ndarray:
-    """The sum of the vectors at `rows` by group (`groups`: each row's, 0 to
-    `count` - 1), in float64: a group x row indicator times the vectors, in
-    slices (a library opening sums every person's faces at once)."""
-    sums = np.zeros((count, vectors.shape[1]))
-    for start in range(0, len(rows), 16384):
-        part = slice(start, start + 16384)
-        indicator = scipy.sparse.csr_matrix(
-            (np.ones(len(rows[part])), (groups[part], np.arange(len(rows[part])))), shape=(count, len(rows[part]))
-        )
-        sums += indicator @ vectors[rows[part]].astype(np.float64)
-    return sums
+def room_for(count: int) -> int:
+    """The rows a catalog of `count` faces keeps free for the faces to come."""
+    return max(1024, count // 8)

@@ -447,3 +447,27 @@ def test_the_vector_cache_is_only_a_cache(tmp_path, analyzer, photo_folder, dama
                 assert np.array_equal(catalog.vectors[catalog.row[face_id]], vector)
             lib.cluster_all()
             assert {p.cluster_id: set(catalog.face_ids_of(p.cluster_id)) for p in lib.people()} == expected
+
+
+def test_an_edge_library_written_with_people_means_opens_with_its_people_and_sheds_the_means(tmp_path):
+    """Until 2026-12 each person's record held its mean face (512 numbers),
+    which made reading the people at open slow; such a library keeps its
+    people, and the means go at its first open."""
+    import qdrant_edge as qe
+
+    from faceorganizer.store import Batch, open_store, stable_id
+
+    unit = np.ones(512, np.float32) / np.sqrt(512)
+    store = open_store(tmp_path / "lib", engine="edge")
+    store.apply(Batch(people={1: (unit, {"name": "Anna", "face_count": 3}), 2: (unit, {"name": None})}))
+    ids = [stable_id("person", person_id) for person_id in (1, 2)]  # the points of people's records
+    for point in ids:
+        store.records.update(qe.UpdateOperation.set_payload([point], {"centroid": unit.tolist()}))
+    store.flush()
+    store.close()
+
+    reopened = open_store(tmp_path / "lib")
+    assert sorted((p["id"], p["name"]) for p in reopened.iter_people()) == [(1, "Anna"), (2, None)]
+    payloads = [r.payload for r in reopened.records.retrieve(ids, with_payload=True, with_vector=False)]
+    assert payloads and all("centroid" not in payload for payload in payloads)
+    reopened.close()

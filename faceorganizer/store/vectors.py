@@ -18,6 +18,7 @@ newer vector.
 from __future__ import annotations
 
 import logging
+import os
 import struct
 import zlib
 from collections.abc import Sequence
@@ -44,42 +45,54 @@ class VectorCache:
         self.writable = writable
         self.rows = 0  # the chunks' rows, live or not (for compaction)
 
-    def load(self) -> tuple[list[str], np.ndarray]:
+    def load(self, room: int = 0) -> tuple[list[str], np.ndarray]:
         """(ids, vectors) of every face in the cache, in the order written,
-        each id once with its newest vector."""
+        each id once with its newest vector. `vectors` has `room` more rows
+        after the faces' (not filled): a catalog keeps the array as it is
+        and takes those rows for the faces to come.
+
+        Each chunk is read straight into the array, and its CRC taken
+        there: 100,000 vectors are read without a copy (each fresh copy of
+        200 MB cost this machine about 0.1 s)."""
+        empty = np.zeros((room, self.dim), dtype=np.float32)
         try:
-            data = self.path.read_bytes()
+            file = open(self.path, "rb")
         except FileNotFoundError:
-            return [], np.zeros((0, self.dim), dtype=np.float32)
-        if data[: len(MAGIC)] != MAGIC or _COUNT.unpack_from(data, len(MAGIC))[0] != self.dim:
-            self._truncate(0)
-            return [], np.zeros((0, self.dim), dtype=np.float32)
-        ids: list[str] = []
-        parts: list[np.ndarray] = []
-        offset = _HEADER
-        row_bytes = _ID_BYTES + 4 * self.dim
-        while offset + _COUNT.size <= len(data):
-            (count,) = _COUNT.unpack_from(data, offset)
-            body = offset + _COUNT.size
-            end = body + count * row_bytes
-            if end + 4 > len(data) or _COUNT.unpack_from(data, end)[0] != zlib.crc32(data[body:end]):
-                break
-            ids_end = body + count * _ID_BYTES
-            text = data[body:ids_end].decode("ascii")
-            ids += [text[i: i + _ID_BYTES] for i in range(0, len(text), _ID_BYTES)]
-            parts.append(np.frombuffer(data, dtype=np.float32, count=count * self.dim, offset=ids_end))
-            offset = end + 4
-        if offset < len(data):
+            return [], empty
+        with file:
+            size = os.fstat(file.fileno()).st_size
+            header = file.read(_HEADER)
+            if len(header) < _HEADER or header[: len(MAGIC)] != MAGIC or _COUNT.unpack_from(header, len(MAGIC))[0] != self.dim:
+                self._truncate(0)
+                return [], empty
+            row_bytes = _ID_BYTES + 4 * self.dim
+            vectors = np.empty(((size - _HEADER) // row_bytes + room, self.dim), dtype=np.float32)
+            ids: list[str] = []
+            offset = _HEADER
+            while offset + _COUNT.size <= size:
+                (count,) = _COUNT.unpack(file.read(_COUNT.size))
+                end = offset + _COUNT.size + count * row_bytes + 4
+                if end > size:
+                    break
+                text = file.read(count * _ID_BYTES)
+                rows = vectors[len(ids) : len(ids) + count]
+                file.readinto(memoryview(rows).cast("B"))
+                if file.read(4) != _COUNT.pack(zlib.crc32(rows, zlib.crc32(text))):
+                    break
+                text = text.decode("ascii")
+                ids += [text[i : i + _ID_BYTES] for i in range(0, len(text), _ID_BYTES)]
+                offset = end
+        if offset < size:
             log.warning("the face vector cache %s is cut short at byte %d: the rest is read from the store",
                         self.path, offset)
             self._truncate(offset)
         self.rows = len(ids)
-        vectors = np.concatenate(parts).reshape(-1, self.dim) if parts else np.zeros((0, self.dim), np.float32)
         if len(set(ids)) < len(ids):  # faces written again: keep each id's last row
             last = {face_id: row for row, face_id in enumerate(ids)}
             keep = np.fromiter(sorted(last.values()), dtype=np.int64)
-            ids, vectors = [ids[row] for row in keep], vectors[keep]
-        return ids, vectors
+            ids = [ids[row] for row in keep]
+            vectors = np.concatenate([vectors[keep], empty])
+        return ids, vectors[: len(ids) + room]
 
     def append(self, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Add faces' vectors (a cache that cannot be written is left as it is)."""
