@@ -211,18 +211,21 @@ def _person_scores(catalog: FaceCatalog, vectors: np.ndarray, threshold: float) 
     One matrix product for the whole batch, over the catalog's vectors in
     place (no copy of the library's vectors per face)."""
     assigned = (catalog.cluster >= 0) & catalog.alive
-    candidates = int(assigned.sum())
-    if not candidates:
+    if not assigned.any():
         return [[] for _ in vectors]
-    top = min(_CANDIDATES, candidates)
     result = []
     for start in range(0, len(vectors), 256):
         sims = vectors[start : start + 256] @ catalog.vectors.T
-        sims[:, ~assigned] = -np.inf
-        best = np.argpartition(-sims, top - 1, axis=1)[:, :top]
-        for row, nearest in zip(sims, best):
+        # The faces near enough to count, then the _CANDIDATES nearest of
+        # them: a partition of those few, not of every face in the library.
+        rows, near = np.nonzero((sims >= threshold - WEAK_MARGIN) & assigned)
+        bounds = np.searchsorted(rows, np.arange(len(sims) + 1))
+        for row, first, last in zip(sims, bounds[:-1].tolist(), bounds[1:].tolist()):
+            nearest = near[first:last]
+            if len(nearest) > _CANDIDATES:
+                nearest = nearest[np.argpartition(-row[nearest], _CANDIDATES - 1)[:_CANDIDATES]]
             by_person: dict[int, list[float]] = {}
-            for i in nearest[row[nearest] >= threshold - WEAK_MARGIN].tolist():
+            for i in nearest.tolist():
                 by_person.setdefault(int(catalog.cluster[i]), []).append(float(row[i]))
             result.append([
                 (max(values), cluster)
