@@ -496,13 +496,14 @@ class FacesReady:
     """A list of faces, pickled a slice at a time: unpickled whole, 100,000
     faces are one call of about 100 ms that holds the window process'
     interpreter, and its GUI thread waits; slice by slice, it runs between
-    slices."""
+    slices. Small slices (about 1 ms each): the GUI thread takes the
+    interpreter back at each tile it paints, and may wait a slice each time."""
 
     key: int | str
     slices: tuple[bytes, ...]
 
     #: Faces a slice.
-    SLICE: ClassVar[int] = 5_000
+    SLICE: ClassVar[int] = 1_000
 
     @classmethod
     def of(cls, key: int | str, faces: list[FaceItem]) -> FacesReady:

@@ -25,6 +25,10 @@ def application() -> QApplication:
     # Qt; while the worker threads run Python (the embedded store is pure
     # Python) each wait may last the whole switch interval, 5 ms by default.
     sys.setswitchinterval(0.001)
+    # Qt's raster engine hands big fills and image scalings to a pool of
+    # threads and waits for them: with both cores busy indexing, the GUI
+    # thread waited there for most of its pauses. Read once, before any paint.
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("faceorganizer")
     app.setApplicationName("faceorganizer")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Sequence
-from operator import attrgetter, ne, not_
+from operator import attrgetter, lt, ne, not_
 from typing import NamedTuple
 
 from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, Qt, Signal
@@ -45,22 +45,37 @@ def _mime(kind: str, ids: Sequence) -> QMimeData:
 #: The key of a face tile.
 FACE_KEY = attrgetter("face_id")
 #: Rows keyed per slice: another thread building a list's keys gives the GUI
-#: thread the interpreter between slices (a built-in call never lets it go).
-_KEY_SLICE = 5_000
+#: thread the interpreter between slices (a built-in call never lets it go),
+#: which it takes back at each tile it paints.
+_KEY_SLICE = 1_000
+
+
+class ListChange(NamedTuple):
+    """What turns the list `base` into another when the rows that stay keep
+    their order: the rows of `base` that went, the rows of the new list
+    that came and those whose item changed (each ascending)."""
+
+    base: list
+    gone: list
+    came: list
+    changed: list
 
 
 class KeyedItems(NamedTuple):
     """Items with each one's key and each key's row: what `set_items` needs
     that costs tens of milliseconds for 100,000 items, made beforehand on
-    the thread that receives the list (see `keyed`)."""
+    the thread that receives the list (see `keyed`); with the change from
+    the list before it, when there is one."""
 
     items: list
     keys: list
     rows: dict
+    change: ListChange | None = None
 
 
-def keyed(items: Sequence, key: Callable) -> KeyedItems:
-    """`items` with their keys and rows, slice by slice (for a thread other than the GUI's)."""
+def keyed(items: Sequence, key: Callable, before: KeyedItems | None = None) -> KeyedItems:
+    """`items` with their keys and rows, slice by slice (for a thread other
+    than the GUI's), and their change from the list `before`."""
     items = list(items)
     keys: list = []
     rows: dict = {}
@@ -68,7 +83,30 @@ def keyed(items: Sequence, key: Callable) -> KeyedItems:
         part = list(map(key, items[start : start + _KEY_SLICE]))
         rows.update(zip(part, range(start, start + len(part))))
         keys += part
-    return KeyedItems(items, keys, rows)
+    result = KeyedItems(items, keys, rows)
+    return result._replace(change=_change(before, result)) if before and before.keys and keys else result
+
+
+def _change(before: KeyedItems, after: KeyedItems) -> ListChange | None:
+    """The ListChange from `before` to `after`, slice by slice; None when
+    rows that stay moved (a re-ordered list is laid out again whole)."""
+    gone: list = []
+    changed: list = []
+    last = -1  # the row in `after` of the last row of `before` that stays
+    for start in range(0, len(before.keys), _KEY_SLICE):
+        to = list(map(after.rows.get, before.keys[start : start + _KEY_SLICE]))
+        gone += [start + i for i, row in enumerate(to) if row is None]
+        stay = [(start + i, row) for i, row in enumerate(to) if row is not None]
+        rows = [row for _, row in stay]
+        if rows and (rows[0] <= last or not all(map(lt, rows, rows[1:]))):
+            return None
+        last = rows[-1] if rows else last
+        changed += [row for was, row in stay if before.items[was] != after.items[row]]
+    came: list = []
+    for start in range(0, len(after.keys), _KEY_SLICE):
+        part = after.keys[start : start + _KEY_SLICE]
+        came += itertools.compress(range(start, start + len(part)), map(not_, map(before.rows.__contains__, part)))
+    return ListChange(before.items, gone, came, changed)
 
 
 class _ItemListModel(QAbstractListModel):
@@ -100,21 +138,31 @@ class _ItemListModel(QAbstractListModel):
     def set_items(self, items: Sequence | KeyedItems) -> None:
         """Show `items`, with row signals for what changed (removals, a
         re-order, insertions). Written for lists of 100,000 faces that change
-        by a few: given as KeyedItems, what runs over every row is built-ins
-        (list comparisons, filterfalse), never a Python loop, so that it
-        takes the GUI thread a few milliseconds."""
-        items, new_keys, new_rows = items if isinstance(items, KeyedItems) else keyed(items, self._key)
-        if not self._keys or not new_keys:  # from or to nothing: nothing to keep
-            self.beginResetModel()
-            self._items, self._keys, self._rows = items, new_keys, new_rows
-            self.endResetModel()
-        elif new_keys != self._keys:
-            self._change_rows(items, new_keys, new_rows)
-        # Rows whose content changed, in runs: a grid (QListView in icon
-        # mode) asks the model for an index of every row a change spans,
-        # each a call of rowCount in Python: 100,000 rows, 150 ms.
-        changed = list(itertools.compress(range(len(items)), map(ne, self._items, items)))
-        self._items, self._keys, self._rows = items, new_keys, new_rows
+        by a few: given as KeyedItems with their change from the list shown,
+        the GUI thread's work is in the rows that changed; without it, what
+        runs over every row is built-ins (list comparisons, filterfalse),
+        never a Python loop, a few milliseconds."""
+        if not isinstance(items, KeyedItems):
+            items = keyed(items, self._key)
+        if items.change is not None and items.change.base is self._items:
+            change = items.change
+            if change.gone or change.came:  # on copies: the lists given stay as they are (the reader's)
+                self._items, self._keys = list(self._items), list(self._keys)
+            self._remove_rows(change.gone)
+            self._insert_rows(change.came, items)
+            changed = change.changed
+        else:
+            if not self._keys or not items.keys:  # from or to nothing: nothing to keep
+                self.beginResetModel()
+                self._items, self._keys = items.items, items.keys
+                self.endResetModel()
+            elif items.keys != self._keys:
+                self._change_rows(items)
+            # Rows whose content changed, in runs: a grid (QListView in icon
+            # mode) asks the model for an index of every row a change spans,
+            # each a call of rowCount in Python: 100,000 rows, 150 ms.
+            changed = list(itertools.compress(range(len(items.items)), map(ne, self._items, items.items)))
+        self._items, self._keys, self._rows = items.items, items.keys, items.rows
         self._thumbnail_rows = self._rows_of_thumbnails()
         self._rows_changed(changed)
 
@@ -123,25 +171,21 @@ class _ItemListModel(QAbstractListModel):
         for first, last in _runs(rows):
             self.dataChanged.emit(self.index(first), self.index(last), list(roles))
 
-    def _change_rows(self, items: list, new_keys: list, new_rows: dict) -> None:
-        """Signal the rows that went, moved and came, from the current list to `items`."""
+    def _change_rows(self, new: KeyedItems) -> None:
+        """Signal the rows that went, moved and came, from the current list to `new`."""
+        self._items, self._keys = list(self._items), list(self._keys)  # the lists given stay as they are
         # 1. Rows that went away, bottom up, in runs.
-        gone = sorted(map(self._rows.__getitem__, itertools.filterfalse(new_rows.__contains__, self._keys)))
-        for first, last in reversed(_runs(gone)):
-            self.beginRemoveRows(QModelIndex(), first, last)
-            del self._items[first : last + 1]
-            del self._keys[first : last + 1]
-            self.endRemoveRows()
+        self._remove_rows(sorted(map(self._rows.__getitem__, itertools.filterfalse(new.rows.__contains__, self._keys))))
         # 2. The rows that stay, in their new order.
-        fresh = set(itertools.filterfalse(self._rows.__contains__, new_keys))
-        ordered = list(itertools.filterfalse(fresh.__contains__, new_keys)) if fresh else new_keys
+        fresh = set(itertools.filterfalse(self._rows.__contains__, new.keys))
+        ordered = list(itertools.filterfalse(fresh.__contains__, new.keys)) if fresh else new.keys
         if ordered != self._keys:
             self.layoutAboutToBeChanged.emit()
             persistent = self.persistentIndexList()
             held = {self._keys[p.row()] for p in persistent if p.isValid()}
             moved_to = {k: row for row, k in enumerate(ordered) if k in held}
             staying = self._keys
-            self._items = list(itertools.compress(items, map(not_, map(fresh.__contains__, new_keys))))
+            self._items = list(itertools.compress(new.items, map(not_, map(fresh.__contains__, new.keys))))
             self._keys = list(ordered)
             self.changePersistentIndexList(
                 persistent,
@@ -149,10 +193,22 @@ class _ItemListModel(QAbstractListModel):
             )
             self.layoutChanged.emit()
         # 3. New rows, at their places, in runs.
-        for first, last in _runs(sorted(map(new_rows.__getitem__, fresh))):
+        self._insert_rows(sorted(map(new.rows.__getitem__, fresh)), new)
+
+    def _remove_rows(self, rows: list[int]) -> None:
+        """Take out these rows (ascending), a run at a time, bottom up."""
+        for first, last in reversed(_runs(rows)):
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._items[first : last + 1]
+            del self._keys[first : last + 1]
+            self.endRemoveRows()
+
+    def _insert_rows(self, rows: list[int], new: KeyedItems) -> None:
+        """Put in these rows of `new` (ascending), a run at a time."""
+        for first, last in _runs(rows):
             self.beginInsertRows(QModelIndex(), first, last)
-            self._items[first:first] = items[first : last + 1]
-            self._keys[first:first] = new_keys[first : last + 1]
+            self._items[first:first] = new.items[first : last + 1]
+            self._keys[first:first] = new.keys[first : last + 1]
             self.endInsertRows()
 
     def thumbnail(self, row: int):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -79,11 +80,28 @@ class _Load(QRunnable):
         self.key, self.size, self.read, self.emitter = key, size, read, emitter
 
     def run(self) -> None:
+        _behind_the_window()
         try:
             image = self.read()
         except (ImageLoadError, OSError):
             image = QImage()
         self.emitter.done.emit(self.key, self.size, image)
+
+
+_pool_thread = threading.local()
+
+
+def _behind_the_window() -> None:
+    """Run this thread of the pool at nice 5, once: two threads decoding
+    beside indexing left the GUI thread a third of a core to paint with.
+    (Linux gives each thread its own nice value; elsewhere this does nothing.)"""
+    if getattr(_pool_thread, "niced", False):
+        return
+    _pool_thread.niced = True
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
+    except (OSError, AttributeError):
+        pass
 
 
 class ThumbnailLoader(QObject):

@@ -185,8 +185,11 @@ class LibraryClient(QObject):
                     f"The library's process speaks version {getattr(hello, 'version', '?')} of the window's "
                     f"protocol, this window version {p.PROTOCOL_VERSION}: install faceorganizer again."))
                 return
+            faces = None  # the last list of faces received
             while True:
-                self.worker._arrived.emit(_received(connection))
+                message = _received(connection, faces)
+                faces = message if isinstance(message, _KeyedFaces) else faces
+                self.worker._arrived.emit(message)
         except (EOFError, OSError):
             self.worker._arrived.emit(_Stopped())
 
@@ -210,19 +213,23 @@ class LibraryClient(QObject):
         self.worker.died.emit(reason or f"The library's process {how}.")
 
 
-def _received(connection):
+def _received(connection, faces: _KeyedFaces | None):
     """The service's next message. A list of 100,000 faces is 100,000 new
     objects: the garbage collector, set off as they are made, would walk every
     one of them (pausing the window 100-200 ms) to free none. It runs again
-    once they are in, and the window then freezes what it shows (see
-    library_events)."""
+    once they are in and frozen (as library_events freezes what the window
+    shows): the next young collection, on whichever thread, would walk them
+    all otherwise. A list of the faces `faces` listed comes with its change
+    from that one (see models.keyed)."""
     connection.poll(None)  # waiting, with the collector on
     collecting = gc.isenabled()
     gc.disable()
     try:
         message = connection.recv()
         if isinstance(message, p.FacesReady):  # unpickled and keyed here, not on the GUI thread
-            return _KeyedFaces(message.key, keyed(message.faces(), FACE_KEY))
+            before = faces.faces if faces is not None and faces.key == message.key else None
+            message = _KeyedFaces(message.key, keyed(message.faces(), FACE_KEY, before))
+            gc.freeze()
         return message
     finally:
         if collecting:

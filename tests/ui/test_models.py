@@ -57,6 +57,52 @@ def test_the_faces_grid_keeps_the_chosen_faces_when_its_list_changes(qtmodeltest
     assert len(view.selectionModel().selectedIndexes()) == 2
 
 
+def test_a_new_list_of_faces_is_shown_by_its_change_from_the_last(qtmodeltester, qtbot, open_window,
+                                                                 indexed_library):
+    """The reader thread hands the grid each list with its change from the
+    one before (faces gone, come, changed): the grid shows the new list by
+    removing and inserting those rows only (no reset, no re-layout), and the
+    faces the user chose stay chosen. A change from a list the grid no
+    longer shows is not taken: the list is then shown whole."""
+    window = open_window(indexed_library)
+    model, view = window.faces_model, window.faces_view
+    faces = []
+    for person in (0, 1):  # the faces of two people, as one list
+        select_person(qtbot, window, person)
+        faces += model.items()
+    assert len(faces) >= 6
+    qtmodeltester.check(model)
+    shown = keyed(faces[:-1], FACE_KEY)  # all but the last
+    model.set_items(shown)
+    chosen = faces[2]
+    view.selectionModel().select(model.index(2), view.selectionModel().SelectionFlag.Select)
+    aged = faces[3]._replace(age=7)
+    # The first face goes, the fourth is shown with its age, the last comes.
+    after = keyed([faces[1], chosen, aged, *faces[4:]], FACE_KEY, shown)
+    last = len(after.items) - 1
+    assert after.change is not None
+    assert (after.change.gone, after.change.came, after.change.changed) == ([0], [last], [2])
+    signals = []
+    model.modelReset.connect(lambda: signals.append("reset"))
+    model.layoutChanged.connect(lambda: signals.append("layout"))
+    model.rowsRemoved.connect(lambda parent, first, last: signals.append(("removed", first, last)))
+    model.rowsInserted.connect(lambda parent, first, last: signals.append(("inserted", first, last)))
+    model.set_items(after)
+    assert signals == [("removed", 0, 0), ("inserted", last, last)]
+    assert model.items() == after.items
+    assert "7 years old" in model.index(2).data(Qt.ItemDataRole.ToolTipRole)
+    assert [model.item(i.row()) for i in view.selectionModel().selectedIndexes()] == [chosen]
+    # Moved faces are no change of rows: the list is laid out again.
+    moved = keyed([*after.items[1:], after.items[0]], FACE_KEY, after)
+    assert moved.change is None
+    model.set_items(moved)
+    assert model.items() == moved.items
+    # A change from a list not shown (here: the one before) is not taken.
+    signals.clear()
+    model.set_items(keyed(faces, FACE_KEY, after))
+    assert model.items() == faces and "layout" in signals
+
+
 def test_a_face_tile_is_made_round_at_the_grid_size_and_stays_drawn_while_zooming(qtbot, open_window,
                                                                                   indexed_library):
     """The grid's tiles (faces scaled, their corners rounded) are made on the
