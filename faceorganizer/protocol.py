@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
@@ -25,7 +26,7 @@ from faceorganizer.jobs import Progress
 from faceorganizer.people import ChangeSet, Person
 
 #: Changed whenever a message below changes shape.
-PROTOCOL_VERSION = 5
+PROTOCOL_VERSION = 6
 
 #: The faces pane's key for the faces of no person.
 UNASSIGNED = "unassigned"
@@ -41,6 +42,10 @@ class FaceItem(NamedTuple):
     path: str | None
     similarity: float | None = None
     age: int | None = None  # the person's age on the photo's date, when their birthday is known
+
+
+#: A face's key in lists (see faceorganizer.list_changes).
+FACE_KEY = attrgetter("face_id")
 
 
 @dataclass(frozen=True)
@@ -512,6 +517,19 @@ class FacesReady:
 
     def faces(self) -> list[FaceItem]:
         return [face for part in self.slices for face in pickle.loads(part)]
+
+
+@dataclass(frozen=True)
+class FacesChanged:
+    """A list of faces sent as its change from the last list sent, of the
+    same key (the service sends one so when the change is small): the rows
+    of that list that went, then the faces that came and those that
+    changed, each with its row in the new list (faceorganizer.list_changes)."""
+
+    key: int | str
+    gone: list[int]
+    came: list[tuple[int, FaceItem]]
+    changed: list[tuple[int, FaceItem]]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from faceorganizer import photos, read_models
 from faceorganizer.application import CORRECTIONS, Application
 from faceorganizer.errors import DiskFullError, FaceOrganizerError, LibraryDamagedError, LibraryLockedError
 from faceorganizer.humanize import lower_first
+from faceorganizer.list_changes import KeyedItems, keyed
 from faceorganizer.people import ChangeSet
 from faceorganizer.protocol import (
     CORRECTED,
@@ -39,6 +40,8 @@ from faceorganizer.protocol import (
     Command,
     Correction,
     ExcludeFolder,
+    FACE_KEY,
+    FacesChanged,
     FacesReady,
     Failure,
     FindSmallFaces,
@@ -98,6 +101,7 @@ class LibraryService:
         self.opened_with = Open()  # opened again after a migration
         self.review = ReviewQueue()
         self.cancel_event = cancel_event
+        self.listed: tuple[int | str, KeyedItems] | None = None  # the last list of faces sent, and its key
         self.quitting = False
         self.busy = False  # a job is running
         self._queue: list[Call] = []
@@ -254,7 +258,18 @@ class LibraryService:
         return self.app.execute(command)
 
     def _faces(self, command: ListFaces) -> None:
-        self.send(FacesReady.of(command.key, read_models.face_list(self.library, command.key)))
+        """The faces of a key, sent as their change from the last list sent
+        when it was of the same key and the change is small (the window
+        holds that list: see ui.worker), else whole."""
+        before = self.listed[1] if self.listed is not None and self.listed[0] == command.key else None
+        faces = keyed(read_models.face_list(self.library, command.key), FACE_KEY, before)
+        change = faces.change
+        if change is not None and len(change.came) + len(change.changed) <= max(100, len(faces.items) // 10):
+            self.send(FacesChanged(command.key, change.gone, [(row, faces.items[row]) for row in change.came],
+                                   [(row, faces.items[row]) for row in change.changed]))
+        else:
+            self.send(FacesReady.of(command.key, faces.items))
+        self.listed = (command.key, faces._replace(change=None))
 
     def _photos(self, command: ListPhotos) -> None:
         listed = photos.photos(self.library, command.people, command.folder, table=self.photo_table, boxes=False)

@@ -62,7 +62,8 @@ class VectorCache:
         with file:
             size = os.fstat(file.fileno()).st_size
             header = file.read(_HEADER)
-            if len(header) < _HEADER or header[: len(MAGIC)] != MAGIC or _COUNT.unpack_from(header, len(MAGIC))[0] != self.dim:
+            if (len(header) < _HEADER or header[: len(MAGIC)] != MAGIC
+                    or _COUNT.unpack_from(header, len(MAGIC))[0] != self.dim):
                 self._truncate(0)
                 return [], empty
             row_bytes = _ID_BYTES + 4 * self.dim

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Sequence
-from operator import attrgetter, lt, ne, not_
+from operator import attrgetter, ne, not_
 from typing import NamedTuple
 
 from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, Qt, Signal
@@ -16,7 +16,8 @@ from PySide6.QtGui import QPixmap
 
 from faceorganizer.humanize import count
 from faceorganizer.people import Person
-from faceorganizer.protocol import FaceItem
+from faceorganizer.list_changes import KeyedItems, keyed
+from faceorganizer.protocol import FACE_KEY, FaceItem
 from faceorganizer.ui.thumbnails import ThumbnailLoader
 
 #: Drag data: JSON lists of ids under private MIME types.
@@ -40,73 +41,6 @@ def _mime(kind: str, ids: Sequence) -> QMimeData:
     mime = QMimeData()
     mime.setData(kind, QByteArray(json.dumps(list(ids)).encode()))
     return mime
-
-
-#: The key of a face tile.
-FACE_KEY = attrgetter("face_id")
-#: Rows keyed per slice: another thread building a list's keys gives the GUI
-#: thread the interpreter between slices (a built-in call never lets it go),
-#: which it takes back at each tile it paints.
-_KEY_SLICE = 1_000
-
-
-class ListChange(NamedTuple):
-    """What turns the list `base` into another when the rows that stay keep
-    their order: the rows of `base` that went, the rows of the new list
-    that came and those whose item changed (each ascending)."""
-
-    base: list
-    gone: list
-    came: list
-    changed: list
-
-
-class KeyedItems(NamedTuple):
-    """Items with each one's key and each key's row: what `set_items` needs
-    that costs tens of milliseconds for 100,000 items, made beforehand on
-    the thread that receives the list (see `keyed`); with the change from
-    the list before it, when there is one."""
-
-    items: list
-    keys: list
-    rows: dict
-    change: ListChange | None = None
-
-
-def keyed(items: Sequence, key: Callable, before: KeyedItems | None = None) -> KeyedItems:
-    """`items` with their keys and rows, slice by slice (for a thread other
-    than the GUI's), and their change from the list `before`."""
-    items = list(items)
-    keys: list = []
-    rows: dict = {}
-    for start in range(0, len(items), _KEY_SLICE):
-        part = list(map(key, items[start : start + _KEY_SLICE]))
-        rows.update(zip(part, range(start, start + len(part))))
-        keys += part
-    result = KeyedItems(items, keys, rows)
-    return result._replace(change=_change(before, result)) if before and before.keys and keys else result
-
-
-def _change(before: KeyedItems, after: KeyedItems) -> ListChange | None:
-    """The ListChange from `before` to `after`, slice by slice; None when
-    rows that stay moved (a re-ordered list is laid out again whole)."""
-    gone: list = []
-    changed: list = []
-    last = -1  # the row in `after` of the last row of `before` that stays
-    for start in range(0, len(before.keys), _KEY_SLICE):
-        to = list(map(after.rows.get, before.keys[start : start + _KEY_SLICE]))
-        gone += [start + i for i, row in enumerate(to) if row is None]
-        stay = [(start + i, row) for i, row in enumerate(to) if row is not None]
-        rows = [row for _, row in stay]
-        if rows and (rows[0] <= last or not all(map(lt, rows, rows[1:]))):
-            return None
-        last = rows[-1] if rows else last
-        changed += [row for was, row in stay if before.items[was] != after.items[row]]
-    came: list = []
-    for start in range(0, len(after.keys), _KEY_SLICE):
-        part = after.keys[start : start + _KEY_SLICE]
-        came += itertools.compress(range(start, start + len(part)), map(not_, map(before.rows.__contains__, part)))
-    return ListChange(before.items, gone, came, changed)
 
 
 class _ItemListModel(QAbstractListModel):

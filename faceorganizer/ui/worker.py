@@ -21,9 +21,9 @@ from typing import NamedTuple
 from PySide6.QtCore import QObject, Signal
 
 from faceorganizer import protocol as p
+from faceorganizer.list_changes import KeyedItems, applied, keyed
 from faceorganizer.photos import from_plain
 from faceorganizer.service import serve
-from faceorganizer.ui.models import FACE_KEY, KeyedItems, keyed
 
 
 class _Stopped(NamedTuple):
@@ -219,16 +219,21 @@ def _received(connection, faces: _KeyedFaces | None):
     one of them (pausing the window 100-200 ms) to free none. It runs again
     once they are in and frozen (as library_events freezes what the window
     shows): the next young collection, on whichever thread, would walk them
-    all otherwise. A list of the faces `faces` listed comes with its change
-    from that one (see models.keyed)."""
+    all otherwise. A list of the key of `faces`, the last list received,
+    comes with its change from that one; a FacesChanged is made the list it
+    describes (see faceorganizer.list_changes)."""
     connection.poll(None)  # waiting, with the collector on
     collecting = gc.isenabled()
     gc.disable()
     try:
         message = connection.recv()
+        before = faces.faces if faces is not None and faces.key == getattr(message, "key", None) else None
         if isinstance(message, p.FacesReady):  # unpickled and keyed here, not on the GUI thread
-            before = faces.faces if faces is not None and faces.key == message.key else None
-            message = _KeyedFaces(message.key, keyed(message.faces(), FACE_KEY, before))
+            message = _KeyedFaces(message.key, keyed(message.faces(), p.FACE_KEY, before))
+            gc.freeze()
+        elif isinstance(message, p.FacesChanged):  # the change from `faces`, which the service sent last
+            listed = applied(before, message.gone, message.came, message.changed, p.FACE_KEY)
+            message = _KeyedFaces(message.key, listed)
             gc.freeze()
         return message
     finally:

@@ -10,7 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
 
-from faceorganizer.ui.models import FACE_KEY, keyed
+from faceorganizer.list_changes import keyed
+from faceorganizer.protocol import FACE_KEY
 
 from .gestures import select_person, shown_faces, shown_people
 
