@@ -176,6 +176,7 @@ def test_people_form_during_a_first_import_not_only_at_its_end(library, make_pho
     """The first faces written already belong to people: a user watching a
     first import sees people within seconds."""
     monkeypatch.setattr(indexing_module, "_FLUSH_PHOTOS", 4)
+    monkeypatch.setattr(indexing_module, "_FLUSH_SECONDS", 3600)  # a slow first photo flushes alone otherwise
     folder = make_photos("shots", "t1", 8)[0].parent
     seen_during_run = []
     library.index_directory(folder, on_photo=lambda _: seen_during_run.append(len(library.people())))
