@@ -35,7 +35,7 @@ from faceorganizer.humanize import count
 from faceorganizer.images import Photo
 from faceorganizer.people import ChangeSet
 from faceorganizer.store.base import stable_id
-from faceorganizer.xmp import Region, SidecarError, iou, read_regions, sidecar_path, update_sidecar
+from faceorganizer.xmp import Region, SidecarError, read_regions, sidecar_path, update_sidecar
 
 if TYPE_CHECKING:
     from faceorganizer.library import FaceLibrary

@@ -9,14 +9,13 @@ import itertools
 import json
 from collections.abc import Callable, Sequence
 from operator import attrgetter, ne, not_
-from typing import NamedTuple
 
 from PySide6.QtCore import QAbstractListModel, QByteArray, QMimeData, QModelIndex, Qt, Signal
 from PySide6.QtGui import QPixmap
 
 from faceorganizer.humanize import count
-from faceorganizer.people import Person
 from faceorganizer.list_changes import KeyedItems, keyed
+from faceorganizer.people import Person
 from faceorganizer.protocol import FACE_KEY, FaceItem
 from faceorganizer.ui.thumbnails import ThumbnailLoader
 
