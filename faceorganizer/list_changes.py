@@ -6,7 +6,8 @@ The library's process sends a list of faces like the last it sent as its
 change (protocol.FacesChanged), and the window shows each new list by its
 change: a list of 100,000 faces that changes by a few costs neither a
 pickle of 100,000 faces nor a comparison of every row on the GUI thread.
-Everything here runs on a thread other than the GUI's, a slice at a time.
+Everything here runs off the window's GUI thread (in the library's process,
+or on the window's reader thread), a slice at a time.
 """
 
 from __future__ import annotations
