@@ -188,7 +188,8 @@ class LibraryClient(QObject):
             faces = None  # the last list of faces received
             while True:
                 message = _received(connection, faces)
-                faces = message if isinstance(message, _KeyedFaces) else faces
+                if isinstance(message, _KeyedFaces):  # kept without its change: the list before goes
+                    faces = message._replace(faces=message.faces._replace(change=None))
                 self.worker._arrived.emit(message)
         except (EOFError, OSError):
             self.worker._arrived.emit(_Stopped())
