@@ -10,6 +10,7 @@ and handler; `common` holds what they share.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import sys
@@ -80,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s: %(message)s",
     )
+    # A crash in C code (Qt, onnxruntime, Qdrant Edge) prints every thread's
+    # Python stack on stderr: where it happened, not a bare "Segmentation fault".
+    if not faulthandler.is_enabled():  # (a test's in-process call has pytest's)
+        faulthandler.enable()
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ This module imports no Qt.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import os
 
@@ -22,6 +23,7 @@ _QUESTIONS_SECONDS = 0.2
 
 def serve(connection, cancel_event) -> None:
     """The child process: say Hello, then run calls from `connection` until it sends None."""
+    faulthandler.enable()  # a crash in C code (onnxruntime, Qdrant Edge) prints the Python stacks
     if hasattr(os, "nice"):
         os.nice(10)  # background work: the window and the user's programs first
     logging.basicConfig(level=logging.WARNING, format="faceorganizer: %(levelname)s: %(message)s")
