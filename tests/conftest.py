@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+import faceorganizer.ui  # noqa: F401  (before pytest-qt loads PySide6: its types made as it loads, as in the app)
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
