@@ -365,7 +365,6 @@ class Indexer:
         return [(path, version) for path, version in new_files if version["file_key"] not in known]
 
 
-
 def lower_thread_priority(niceness: int) -> None:
     """Make the calling thread yield the CPU to the rest (the window, the
     user's other programs): indexing is background work. Linux only (threads
@@ -375,7 +374,6 @@ def lower_thread_priority(niceness: int) -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
         except OSError:
             pass
-
 
 
 def bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None):
@@ -391,7 +389,6 @@ def bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None)
             yield in_flight.pop(0).result()
     for future in in_flight:
         yield future.result()
-
 
 
 def _outcome(a: PhotoAnalysis) -> PhotoOutcome:

@@ -345,7 +345,6 @@ def _keep(sets: dict, row: int, values) -> None:
         sets.pop(row, None)
 
 
-
 def _states(rows: Sequence[int], plain: Iterable[tuple[int, bool, bool]], rejected: dict[int, set[int]],
             refused: dict[int, set[str]]) -> list[FaceState]:
     """The states of faces from their rows and (person, pinned, not a face).
