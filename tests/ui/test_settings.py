@@ -10,6 +10,7 @@ import sys
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from faceorganizer.ui.app import application
 from faceorganizer.ui.settings import SettingsDialog, load_settings
 
 
@@ -64,6 +65,7 @@ def test_changed_settings_are_the_librarys_for_the_command_line_too(qtbot, open_
 
 
 def test_settings_an_older_window_kept_move_into_the_library(qtbot, open_window, indexed_library):
+    application()  # its names choose the settings file: before it, QSettings() is pytest-qt's
     QSettings().setValue("people/min_faces", 4)
     window = open_window(indexed_library)
     qtbot.waitUntil(lambda: window.info.settings.min_faces == 4, timeout=20_000)
