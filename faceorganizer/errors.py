@@ -1,4 +1,8 @@
-"""The errors the core raises; each carries a message meant for the user."""
+"""The errors the core raises; each carries a message meant for the user;
+and `stacks_on_crash`, for the errors no one raises."""
+
+import faulthandler
+import sys
 
 
 class FaceOrganizerError(Exception):
@@ -75,3 +79,16 @@ class LibraryDamagedError(FaceOrganizerError):
         )
         self.folder = folder
         self.detail = detail
+
+
+def stacks_on_crash() -> None:
+    """Have a crash in C code (Qt, onnxruntime, Qdrant Edge) print every
+    thread's Python stack on stderr: where it happened, not a bare
+    "Segmentation fault". Not where there is no stderr (a GUI program on
+    Windows runs without one) or pytest has it on already."""
+    if sys.stderr is None or faulthandler.is_enabled():
+        return
+    try:
+        faulthandler.enable()
+    except (RuntimeError, ValueError, OSError):  # a stderr that is no file
+        pass

@@ -73,6 +73,16 @@ def contents(library: str, capsys) -> tuple[list[dict], list[dict]]:
     return people, faces
 
 
+def test_the_command_runs_without_a_stderr(tmp_path):
+    """faceorganizer-gui, a GUI program on Windows, runs without a stderr:
+    the command still runs (only a crash's stacks have nowhere to go)."""
+    script = ("import sys; sys.stderr = None; from faceorganizer.cli import main; "
+              f"raise SystemExit(main(['people', '--library', {str(tmp_path / 'library')!r}]))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""  # a new library: no people
+
+
 def test_index_then_faces_json(tmp_path, photo_folder, capsys):
     library = str(tmp_path / "lib")
     assert main(["index", "--library", library, str(photo_folder)]) == 0

@@ -10,7 +10,6 @@ and handler; `common` holds what they share.
 from __future__ import annotations
 
 import argparse
-import faulthandler
 import logging
 import os
 import sys
@@ -22,7 +21,7 @@ from faceorganizer.cli import (
 )
 from faceorganizer.cli.common import EXIT_DAMAGED, common_options, error_message
 from faceorganizer.config import default_library_dir
-from faceorganizer.errors import LibraryDamagedError
+from faceorganizer.errors import LibraryDamagedError, stacks_on_crash
 from faceorganizer.store import as_disk_full
 
 __all__ = ["EXIT_DAMAGED", "build_parser", "main", "parse_args"]
@@ -81,10 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s: %(message)s",
     )
-    # A crash in C code (Qt, onnxruntime, Qdrant Edge) prints every thread's
-    # Python stack on stderr: where it happened, not a bare "Segmentation fault".
-    if not faulthandler.is_enabled():  # (a test's in-process call has pytest's)
-        faulthandler.enable()
+    stacks_on_crash()
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

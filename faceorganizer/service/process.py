@@ -8,10 +8,10 @@ This module imports no Qt.
 
 from __future__ import annotations
 
-import faulthandler
 import logging
 import os
 
+from faceorganizer.errors import stacks_on_crash
 from faceorganizer.protocol import PROTOCOL_VERSION, Call, Close, Hello
 from faceorganizer.service.core import LibraryService
 
@@ -23,7 +23,7 @@ _QUESTIONS_SECONDS = 0.2
 
 def serve(connection, cancel_event) -> None:
     """The child process: say Hello, then run calls from `connection` until it sends None."""
-    faulthandler.enable()  # a crash in C code (onnxruntime, Qdrant Edge) prints the Python stacks
+    stacks_on_crash()
     if hasattr(os, "nice"):
         os.nice(10)  # background work: the window and the user's programs first
     logging.basicConfig(level=logging.WARNING, format="faceorganizer: %(levelname)s: %(message)s")
