@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QRectF, QRunnable, QSize, Qt, QThreadPool, Q
 from PySide6.QtGui import QImage, QImageReader, QPainter, QPainterPath, QPixmap
 
 from faceorganizer.errors import ImageLoadError
+from faceorganizer.indexing import lower_thread_priority
 from faceorganizer.thumbs import PHOTO_THUMB_SIZE, photo_thumbnail
 
 #: Thumbnails kept in memory (about 150 KB each at 192 px), and tiles of as many faces.
@@ -93,15 +94,10 @@ _pool_thread = threading.local()
 
 def _behind_the_window() -> None:
     """Run this thread of the pool at nice 5, once: two threads decoding
-    beside indexing left the GUI thread a third of a core to paint with.
-    (Linux gives each thread its own nice value; elsewhere this does nothing.)"""
-    if getattr(_pool_thread, "niced", False):
-        return
-    _pool_thread.niced = True
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
-    except (OSError, AttributeError):
-        pass
+    beside indexing left the GUI thread a third of a core to paint with."""
+    if not getattr(_pool_thread, "niced", False):
+        _pool_thread.niced = True
+        lower_thread_priority(5)
 
 
 class ThumbnailLoader(QObject):
