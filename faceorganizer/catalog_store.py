@@ -20,7 +20,7 @@ from faceorganizer.snapshot import SNAPSHOT, CatalogFields, CatalogSnapshot
 from faceorganizer.store import Store
 from faceorganizer.store.vectors import VectorCache
 
-_FIELDS = ["image_id", "cluster_id", "cluster_confidence", PINNED, REJECTED, NOT_A_FACE, REFUSED_FACES]
+_FIELDS = ["image_id", "path", "cluster_id", "cluster_confidence", PINNED, REJECTED, NOT_A_FACE, REFUSED_FACES]
 
 
 def new_generation() -> str:

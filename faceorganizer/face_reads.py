@@ -94,7 +94,11 @@ def faces_in_photo(library: FaceLibrary, image_id: str) -> list[dict]:
 
 
 def paths_of(library: FaceLibrary, face_ids: Sequence[str]) -> dict[str, str | None]:
-    """The photo path of each face."""
+    """The photo path of each face: from the catalog when it is in memory
+    (the grid of 100,000 unassigned faces lists them in a blink), else
+    from the store (a command that writes a few sidecars loads no catalog)."""
+    if library._catalog is not None:
+        return library._catalog.paths_of(face_ids)
     return {r["id"]: r.get("path") for r in library.store.get_faces(face_ids, fields=["path"])}
 
 

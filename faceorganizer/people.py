@@ -48,6 +48,7 @@ class FaceCatalog:
         self.ids: list[str] = []
         self.row: dict[str, int] = {}
         self.image_ids: list[str] = []
+        self.paths: dict[str, str] = {}  # photo id -> path (a photo's id is made from its path: never stale)
         self._vectors = np.zeros((0, dim), dtype=np.float32)
         self._cluster = np.zeros(0, dtype=np.int64)
         self._confidence = np.zeros(0, dtype=np.float32)
@@ -97,6 +98,7 @@ class FaceCatalog:
         copy = FaceCatalog(self.dim)
         count = len(self.ids)
         copy.ids, copy.row, copy.image_ids = list(self.ids), dict(self.row), list(self.image_ids)
+        copy.paths = dict(self.paths)
         copy._vectors = self._vectors[:count]
         for name in ("_cluster", "_confidence", "_pinned", "_not_a_face", "_alive"):
             setattr(copy, name, getattr(self, name)[:count].copy())
@@ -127,6 +129,7 @@ class FaceCatalog:
         self.ids = list(ids)
         self.row = {face_id: row for row, face_id in enumerate(self.ids)}
         self.image_ids = list(fields.image_ids)
+        self.paths = dict(fields.paths)
         self._cluster = _filled(capacity, fields.cluster, -1)
         self._confidence = _filled(capacity, fields.confidence, np.nan)
         self._pinned = _filled(capacity, fields.pinned, False)
@@ -140,11 +143,13 @@ class FaceCatalog:
         """(ids, fields) of every face, as `load` takes them."""
         rows = np.flatnonzero(self.alive)
         renumbered = {row: i for i, row in enumerate(rows.tolist())}
+        image_ids = [self.image_ids[r] for r in rows]
         return [self.ids[r] for r in rows], CatalogFields(
-            [self.image_ids[r] for r in rows], self.cluster[rows], self.confidence[rows],
+            image_ids, self.cluster[rows], self.confidence[rows],
             self.pinned[rows], self.not_a_face[rows],
             {renumbered[row]: set(people) for row, people in self.rejected.items() if row in renumbered},
             {renumbered[row]: set(faces) for row, faces in self.refused_faces.items() if row in renumbered},
+            {i: self.paths[i] for i in dict.fromkeys(image_ids) if i in self.paths},
         )
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, payloads: Sequence[dict]) -> None:
@@ -169,6 +174,8 @@ class FaceCatalog:
             self.ids.append(ids[i])
             self.row[ids[i]] = row
             self.image_ids.append(payloads[i].get("image_id", ""))
+            if payloads[i].get("path"):
+                self.paths[self.image_ids[-1]] = payloads[i]["path"]
             self._cluster[row] = -1
             self._set_row(row, np.asarray(vectors[i]), payloads[i])
 
@@ -195,13 +202,18 @@ class FaceCatalog:
             self.rejected.pop(row, None)
             self.refused_faces.pop(row, None)
 
-    def move_to_photo(self, face_ids: Iterable[str], image_id: str) -> None:
-        """Faces whose photo file moved (and so changed id)."""
+    def move_to_photo(self, face_ids: Iterable[str], image_id: str, path: str) -> None:
+        """Faces whose photo file moved to `path` (and so changed id)."""
         rows = [self.row[f] for f in face_ids if f in self.row]
+        self.paths[image_id] = path
         self._leave(rows)
         for row in rows:
             self.image_ids[row] = image_id
         self._join(rows)
+
+    def paths_of(self, face_ids: Iterable[str]) -> dict[str, str | None]:
+        """The photo path of each of these faces it has."""
+        return {f: self.paths.get(self.image_ids[row]) for f in face_ids if (row := self.row.get(f)) is not None}
 
     def state(self, face_id: str) -> FaceState:
         return self.states([face_id])[0]

@@ -138,7 +138,7 @@ def move_photo(library: FaceLibrary, record: dict, path: str, batch: Batch) -> N
     face_ids = record.get("face_ids", [])
     batch.set_face_fields(face_ids, {"path": path, "image_id": image_id})
     if library._catalog is not None:
-        library._catalog.move_to_photo(face_ids, image_id)
+        library._catalog.move_to_photo(face_ids, image_id, path)
     moved = {k: v for k, v in record.items() if k != "id"}
     batch.photos[image_id] = {**moved, **_photo_fields(PhotoAnalysis(image_id, path, moved["version"]))}
     batch.photos_deleted.add(record["id"])

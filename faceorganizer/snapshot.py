@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 #: The snapshot's file in the library folder.
 SNAPSHOT = "catalog.snapshot"
-_FORMAT = 2
+_FORMAT = 3
 
 
 @dataclass
@@ -35,7 +35,9 @@ class CatalogFields:
     person (-1: none), the grouping's confidence (NaN: none), whether the user
     placed it (pinned) or dropped it (not a face), the people it must never
     join (row -> person ids) and the faces it must never be one person with
-    (row -> face ids), both only for rows that have some."""
+    (row -> face ids), both only for rows that have some; and the path of
+    each of their photos (photo id -> path; a photo given as pixels has
+    none)."""
 
     image_ids: list[str]
     cluster: np.ndarray
@@ -44,6 +46,7 @@ class CatalogFields:
     not_a_face: np.ndarray
     rejected: dict[int, set[int]]
     refused_faces: dict[int, set[str]]
+    paths: dict[str, str]
 
     @classmethod
     def from_payloads(cls, payloads: Sequence[dict]) -> CatalogFields:
@@ -57,6 +60,7 @@ class CatalogFields:
             np.array([bool(p.get("not_a_face")) for p in payloads], dtype=bool),
             {row: set(p["rejected_clusters"]) for row, p in enumerate(payloads) if p.get("rejected_clusters")},
             {row: set(p["refused_faces"]) for row, p in enumerate(payloads) if p.get("refused_faces")},
+            {p["image_id"]: p["path"] for p in payloads if p.get("path") and p.get("image_id")},
         )
 
     def __len__(self) -> int:
@@ -91,10 +95,12 @@ class CatalogSnapshot:
             arrays["pinned"], arrays["not_a_face"],
             _sets(arrays["rejected_rows"].tolist(), arrays["rejected_people"].tolist()),
             _sets(arrays["refused_rows"].tolist(), arrays["refused_faces"].astype(str).tolist()),
+            dict(zip(arrays["photo_ids"].astype(str).tolist(), _texts(arrays["photo_paths"]))),
         )
         ids = arrays["ids"].astype(str).tolist()
         if not all(len(a) == len(ids) for a in (fields.image_ids, fields.cluster, fields.confidence,
-                                                   fields.pinned, fields.not_a_face)):
+                                                   fields.pinned, fields.not_a_face)) \
+                or len(fields.paths) != len(arrays["photo_ids"]):
             return None
         return ids, fields
 
@@ -115,6 +121,7 @@ class CatalogSnapshot:
                     not_a_face=fields.not_a_face, rejected_rows=np.array(rejected_rows, dtype=np.int64),
                     rejected_people=np.array(rejected, dtype=np.int64),
                     refused_rows=np.array(refused_rows, dtype=np.int64), refused_faces=np.array(refused, dtype="S"),
+                    photo_ids=np.array(list(fields.paths), dtype="S"), photo_paths=_bytes(fields.paths.values()),
                 )
             os.replace(partial, self.path)
         except OSError as exc:  # a snapshot: the store has every field
@@ -125,6 +132,17 @@ class CatalogSnapshot:
 def _pairs(sets: dict[int, set]) -> tuple[list[int], list]:
     """(rows, values): each value of each row's set, beside its row."""
     return [row for row, values in sets.items() for _ in values], [v for values in sets.values() for v in values]
+
+
+def _bytes(texts: Iterable[str]) -> np.ndarray:
+    """Texts as one array of UTF-8 bytes, each ended by a NUL (a path has
+    none; one that is not UTF-8 is carried as Python carries it)."""
+    return np.frombuffer("".join(f"{text}\0" for text in texts).encode("utf-8", "surrogateescape"), np.uint8)
+
+
+def _texts(array: np.ndarray) -> list[str]:
+    """The texts of `_bytes`."""
+    return array.tobytes().decode("utf-8", "surrogateescape").split("\0")[:-1]
 
 
 def _sets(rows: list[int], values: list) -> dict[int, set]:

@@ -13,10 +13,11 @@ from faceorganizer.snapshot import SNAPSHOT
 
 
 def _faces(catalog) -> dict:
-    """Every face's person-related fields, by face id."""
+    """Every face's person-related fields and photo path, by face id."""
     ids, fields = catalog.fields()
     return {
-        face_id: (fields.image_ids[i], int(fields.cluster[i]), bool(fields.pinned[i]), bool(fields.not_a_face[i]),
+        face_id: (fields.image_ids[i], fields.paths[fields.image_ids[i]],
+                  int(fields.cluster[i]), bool(fields.pinned[i]), bool(fields.not_a_face[i]),
                   frozenset(fields.rejected.get(i, ())), round(float(np.nan_to_num(fields.confidence[i])), 3))
         for i, face_id in enumerate(ids)
     }

@@ -324,6 +324,7 @@ def test_moving_or_renaming_photos_keeps_their_faces_and_corrections(library, ma
     assert (report.moved, report.removed, report.indexed) == (3, 0, 0)
     _corrections(library, first, second, dropped)
     assert "Trip 2023" in library.get_face(dropped)["path"]
+    assert library.paths_of([dropped]) == {dropped: library.get_face(dropped)["path"]}
     # And the next scan sees them as unchanged at their new place.
     assert library.index_directory(folder.parent).unchanged == 3
 
