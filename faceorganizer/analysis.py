@@ -21,7 +21,7 @@ from faceorganizer.drawn import DrawnBox, drawn_face_id, faces_in_drawn_boxes
 from faceorganizer.errors import ImageLoadError
 from faceorganizer.faces import Candidate, DetectedFace
 from faceorganizer.images import ImageInput, Photo, load_photo
-from faceorganizer.scanning import file_version, os_reason, version_key
+from faceorganizer.scanning import NOT_TEXT, file_version, is_text, os_reason, printable, version_key
 from faceorganizer.sidecars import faces_in_regions, sidecar_versions
 from faceorganizer.small_faces import HINT_SCORE, look_closer
 from faceorganizer.store import stable_id
@@ -56,6 +56,8 @@ def analyse_photo(library: FaceLibrary, path: str | None, image: ImageInput,
     worker thread and touches no store. `look_everywhere`: look closer for
     small faces on the whole photo, not only where the first pass hints;
     `drawn`: the boxes the user drew round faces of an earlier version of it."""
+    if path is not None and not is_text(path):
+        return PhotoAnalysis("", printable(path), {}, error=NOT_TEXT)  # no id: nothing of it is kept
     if path is not None:
         try:
             version = file_version(os.stat(path))

@@ -29,7 +29,9 @@ from faceorganizer.errors import FilterRejectedError, ImageLoadError, NoFaceDete
 from faceorganizer.faces import DetectedFace
 from faceorganizer.images import ImageInput
 from faceorganizer.photo_writes import date_fields, move_photo, write_analyses
-from faceorganizer.scanning import file_version, move_key, same_version, scan_folder, under_unreadable, version_key
+from faceorganizer.scanning import (
+    NOT_TEXT, file_version, is_text, move_key, printable, same_version, scan_folder, under_unreadable, version_key,
+)
 from faceorganizer.sidecars import name_faces_from_regions, sidecar_versions
 from faceorganizer.store import Batch, ensure_free, stable_id
 
@@ -122,6 +124,8 @@ class Indexer:
         analyses = []
         for path, (width, height), faces in photos:
             path = str(Path(path).expanduser().resolve())
+            if not is_text(path):
+                raise ImageLoadError(printable(path), NOT_TEXT)
             try:
                 version = file_version(os.stat(path))
             except OSError:
@@ -179,6 +183,9 @@ class Indexer:
         """
         root = Path(path).expanduser().resolve()
         report = IndexReport()
+        if not is_text(str(root)):
+            report.unreadable_folders.append((printable(str(root)), NOT_TEXT))
+            return report
         if not root.is_dir():
             reason = "no such folder" if not root.exists() else "not a folder"
             report.unreadable_folders.append((str(root), reason))
@@ -203,6 +210,9 @@ class Indexer:
         retagged: list[str] = []  # faces of unchanged photos whose sidecars changed
         batch = Batch()
         for file_path, st in files:
+            if not is_text(file_path):
+                report.failed.append((printable(file_path), NOT_TEXT))
+                continue
             record = known.pop(file_path, None)
             version = file_version(st)
             if record and record.get("status") in ("done", "failed") and same_version(record, version):

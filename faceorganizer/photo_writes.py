@@ -53,6 +53,7 @@ def write_analyses(
 
 
 def _add_analyses(library: FaceLibrary, analyses: Sequence[PhotoAnalysis], batch: Batch) -> None:
+    analyses = [a for a in analyses if a.image_id]  # (a path the store cannot keep: see analyse_photo)
     previous = {r["id"]: r for r in library.store.get_photos([a.image_id for a in analyses])}
     now = _now()
     stale: set[str] = set()

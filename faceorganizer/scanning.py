@@ -89,6 +89,26 @@ def same_version(record: dict, version: dict[str, int]) -> bool:
     return all(old.get(k) == version.get(k) for k in keys)
 
 
+#: Why a photo whose path is not UTF-8 text (a name from an old camera or
+#: archive, in another encoding) is not indexed: the store keeps paths as text.
+NOT_TEXT = "its name is not UTF-8 text: rename it to index it"
+
+
+def is_text(path: str) -> bool:
+    """Whether a path is UTF-8 text (Python carries other bytes of a name as
+    lone surrogates, which no store, JSON or terminal takes)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(path: str) -> str:
+    """A path as it can be shown: bytes of its name that are not UTF-8 as �."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def os_reason(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied"

@@ -234,6 +234,34 @@ def test_bad_files_are_reported_and_good_photos_indexed(library, photo_folder, s
     assert again.failed == [] and len(again.still_failing) == 5 and again.unchanged == 2
 
 
+def test_a_photo_named_in_another_encoding_is_named_as_failed_and_the_rest_indexed(
+        tmp_path, analyzer, photo_folder, sample_photos):
+    """Names from an old camera or archive in Latin-1: Python carries their
+    bytes as lone surrogates, which no store or terminal takes."""
+    latin1 = os.fsdecode(b"caf\xe9.jpg")
+    shutil.copy(sample_photos["yaoming"], photo_folder / latin1)
+    (photo_folder / os.fsdecode(b"\xe9t\xe9")).mkdir()
+    shutil.copy(sample_photos["yaoming"], photo_folder / os.fsdecode(b"\xe9t\xe9") / "yao.jpg")
+    (photo_folder / "Zoë").mkdir()
+    shutil.copy(sample_photos["gdp"], photo_folder / "Zoë" / "gdp.jpg")
+    with FaceLibrary(tmp_path / "library", analyzer=analyzer) as library:
+        report = library.index_directory(photo_folder)
+        assert sorted(report.failed) == [
+            (f"{photo_folder}/caf\ufffd.jpg", "its name is not UTF-8 text: rename it to index it"),
+            (f"{photo_folder}/\ufffdt\ufffd/yao.jpg", "its name is not UTF-8 text: rename it to index it"),
+        ]
+        assert report.indexed == 3  # t1.jpg, players.jpg and Zoë/gdp.jpg
+        assert library.index_batch([photo_folder / latin1]) == [[]]
+        with pytest.raises(ImageLoadError, match="not UTF-8"):
+            library.index(photo_folder / latin1)
+        gdp = library.paths_of(library.unassigned_faces() + [f for p in library.people()
+                                                             for f in library.faces_of(p.cluster_id)])
+    with FaceLibrary(tmp_path / "library", analyzer=analyzer) as library:  # the catalog snapshot has the paths
+        assert library.paths_of(list(gdp)) == gdp
+        assert sum(path.endswith("Zoë/gdp.jpg") for path in gdp.values()) == 5
+        assert library.index_directory(photo_folder).unchanged == 3
+
+
 def test_a_photo_that_turns_bad_keeps_its_faces(library, photo_folder):
     library.index_directory(photo_folder)
     data = (photo_folder / "t1.jpg").read_bytes()
