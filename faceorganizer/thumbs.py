@@ -33,10 +33,19 @@ class ThumbnailCache:
 
     def write(self, face_id: str, pixels: np.ndarray, box: tuple[float, float, float, float]) -> Path:
         """Cut the face at `box` (in `pixels` coordinates) and store it atomically."""
-        image = Image.fromarray(square_crop(pixels, box))
-        image = image.resize((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
+        import cv2  # (indexing has it loaded; a command that only reads does without)
+
+        crop = square_crop(pixels, box)
+        # OpenCV's resize: a face about the tile's size takes 0.15 ms instead of
+        # Pillow's Lanczos' 1.5 ms (thumbnails were a twentieth of indexing's
+        # time), a big one a third of it. Bicubic when the crop is at most
+        # twice the tile (within half a grey level of Lanczos), else the
+        # average of the pixels each tile pixel covers (bicubic would alias).
+        shrunk = THUMB_SIZE / crop.shape[0] < 0.5
+        resized = cv2.resize(crop, (THUMB_SIZE, THUMB_SIZE),
+                             interpolation=cv2.INTER_AREA if shrunk else cv2.INTER_CUBIC)
         target = self.path(face_id)
-        _save_jpeg(image, target, quality=88)
+        _save_jpeg(Image.fromarray(resized), target, quality=88)
         return target
 
     def remove(self, face_ids: Iterable[str]) -> None:
