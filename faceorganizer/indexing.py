@@ -78,6 +78,9 @@ class IndexReport:
     faces_found: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     still_failing: list[tuple[str, str]] = field(default_factory=list)
+    # Photos whose name the store cannot keep (see scanning.NOT_TEXT): told at
+    # each indexing, as failed, but no news to a quiet one (nothing is kept of them).
+    badly_named: list[tuple[str, str]] = field(default_factory=list)
     unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
     face_ids: list[str] = field(default_factory=list)
@@ -211,7 +214,7 @@ class Indexer:
         batch = Batch()
         for file_path, st in files:
             if not is_text(file_path):
-                report.failed.append((printable(file_path), NOT_TEXT))
+                report.badly_named.append((printable(file_path), NOT_TEXT))
                 continue
             record = known.pop(file_path, None)
             version = file_version(st)

@@ -92,7 +92,7 @@ class FolderIndexed:
         if report.cancelled:
             lines.append("  stopped early: run the same command again to continue")
         lines += [f"  cannot read folder {path}: {reason}" for path, reason in report.unreadable_folders]
-        lines += [f"  failed {path}: {reason}" for path, reason in report.failed]
+        lines += [f"  failed {path}: {reason}" for path, reason in report.failed + report.badly_named]
         lines += [f"  failed {path}: {reason} (unchanged since the last try)" for path, reason in report.still_failing]
         return "\n".join(lines)
 
@@ -127,7 +127,7 @@ Emit = Callable[[Event], None]
 
 def unreadable_photos(report: IndexReport) -> list[tuple[str, str]]:
     """The photos an indexing could not read, this time or unchanged since an earlier try."""
-    return report.failed + report.still_failing
+    return report.failed + report.badly_named + report.still_failing
 
 
 # -- progress -------------------------------------------------------------------------

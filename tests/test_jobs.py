@@ -5,6 +5,7 @@ that stops before the next folder."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -57,6 +58,18 @@ def test_indexing_says_its_start_its_progress_each_photo_and_one_summary(library
     assert f"  failed {photo_folder / 'broken.jpg'}: " in folder.summary()
     assert events[-1].summary.startswith("Indexed: 0 photos, 0 faces found, 1 photo could not be read (")
     assert [path for path, _reason in events[-1].problems] == [str(photo_folder / "broken.jpg")]
+
+    # A photo named in another encoding (Latin-1): told when indexing is asked for, like any
+    # photo that fails, and not at each of the window's quiet checks (nothing of it is kept).
+    (photo_folder / os.fsdecode(b"caf\xe9.jpg")).write_bytes((photo_folder / "t1.jpg").read_bytes())
+    events = run(IndexJob(library, [photo_folder]))
+    [folder] = of(FolderIndexed, events)
+    assert "4 photos seen, 0 indexed, 2 unchanged, 2 failed;" in folder.summary()
+    assert f"  failed {photo_folder}/caf\ufffd.jpg: its name is not UTF-8 text: rename it to index it" \
+        in folder.summary()
+    assert events[-1].summary.startswith("Indexed: 0 photos, 0 faces found, 2 photos could not be read (")
+    quiet = run(IndexJob(library, [photo_folder], quiet=True))
+    assert type(quiet[-1]) is Finished and quiet[-1].summary == ""
 
 
 def test_a_cancel_stops_before_the_next_folder_and_keeps_what_is_done(library, make_photos):

@@ -246,7 +246,7 @@ def test_a_photo_named_in_another_encoding_is_named_as_failed_and_the_rest_index
     shutil.copy(sample_photos["gdp"], photo_folder / "Zoë" / "gdp.jpg")
     with FaceLibrary(tmp_path / "library", analyzer=analyzer) as library:
         report = library.index_directory(photo_folder)
-        assert sorted(report.failed) == [
+        assert sorted(report.badly_named) == [
             (f"{photo_folder}/caf\ufffd.jpg", "its name is not UTF-8 text: rename it to index it"),
             (f"{photo_folder}/\ufffdt\ufffd/yao.jpg", "its name is not UTF-8 text: rename it to index it"),
         ]
