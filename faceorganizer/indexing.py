@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +33,7 @@ from faceorganizer.scanning import (
 )
 from faceorganizer.sidecars import name_faces_from_regions, sidecar_versions
 from faceorganizer.store import Batch, ensure_free, stable_id
+from faceorganizer.threads import bounded_map, lower_thread_priority
 
 if TYPE_CHECKING:
     from faceorganizer.library import FaceLibrary
@@ -376,32 +376,6 @@ class Indexer:
                 known.add(key)
         report.duplicates += len(known)
         return [(path, version) for path, version in new_files if version["file_key"] not in known]
-
-
-def lower_thread_priority(niceness: int) -> None:
-    """Make the calling thread yield the CPU to the rest (the window, the
-    user's other programs): indexing is background work. Linux only (threads
-    have their own nice value there); elsewhere a no-op."""
-    if sys.platform.startswith("linux"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-        except OSError:
-            pass
-
-
-def bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None):
-    """pool.map, in order, with at most `lookahead` items in flight, and
-    stopping early (after the items in flight) when `cancel` is set."""
-    items = iter(items)
-    in_flight = []
-    for item in items:
-        if cancel is not None and cancel.is_set():
-            break
-        in_flight.append(pool.submit(fn, item))
-        if len(in_flight) >= lookahead:
-            yield in_flight.pop(0).result()
-    for future in in_flight:
-        yield future.result()
 
 
 def _outcome(a: PhotoAnalysis) -> PhotoOutcome:

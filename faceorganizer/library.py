@@ -45,7 +45,7 @@ from faceorganizer.faces import FaceAnalyzer
 from faceorganizer.folders import add_folders, photo_dates, remove_folder
 from faceorganizer.forgetting import delete_faces, forget_photos, remove_face, remove_image
 from faceorganizer.images import ImageInput, load_photo
-from faceorganizer.indexing import IndexReport, Indexer, PhotoOutcome, ProgressCallback, lower_thread_priority
+from faceorganizer.indexing import IndexReport, Indexer, PhotoOutcome, ProgressCallback
 from faceorganizer.library_settings import (KEPT_SETTINGS, change_settings, change_sidecar_settings, check_recognizer,
                                             migrate, refuse_other_models)
 from faceorganizer.lock import LibraryLock
@@ -61,7 +61,7 @@ from faceorganizer.thumbs import ThumbnailCache
 
 __all__ = [
     "FaceLibrary", "IndexReport", "PhotoOutcome", "ProgressCallback", "SearchResult",
-    "lower_thread_priority", "load_photo", "scan_folder",
+    "load_photo", "scan_folder",
 ]
 
 

@@ -43,7 +43,7 @@ from faceorganizer.drawn import MATCH_IOU, face_on_box, overlap
 from faceorganizer.errors import ImageLoadError
 from faceorganizer.faces import Candidate, DetectedFace, FaceAnalyzer
 from faceorganizer.images import Photo, load_photo
-from faceorganizer.indexing import bounded_map, lower_thread_priority
+from faceorganizer.threads import bounded_map, lower_thread_priority
 from faceorganizer.model_staging import (
     AT_OLD_BOX,
     DRAWN,

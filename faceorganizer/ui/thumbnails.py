@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QRectF, QRunnable, QSize, Qt, QThreadPool, Q
 from PySide6.QtGui import QImage, QImageReader, QPainter, QPainterPath, QPixmap
 
 from faceorganizer.errors import ImageLoadError
-from faceorganizer.indexing import lower_thread_priority
+from faceorganizer.threads import lower_thread_priority
 from faceorganizer.thumbs import PHOTO_THUMB_SIZE, photo_thumbnail
 
 #: Thumbnails kept in memory (about 150 KB each at 192 px), and tiles of as many faces.

@@ -1,0 +1,35 @@
+"""The worker threads of long jobs (indexing, a change of face models) and of
+the window's thumbnails: background work at a lower priority, and results in
+order with a bounded number in flight."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+
+def lower_thread_priority(niceness: int) -> None:
+    """Make the calling thread yield the CPU to the rest (the window, the
+    user's other programs): indexing is background work. Linux only (threads
+    have their own nice value there); elsewhere a no-op."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        except OSError:
+            pass
+
+
+def bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None):
+    """pool.map, in order, with at most `lookahead` items in flight, and
+    stopping early (after the items in flight) when `cancel` is set."""
+    items = iter(items)
+    in_flight = []
+    for item in items:
+        if cancel is not None and cancel.is_set():
+            break
+        in_flight.append(pool.submit(fn, item))
+        if len(in_flight) >= lookahead:
+            yield in_flight.pop(0).result()
+    for future in in_flight:
+        yield future.result()
