@@ -85,19 +85,19 @@ class CatalogSnapshot:
                 if int(data["format"]) != _FORMAT or str(data["generation"]) != generation:
                     return None
                 arrays = {name: data[name] for name in data.files}
+            fields = CatalogFields(
+                arrays["image_ids"].astype(str).tolist(), arrays["cluster"], arrays["confidence"],
+                arrays["pinned"], arrays["not_a_face"],
+                _sets(arrays["rejected_rows"].tolist(), arrays["rejected_people"].tolist()),
+                _sets(arrays["refused_rows"].tolist(), arrays["refused_faces"].astype(str).tolist()),
+                dict(zip(arrays["photo_ids"].astype(str).tolist(), _texts(arrays["photo_paths"]))),
+            )
+            ids = arrays["ids"].astype(str).tolist()
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:  # (ValueError: bytes not UTF-8 too)
             log.warning("the catalog snapshot %s cannot be read (%s): the store is read instead", self.path, exc)
             return None
-        fields = CatalogFields(
-            arrays["image_ids"].astype(str).tolist(), arrays["cluster"], arrays["confidence"],
-            arrays["pinned"], arrays["not_a_face"],
-            _sets(arrays["rejected_rows"].tolist(), arrays["rejected_people"].tolist()),
-            _sets(arrays["refused_rows"].tolist(), arrays["refused_faces"].astype(str).tolist()),
-            dict(zip(arrays["photo_ids"].astype(str).tolist(), _texts(arrays["photo_paths"]))),
-        )
-        ids = arrays["ids"].astype(str).tolist()
         if not all(len(a) == len(ids) for a in (fields.image_ids, fields.cluster, fields.confidence,
                                                    fields.pinned, fields.not_a_face)) \
                 or len(fields.paths) != len(arrays["photo_ids"]):
@@ -136,13 +136,13 @@ def _pairs(sets: dict[int, set]) -> tuple[list[int], list]:
 
 def _bytes(texts: Iterable[str]) -> np.ndarray:
     """Texts as one array of UTF-8 bytes, each ended by a NUL (a path has
-    none; one that is not UTF-8 is carried as Python carries it)."""
-    return np.frombuffer("".join(f"{text}\0" for text in texts).encode("utf-8", "surrogateescape"), np.uint8)
+    none, and indexing keeps only paths that are UTF-8: scanning.is_text)."""
+    return np.frombuffer("".join(f"{text}\0" for text in texts).encode("utf-8"), np.uint8)
 
 
 def _texts(array: np.ndarray) -> list[str]:
     """The texts of `_bytes`."""
-    return array.tobytes().decode("utf-8", "surrogateescape").split("\0")[:-1]
+    return array.tobytes().decode("utf-8").split("\0")[:-1]
 
 
 def _sets(rows: list[int], values: list) -> dict[int, set]:
