@@ -1,6 +1,7 @@
-"""The worker threads of long jobs (indexing, a change of face models) and of
-the window's thumbnails: background work at a lower priority, and results in
-order with a bounded number in flight."""
+"""The worker threads of long jobs (indexing, a change of face models), of
+the window's thumbnails and of the library's service process: background
+work at a lower priority, and results in order with a bounded number in
+flight."""
 
 from __future__ import annotations
 
@@ -16,6 +17,21 @@ def lower_thread_priority(niceness: int) -> None:
     if sys.platform.startswith("linux"):
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        except OSError:
+            pass
+
+
+def lower_process_priority(niceness: int) -> None:
+    """Make every thread of this process yield the CPU to the rest, and the
+    threads it starts from now on: on Linux a niceness is a thread's, and
+    some started before this (numpy's OpenBLAS workers, at its import)."""
+    if not sys.platform.startswith("linux"):
+        if hasattr(os, "nice"):
+            os.nice(niceness)
+        return
+    for thread in os.listdir("/proc/self/task"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(thread), niceness)
         except OSError:
             pass
 

@@ -4,6 +4,8 @@ undo walks the library's corrections log."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -166,3 +168,48 @@ def test_the_command_line_s_commands_are_the_service_s_too(service):
     assert str(reply.failure) == "Could not undo: there is nothing to undo."
     [reply] = replies(service.call(ListFaceRecords(person=10**6)))
     assert reply.failure.action == "list the faces"
+
+
+_BACKGROUND = """
+import faceorganizer  # first, as the program's entry points: it sets numpy's thread timeout
+import os, threading, time
+import numpy as np
+from faceorganizer.threads import lower_process_priority
+
+started_before = threading.Thread(target=time.sleep, args=(2,))
+started_before.start()
+lower_process_priority(10)
+threading.Thread(target=time.sleep, args=(2,)).start()
+niceness = {int(t): os.getpriority(os.PRIO_PROCESS, int(t)) for t in os.listdir("/proc/self/task")}
+
+def others_cpu():
+    me, total = threading.get_native_id(), 0
+    for t in os.listdir("/proc/self/task"):
+        if int(t) != me:
+            with open(f"/proc/self/task/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+    return total
+
+a = np.ones((1000, 512), np.float32)
+cpu = 0
+for _ in range(3):
+    a @ a.T
+    before = others_cpu()
+    time.sleep(0.1)
+    cpu += others_cpu() - before
+print(sorted(set(niceness.values())), cpu / 1e6)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have their own niceness on Linux")
+def test_the_service_s_background_work_leaves_the_cpu_to_the_window():
+    """The service process runs every thread of its at a lower priority, the
+    ones started before it lowered it too (numpy's OpenBLAS workers), and
+    those workers sleep between matrix products rather than spin: one
+    spinning took a core from the window and the face models for 0.1 s
+    after each product the library made while indexing and correcting."""
+    out = subprocess.run([sys.executable, "-c", _BACKGROUND], capture_output=True, text=True, check=True).stdout
+    niceness, idle_cpu_ms = out.rsplit(" ", 1)
+    assert niceness == "[10]"
+    # Asleep, they take next to nothing; spinning, up to 300 ms (a core's 0.3 s).
+    assert float(idle_cpu_ms) < 30

@@ -14,6 +14,7 @@ import os
 from faceorganizer.errors import stacks_on_crash
 from faceorganizer.protocol import PROTOCOL_VERSION, Call, Close, Hello
 from faceorganizer.service.core import LibraryService
+from faceorganizer.threads import lower_process_priority
 
 #: After this long without a call, the library's writes are made durable (s).
 _IDLE_SECONDS = 1.0
@@ -24,8 +25,7 @@ _QUESTIONS_SECONDS = 0.2
 def serve(connection, cancel_event) -> None:
     """The child process: say Hello, then run calls from `connection` until it sends None."""
     stacks_on_crash()
-    if hasattr(os, "nice"):
-        os.nice(10)  # background work: the window and the user's programs first
+    lower_process_priority(10)  # background work: the window and the user's programs first
     logging.basicConfig(level=logging.WARNING, format="faceorganizer: %(levelname)s: %(message)s")
 
     def poll() -> Call | None:
