@@ -86,18 +86,40 @@ def applied(before: KeyedItems, gone: Sequence[int], came: Sequence[tuple[int, o
             changed: Sequence[tuple[int, object]], key: Callable) -> KeyedItems:
     """The list `before` with a change made: its rows `gone` taken out, then
     the items that `came` and those `changed` put at their rows of the new
-    list (each ascending); keyed, with the change."""
-    out = set(gone)
-    staying = [item for row, item in enumerate(before.items) if row not in out] if out else before.items
-    items: list = []
-    taken = 0  # of `staying`
-    for row, item in came:
-        step = row - len(items)
-        items += staying[taken : taken + step]
-        taken += step
-        items.append(item)
-    items += staying[taken:]
+    list (each ascending); keyed, with the change.
+
+    Made of slices of `before`'s lists, its keys' rows kept up to the first
+    row that went or came: a change of a few faces in 100,000 costs a few
+    milliseconds of list copies, where keying the new list again cost 35-50."""
+    items = _spliced(before.items, gone, came)
+    keys = _spliced(before.keys, gone, [(row, key(item)) for row, item in came])
     for row, item in changed:
         items[row] = item
-    return keyed(items, key)._replace(
-        change=ListChange(before.items, list(gone), [row for row, _ in came], [row for row, _ in changed]))
+    rows = before.rows
+    if gone or came:
+        rows = rows.copy()
+        for gone_key in map(before.keys.__getitem__, gone):
+            del rows[gone_key]
+        for start in range(min(gone[:1] + [row for row, _ in came[:1]]), len(keys), SLICE):
+            part = keys[start : start + SLICE]
+            rows.update(zip(part, range(start, start + len(part))))
+    return KeyedItems(items, keys, rows,
+                      ListChange(before.items, list(gone), [row for row, _ in came], [row for row, _ in changed]))
+
+
+def _spliced(base: list, gone: Sequence[int], came: Sequence[tuple[int, object]]) -> list:
+    """A new list: `base` without its rows `gone`, with the values that
+    `came` put at their rows of it, each by slices."""
+    staying, start = [], 0
+    for row in gone:
+        staying += base[start:row]
+        start = row + 1
+    staying += base[start:]
+    spliced, taken = [], 0  # of `staying`
+    for row, value in came:
+        step = row - len(spliced)
+        spliced += staying[taken : taken + step]
+        taken += step
+        spliced.append(value)
+    spliced += staying[taken:]
+    return spliced
