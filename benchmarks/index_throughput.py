@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import faceorganizer  # noqa: F401  before numpy, as the program imports them: it sets numpy's thread timeout
 import numpy as np
 
 
