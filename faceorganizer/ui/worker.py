@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal
 
 from faceorganizer import protocol as p
 from faceorganizer.list_changes import KeyedItems, applied, keyed
+from faceorganizer.threads import lower_thread_priority
 from faceorganizer.photos import from_plain
 from faceorganizer.service import serve
 
@@ -177,6 +178,7 @@ class LibraryClient(QObject):
 
     def _read(self, connection) -> None:
         """The reader thread: check the service's Hello, then pass on what it says."""
+        lower_thread_priority(5)
         try:
             hello = connection.recv()
             if not (isinstance(hello, p.Hello) and hello.version == p.PROTOCOL_VERSION):
