@@ -21,7 +21,10 @@ def register(commands, common) -> dict:
 
 
 def _cmd_gui(args) -> int:
+    from faceorganizer.service.launch import start
+
+    started = start()  # first: the library loads in its process while Qt and the window's code load here
     from faceorganizer.ui.app import run
 
     return run([str(f) for f in args.folders], str(args.library) if args.library else None,
-               args.qdrant_url, args.screenshot)
+               args.qdrant_url, args.screenshot, started)

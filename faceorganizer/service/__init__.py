@@ -7,12 +7,21 @@ thread, because the embedded store is pure Python: on a thread it would hold
 the GIL for most of an indexing run, and every paint of the window (a Python
 call per tile) would wait for it. `serve` (service.process) is that process;
 LibraryService (service.core) runs the calls and LibraryJobs (service.jobs)
-the long jobs.
+the long jobs; `launch.start` starts the process.
 
-This package imports no Qt.
+This package imports no Qt, and loads the library's code only when asked
+for LibraryService or serve: starting the process (launch) needs none of it.
 """
 
-from faceorganizer.service.core import LibraryService
-from faceorganizer.service.process import serve
+from __future__ import annotations
+
+import importlib
 
 __all__ = ["LibraryService", "serve"]
+_WHERE = {"LibraryService": "faceorganizer.service.core", "serve": "faceorganizer.service.process"}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

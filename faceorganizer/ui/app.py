@@ -10,6 +10,7 @@ from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from faceorganizer.service.launch import Started
 from faceorganizer.ui import resources
 from faceorganizer.ui.mainwindow import MainWindow
 from faceorganizer.ui.worker import LibraryClient
@@ -134,10 +135,11 @@ class Screenshot:
 
 
 def run(folders: list[str], library: str | None = None, qdrant_url: str | None = None,
-        screenshot: str | None = None) -> int:
-    """Open the window (indexing `folders`, which are added to the library)."""
+        screenshot: str | None = None, started: Started | None = None) -> int:
+    """Open the window (indexing `folders`, which are added to the library),
+    on the service process `started`, or on a new one."""
     app = application()
-    client = LibraryClient()
+    client = LibraryClient(started=started)
     window = MainWindow(client, folders, library_dir=library, qdrant_url=qdrant_url,
                         interactive=screenshot is None)
     shot = Screenshot(app, window, Path(screenshot)) if screenshot else None

@@ -14,7 +14,6 @@ copied element by element).
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import threading
 from typing import NamedTuple
 
@@ -22,9 +21,9 @@ from PySide6.QtCore import QObject, Signal
 
 from faceorganizer import protocol as p
 from faceorganizer.list_changes import KeyedItems, applied, keyed
-from faceorganizer.threads import lower_thread_priority
 from faceorganizer.photos import from_plain
-from faceorganizer.service import serve
+from faceorganizer.service.launch import Started, start
+from faceorganizer.threads import lower_thread_priority
 
 
 class _Stopped(NamedTuple):
@@ -107,7 +106,8 @@ class LibraryBridge(QObject):
 class LibraryClient(QObject):
     """Starts the service process, talks to it, and notices when it stops."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, started: Started | None = None) -> None:
+        """`started`: the service process, when the program started it already (see service.launch)."""
         super().__init__(parent)
         self.worker = LibraryBridge()
         self.worker.on_reply = self._on_reply
@@ -117,17 +117,10 @@ class LibraryClient(QObject):
         self._next_id = 0
         self._send_lock = threading.Lock()
         self._closing = False
-        self._start()
+        self._start(started)
 
-    def _start(self) -> None:
-        # spawn, not fork: a forked copy of a process running Qt is unsafe.
-        context = multiprocessing.get_context("spawn")
-        self._connection, child = context.Pipe()
-        self._cancel = context.Event()
-        self.process = context.Process(target=serve, args=(child, self._cancel),
-                                       name="faceorganizer-library", daemon=True)
-        self.process.start()
-        child.close()
+    def _start(self, started: Started | None = None) -> None:
+        self.process, self._connection, self._cancel = started or start()
         self.reader = threading.Thread(target=self._read, args=(self._connection,),
                                        name="faceorganizer-events", daemon=True)
         self.reader.start()
