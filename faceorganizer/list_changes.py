@@ -100,7 +100,8 @@ def applied(before: KeyedItems, gone: Sequence[int], came: Sequence[tuple[int, o
         rows = rows.copy()
         for gone_key in map(before.keys.__getitem__, gone):
             del rows[gone_key]
-        for start in range(min(gone[:1] + [row for row, _ in came[:1]]), len(keys), SLICE):
+        first = min([*gone[:1], *(row for row, _ in came[:1])])  # rows above it keep their numbers
+        for start in range(first, len(keys), SLICE):
             part = keys[start : start + SLICE]
             rows.update(zip(part, range(start, start + len(part))))
     return KeyedItems(items, keys, rows,

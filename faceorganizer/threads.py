@@ -15,10 +15,7 @@ def lower_thread_priority(niceness: int) -> None:
     user's other programs): indexing is background work. Linux only (threads
     have their own nice value there); elsewhere a no-op."""
     if sys.platform.startswith("linux"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-        except OSError:
-            pass
+        _renice(threading.get_native_id(), niceness)
 
 
 def lower_process_priority(niceness: int) -> None:
@@ -30,10 +27,14 @@ def lower_process_priority(niceness: int) -> None:
             os.nice(niceness)
         return
     for thread in os.listdir("/proc/self/task"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, int(thread), niceness)
-        except OSError:
-            pass
+        _renice(int(thread), niceness)
+
+
+def _renice(thread_id: int, niceness: int) -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread_id, niceness)
+    except OSError:  # gone, or not ours to change
+        pass
 
 
 def bounded_map(pool, fn, items, lookahead: int, cancel: threading.Event | None):
