@@ -11,6 +11,9 @@ import platformdirs
 
 from faceorganizer.errors import FaceOrganizerError
 
+#: Engines a library folder can hold, by the sub-folder each keeps its files in.
+ENGINES = {"edge": "edge", "local": "qdrant"}
+
 #: Environment variable naming the library folder (the --library option wins).
 LIBRARY_ENV = "FACEORGANIZER_LIBRARY"
 

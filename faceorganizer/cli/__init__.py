@@ -4,7 +4,9 @@ Every command takes --library DIR (or $FACEORGANIZER_LIBRARY), --qdrant-url URL,
 --models DIR and -v, before or after its name. Exit status: 0 on success, 1 on
 failure, 2 on bad usage. Errors are sentences; -v adds where they happened.
 Each command lives in the module of its topic, which registers its parser
-and handler; `common` holds what they share.
+and handler; `common` holds what they share. The handlers import the
+library's code (and numpy, the store, the models) when they run: `gui`
+starts the library's process before any of it loads here (0.5 s sooner).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from faceorganizer.cli import (
 from faceorganizer.cli.common import EXIT_DAMAGED, common_options, error_message
 from faceorganizer.config import default_library_dir
 from faceorganizer.errors import LibraryDamagedError, stacks_on_crash
-from faceorganizer.store import as_disk_full
 
 __all__ = ["EXIT_DAMAGED", "build_parser", "main", "parse_args"]
 
@@ -91,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:
+        from faceorganizer.store import as_disk_full
+
         if args.verbose:
             traceback.print_exc()
         exc = as_disk_full(exc, args.library or default_library_dir()) or exc  # another program filled it

@@ -13,11 +13,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from faceorganizer.application import Application
-from faceorganizer.config import LIBRARY_ENV, default_library_dir
+from faceorganizer.config import ENGINES, LIBRARY_ENV, default_library_dir
 from faceorganizer.errors import FaceOrganizerError
-from faceorganizer.store import ENGINES
+
+if TYPE_CHECKING:
+    from faceorganizer.application import Application
 
 #: The exit status when the library is damaged (see `faceorganizer check`).
 EXIT_DAMAGED = 3
@@ -160,6 +162,8 @@ def open_library(args, *, any_engine: bool = False):
 def open_application(args) -> Iterator[Application]:
     """The application layer on the library the options name: the commands
     of faceorganizer.protocol run in this process, as the window's service runs them."""
+    from faceorganizer.application import Application
+
     with open_library(args) as library:
         yield Application(library)
 

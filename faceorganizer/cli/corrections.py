@@ -3,9 +3,7 @@ made here or in the window) and `history`, the corrections newest first."""
 
 from __future__ import annotations
 
-from faceorganizer.application import NothingToWalk
 from faceorganizer.cli.common import open_application, print_json
-from faceorganizer.protocol import ListHistory, Redo, Undo
 
 
 def register(commands, common) -> dict:
@@ -21,6 +19,9 @@ def register(commands, common) -> dict:
 
 
 def _undo(args, redo: bool) -> int:
+    from faceorganizer.application import NothingToWalk
+    from faceorganizer.protocol import Redo, Undo
+
     try:
         with open_application(args) as app:
             walked = app.execute(Redo() if redo else Undo())
@@ -32,6 +33,8 @@ def _undo(args, redo: bool) -> int:
 
 
 def _cmd_history(args) -> int:
+    from faceorganizer.protocol import ListHistory
+
     with open_application(args) as app:
         entries = app.execute(ListHistory())
     if args.json:

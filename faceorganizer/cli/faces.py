@@ -10,7 +10,6 @@ from pathlib import Path
 
 from faceorganizer.cli.common import open_application, open_library, positive_count, print_json, similarity
 from faceorganizer.humanize import count
-from faceorganizer.protocol import ListFaceRecords
 
 
 def register(commands, common) -> dict:
@@ -54,6 +53,8 @@ def _face_json(face: dict) -> dict:
 
 
 def _cmd_faces(args) -> int:
+    from faceorganizer.protocol import ListFaceRecords
+
     with open_application(args) as app:
         faces = [_face_json(f) for f in app.execute(ListFaceRecords(args.person, args.unassigned))]
     faces.sort(key=lambda f: (f["path"] or "", f["bbox"] or []))

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from faceorganizer.cli.common import Folders, open_library
-from faceorganizer.cli.progress import cancel_on_interrupt, run_job
 from faceorganizer.humanize import duration
 
 
@@ -28,6 +27,7 @@ def register(commands, common) -> dict:
 
 
 def _cmd_index(args) -> int:
+    from faceorganizer.cli.progress import cancel_on_interrupt, run_job
     from faceorganizer.jobs import IndexJob, SmallFacesJob
 
     cancel = cancel_on_interrupt()

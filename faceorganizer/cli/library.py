@@ -7,11 +7,9 @@ from __future__ import annotations
 import argparse
 
 from faceorganizer.cli.common import EXIT_DAMAGED, open_library
-from faceorganizer.cli.progress import run_job
 from faceorganizer.config import default_library_dir
 from faceorganizer.errors import FaceOrganizerError
 from faceorganizer.humanize import count, duration
-from faceorganizer.jobs import MigrationJob, RepairJob
 
 
 def register(commands, common) -> dict:
@@ -56,6 +54,9 @@ def _cmd_check(args) -> int:
         print(f"The library {library.folder} is in good order.")
         return 0
 
+    from faceorganizer.cli.progress import run_job
+    from faceorganizer.jobs import RepairJob
+
     folder = args.library or default_library_dir()
     report = run_job(RepairJob(folder, lambda: open_library(args)), shown=False).report
     if report.set_aside:
@@ -71,6 +72,9 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_migrate(args) -> int:
+    from faceorganizer.cli.progress import run_job
+    from faceorganizer.jobs import MigrationJob
+
     if not args.engine:
         raise FaceOrganizerError("Say which engine to move to: faceorganizer migrate --engine edge (or local).")
     library = open_library(args, any_engine=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from faceorganizer.cli.common import open_library
-from faceorganizer.cli.progress import cancel_on_interrupt, run_job
 from faceorganizer.humanize import count
 
 
@@ -41,6 +40,7 @@ def _cmd_models(args) -> int:
 
 
 def _switch(args) -> int:
+    from faceorganizer.cli.progress import cancel_on_interrupt, run_job
     from faceorganizer.jobs import SwitchModelsJob
 
     cancel = cancel_on_interrupt()

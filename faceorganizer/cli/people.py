@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from faceorganizer.application import Application
 from faceorganizer.cli.common import (
     DifferentPeople,
     face_box,
@@ -21,23 +22,12 @@ from faceorganizer.cli.common import (
     print_json,
     similarity,
 )
-from faceorganizer.cli.progress import run_job
 from faceorganizer.errors import DuplicateNameError, FaceOrganizerError
-from faceorganizer.jobs import ReclusterJob
-from faceorganizer.protocol import (
-    AddFace,
-    Correction,
-    Hide,
-    HideStrangers,
-    ListPeople,
-    Merge,
-    MoveFaces,
-    NotAFace,
-    NotThisPerson,
-    Rename,
-    SetBirthday,
-    Split,
-)
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from faceorganizer.application import Application
 
 
 def register(commands, common) -> dict:
@@ -107,25 +97,31 @@ def register(commands, common) -> dict:
     return {
         "cluster": _cmd_cluster,
         "people": _cmd_people,
-        "merge": lambda a: _correct(a, Merge(tuple(a.ids[1:]), a.ids[0])),
-        "split": lambda a: _correct(a, Split(a.id, tuple(a.face_ids))),
-        "reassign": lambda a: _correct(a, MoveFaces(tuple(a.face_ids), None if a.id == "new" else _person_id(a.id))),
+        "merge": _correction(lambda p, a: p.Merge(tuple(a.ids[1:]), a.ids[0])),
+        "split": _correction(lambda p, a: p.Split(a.id, tuple(a.face_ids))),
+        "reassign": _correction(
+            lambda p, a: p.MoveFaces(tuple(a.face_ids), None if a.id == "new" else _person_id(a.id))),
         "rename": _cmd_rename,
         "birthday": _cmd_birthday,
         "hide": _cmd_hide,
-        "not-this-person": lambda a: _correct(a, NotThisPerson(tuple(a.face_ids))),
-        "not-a-face": lambda a: _correct(a, NotAFace(tuple(a.face_ids))),
+        "not-this-person": _correction(lambda p, a: p.NotThisPerson(tuple(a.face_ids))),
+        "not-a-face": _correction(lambda p, a: p.NotAFace(tuple(a.face_ids))),
         "add-face": _cmd_add_face,
     }
 
 
 def _cmd_cluster(args) -> int:
+    from faceorganizer.cli.progress import run_job
+    from faceorganizer.jobs import ReclusterJob
+
     with open_library(args) as library:
         print(run_job(ReclusterJob(library, args.threshold), shown=False).summary)
     return 0
 
 
 def _cmd_people(args) -> int:
+    from faceorganizer.protocol import ListPeople
+
     with open_application(args) as app:
         people = app.execute(ListPeople(include_hidden=args.hidden))
     rows = [
@@ -142,8 +138,20 @@ def _cmd_people(args) -> int:
     return 0
 
 
-def _correct(args, correction: Correction) -> int:
-    """Make one correction and say what it did."""
+def _correction(make: Callable[[ModuleType, object], object]) -> Callable[[object], int]:
+    """The handler of a command that makes one correction: `make(protocol,
+    args)` gives it, from faceorganizer.protocol (loaded when it runs)."""
+
+    def handler(args) -> int:
+        from faceorganizer import protocol
+
+        return _correct(args, make(protocol, args))
+
+    return handler
+
+
+def _correct(args, correction) -> int:
+    """Make one correction (a command of faceorganizer.protocol) and say what it did."""
     with open_application(args) as app:
         change = app.execute(correction)
     return _said(change)
@@ -155,6 +163,8 @@ def _said(change) -> int:
 
 
 def _cmd_add_face(args) -> int:
+    from faceorganizer.protocol import AddFace
+
     with open_application(args) as app:
         change = app.execute(AddFace(str(args.photo), args.box, name=args.name, person=args.person))
     print(change.result)
@@ -163,6 +173,8 @@ def _cmd_add_face(args) -> int:
 
 
 def _cmd_hide(args) -> int:
+    from faceorganizer.protocol import Hide, HideStrangers
+
     if args.unnamed != (args.max_faces is not None) or args.unnamed == bool(args.ids) or (args.unnamed and args.show):
         raise FaceOrganizerError("Give the ids of the people to hide (or --show), or --unnamed with --max-faces N.")
     if args.unnamed:
@@ -171,6 +183,8 @@ def _cmd_hide(args) -> int:
 
 
 def _cmd_rename(args) -> int:
+    from faceorganizer.protocol import Rename
+
     try:
         return _correct(args, Rename(args.id, args.name, allow_duplicate=args.allow_duplicate))
     except DuplicateNameError as exc:
@@ -180,6 +194,8 @@ def _cmd_rename(args) -> int:
 
 
 def _cmd_birthday(args) -> int:
+    from faceorganizer.protocol import SetBirthday
+
     with open_application(args) as app:
         change = app.execute(SetBirthday(_person_ref(app, args.person), args.date))
     return _said(change)
@@ -187,6 +203,8 @@ def _cmd_birthday(args) -> int:
 
 def _person_ref(app: Application, text: str) -> int:
     """The id of the person `text` names: their id, or their name."""
+    from faceorganizer.protocol import ListPeople
+
     if text.strip().isdigit():
         return int(text)
     named = [p.cluster_id for p in app.execute(ListPeople(include_hidden=True))

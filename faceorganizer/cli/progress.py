@@ -56,8 +56,8 @@ def run_job(job, cancel: threading.Event | None = None, shown: bool = True) -> F
 class ProgressBar:
     """The bar of one step of a job at a time, drawn from the job's events."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
+    def __init__(self, stream=None):
+        self.stream = stream = stream or sys.stderr  # the one of now (tests capture it), not of the import
         self.tty = stream.isatty()
         self.bar: _Bar | None = None
         self.label = ""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 from faceorganizer.cli.common import open_application, positive_count, similarity
-from faceorganizer.protocol import ChangeSettings
 
 
 def register(commands, common) -> dict:
@@ -28,6 +27,8 @@ def register(commands, common) -> dict:
 
 def _cmd_settings(args) -> int:
     from dataclasses import asdict
+
+    from faceorganizer.protocol import ChangeSettings
 
     with open_application(args) as app:
         before = app.library.grouping_settings()

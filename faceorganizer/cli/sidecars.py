@@ -7,10 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from faceorganizer.cli.common import Folders, open_library
-from faceorganizer.cli.progress import run_job
 from faceorganizer.config import SIDECAR_STYLES
 from faceorganizer.humanize import count, duration
-from faceorganizer.jobs import SidecarsJob
 
 
 def register(commands, common) -> dict:
@@ -29,6 +27,9 @@ def register(commands, common) -> dict:
 
 
 def _cmd_write_xmp(args) -> int:
+    from faceorganizer.cli.progress import run_job
+    from faceorganizer.jobs import SidecarsJob
+
     with open_library(args) as library:
         ended = run_job(SidecarsJob(library, args.style, label="Writing sidecars", folders=args.folders,
                                     person=args.person))

@@ -8,7 +8,6 @@ import sys
 
 from faceorganizer.cli.common import open_application, open_library, positive_count, print_json
 from faceorganizer.humanize import count
-from faceorganizer.protocol import Answer
 
 
 def register(commands, common) -> dict:
@@ -29,6 +28,7 @@ def register(commands, common) -> dict:
 
 def _cmd_suggest(args) -> int:
     from faceorganizer import review
+    from faceorganizer.protocol import Answer
 
     if args.accept or args.reject:
         with open_application(args) as app:

@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from faceorganizer.config import ENGINES
 from faceorganizer.errors import FaceOrganizerError, LibraryDamagedError
 from faceorganizer.store.base import Batch, Store, damage_of, stable_id
 from faceorganizer.store.journal import Journal, JournaledStore, as_disk_full, ensure_free, journal_files
@@ -31,8 +32,6 @@ from faceorganizer.store.migrate import finish as finish_migration
 __all__ = ["ENGINES", "Batch", "Journal", "JournaledStore", "Store", "as_disk_full", "create_store", "default_engine", "engine_of",
            "ensure_free", "journal_files", "open_store", "read_only_copy", "stable_id"]
 
-#: Engines a library folder can hold, by the sub-folder each keeps its files in.
-ENGINES = {"edge": "edge", "local": "qdrant"}
 #: Environment variable choosing the engine of new libraries.
 ENGINE_ENV = "FACEORGANIZER_ENGINE"
 
