@@ -6,7 +6,7 @@ failure, 2 on bad usage. Errors are sentences; -v adds where they happened.
 Each command lives in the module of its topic, which registers its parser
 and handler; `common` holds what they share. The handlers import the
 library's code (and numpy, the store, the models) when they run: `gui`
-starts the library's process before any of it loads here (0.5 s sooner).
+starts the library's process before any of it loads here (it took 0.5 s).
 """
 
 from __future__ import annotations
