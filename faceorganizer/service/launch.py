@@ -2,7 +2,8 @@
 the window's program starts it before it loads its own code, and the
 process loads the library meanwhile, on the other core (at 100,000 faces,
 the people were listed 2.5-2.9 s after the program started when the window
-started the process, 1.8-2.3 s now)."""
+started the process; 1.6-1.9 s now, the command line parsing its command
+before any of the library's code loads)."""
 
 from __future__ import annotations
 
