@@ -62,7 +62,7 @@ EXACT_LIMIT = 12_000
 NPROBE = 6
 
 
-def _top_k(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_k(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and values of the k largest entries of each row, best first."""
     if k >= block.shape[1]:
         top = np.argsort(-block, axis=1)[:, :k]
@@ -83,7 +83,7 @@ def _exact_knn(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         block = vectors[start : start + _BLOCK] @ vectors.T
         rows = np.arange(len(block))
         block[rows, start + rows] = -np.inf  # not its own neighbour
-        indices[start : start + len(block)], sims[start : start + len(block)] = _top_k(block, k)
+        indices[start : start + len(block)], sims[start : start + len(block)] = top_k(block, k)
     return indices, sims
 
 
@@ -95,7 +95,7 @@ def _ivf_knn(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np
     probes = np.empty((n, NPROBE), dtype=np.int64)
     for start in range(0, n, 8192):
         scores = vectors[start : start + 8192] @ centroids.T
-        probes[start : start + 8192] = _top_k(scores, NPROBE)[0]
+        probes[start : start + 8192] = top_k(scores, NPROBE)[0]
     home = probes[:, 0]
     members = np.argsort(home, kind="stable")
     bounds = np.searchsorted(home[members], np.arange(cells + 1))
@@ -115,7 +115,7 @@ def _ivf_knn(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np
                 chunk = queries[start : start + _BLOCK]
                 block = vectors[chunk] @ vectors[database].T
                 block[chunk[:, None] == database[None, :]] = -np.inf
-                top, values = _top_k(block, min(k, len(database)))
+                top, values = top_k(block, min(k, len(database)))
                 cand_idx[chunk, probe, : top.shape[1]] = database[top]
                 cand_sim[chunk, probe, : top.shape[1]] = values
     cand_idx = cand_idx.reshape(n, -1)
@@ -124,7 +124,7 @@ def _ivf_knn(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np
     sims = np.empty((n, k), dtype=np.float32)
     for start in range(0, n, 8192):  # in slices: the sort's own arrays stay small
         part = slice(start, start + 8192)
-        top, sims[part] = _top_k(cand_sim[part], k)
+        top, sims[part] = top_k(cand_sim[part], k)
         indices[part] = np.take_along_axis(cand_idx[part], top, axis=1)
     return indices, sims
 

@@ -41,6 +41,11 @@ def search(
 
     The query is a face id from this library (that face itself is left
     out), or a photo, whose largest face is used.
+
+    With every face's vector in memory (the library's catalog is loaded, as
+    it is in the window's library process), the faces are scored there,
+    exactly; else the store scans its vectors (a one-off search of a
+    library just opened: loading the catalog would cost far more).
     """
     exclude = None
     if isinstance(image_or_face_id, str) and _looks_like_id(image_or_face_id):
@@ -55,7 +60,13 @@ def search(
         if not detected:
             raise NoFaceDetectedError("no face found in the query image")
         vector = max(detected, key=lambda f: f.size).embedding
-    hits = library.store.search_faces(vector, top_k + (exclude is not None), threshold)
+    count = top_k + (exclude is not None)
+    if library._catalog is not None:
+        scores = dict(library._catalog.nearest(vector, count, threshold))
+        hits = [dict(record, score=scores[record["id"]]) for record in library.store.get_faces(list(scores))]
+        hits.sort(key=lambda hit: -hit["score"])
+    else:
+        hits = library.store.search_faces(vector, count, threshold)
     results = [
         SearchResult(
             face_id=hit["id"],

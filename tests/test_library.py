@@ -115,6 +115,27 @@ def test_search_by_face_id_leaves_the_face_out(library, photo_folder):
         library.search("00000000-0000-0000-0000-000000000000")
 
 
+def test_search_finds_the_same_faces_in_memory_as_in_the_store(library, photo_folder, analyzer):
+    library.index_directory(photo_folder)
+    faces = _faces_by_photo(library)
+    query = faces["t1.jpg"][0]["id"]
+    library.remove_image(faces["players.jpg"][0]["image_id"])
+    # Indexing loaded every face's vector: this search scores them in memory.
+    in_memory = library.search(query, top_k=6, threshold=0.0)
+    library.close()
+    reopened = FaceLibrary(library.folder, analyzer=analyzer)
+    try:
+        assert reopened._catalog is None  # nothing has loaded the vectors: the store scans
+        from_store = reopened.search(query, top_k=6, threshold=0.0)
+    finally:
+        reopened.close()
+    assert [r.face_id for r in in_memory] == [r.face_id for r in from_store]
+    assert [r.score for r in in_memory] == pytest.approx([r.score for r in from_store], abs=1e-5)
+    assert [r.path for r in in_memory] == [r.path for r in from_store]
+    assert all(r.path.endswith("t1.jpg") and 0.0 <= r.score for r in in_memory)  # the removed photo's faces are gone
+    assert 0 < len(in_memory) < len(faces["t1.jpg"])
+
+
 def test_second_index_of_unchanged_folder_decodes_nothing(library, photo_folder, monkeypatch):
     first = library.index_directory(photo_folder)
     decoded = []
