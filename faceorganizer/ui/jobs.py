@@ -104,7 +104,7 @@ class Jobs(QObject):
 
     def cancel(self) -> None:
         self.client.cancel()
-        self.status.progress_label.setText("Stopping…")
+        self.status.show_title("Stopping…")
 
     # -- jobs started here ------------------------------------------------------------------
 

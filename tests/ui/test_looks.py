@@ -97,9 +97,10 @@ def assert_usable(qtbot, window) -> None:
         assert first.top() == second.top() and view.viewport().rect().contains(second), \
             f"{view.accessibleName()}: fewer than two tiles a row"
     labels = [window.people_pane.title, window.faces_pane.title, window.faces_pane.subtitle, window.status_message]
-    if window.job_running:
+    if window.job_running:  # the job's counts whole; its title ("Indexing ...") takes the room left
         labels.append(window.status.progress_label)
         assert window.progress_bar.isVisible()
+        assert window.status.progress_title.width() > 0, "the job's title is out of sight"
     try:  # (the status bar lays out a new message later)
         qtbot.waitUntil(lambda: all(map(fully_shown, labels)), timeout=2_000)
     except qtbot.TimeoutError:

@@ -128,8 +128,10 @@ def test_indexing_in_the_worker_fills_the_grid_and_cancel_stops_it(qtbot, open_w
     many = make_photos("many", "players", 16)[0].parent
     window.client.call(AddFolders((str(many),)))
     qtbot.waitUntil(lambda: window.cancel_button.isVisible() and window.progress_bar.value() > 0, timeout=60_000)
+    assert window.status.progress_title.text() == "Indexing many"
     assert "photos" in window.status.progress_label.text() and "faces" in window.status.progress_label.text()
     window.cancel_button.click()
+    assert window.status.progress_title.text() == "Stopping…"
     qtbot.waitUntil(lambda: window.status_message.text().startswith("Stopped"), timeout=60_000)
     assert not window.cancel_button.isVisible()
 

@@ -4,8 +4,8 @@ running job with its cancel button."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QSizePolicy, QStatusBar, QToolButton
 
 from faceorganizer.humanize import duration
 from faceorganizer.protocol import Progress
@@ -32,6 +32,12 @@ class StatusArea(QObject):
         self.link.setObjectName("statusLink")
         self.link.linkActivated.connect(self.linkActivated)
         self.link.hide()
+        # The job's title ("Indexing Holidays") gets the room the rest leaves,
+        # and is cut short first: its size hint is not counted (Ignored) and
+        # it alone stretches. Then its counts and time left, then the bar.
+        self.progress_title = ElidedLabel("")
+        self.progress_title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.progress_title.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.progress_label = ElidedLabel("")
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(False)
@@ -42,6 +48,7 @@ class StatusArea(QObject):
         self.cancel_button.clicked.connect(self.cancelClicked)
         bar.addWidget(self.message)
         bar.addWidget(self.link)
+        bar.addPermanentWidget(self.progress_title, 1)
         bar.addPermanentWidget(self.progress_label)
         bar.addPermanentWidget(self.progress_bar)
         bar.addPermanentWidget(self.cancel_button)
@@ -55,10 +62,11 @@ class StatusArea(QObject):
 
     def show_progress(self, progress: Progress | None) -> None:
         """The running job's progress (None: no job runs)."""
-        for widget in (self.progress_label, self.progress_bar, self.cancel_button):
+        for widget in (self.progress_title, self.progress_label, self.progress_bar, self.cancel_button):
             widget.setVisible(progress is not None)
         if progress is None:
             return
+        self.show_title(progress.label)
         if progress.total:
             self.progress_bar.setRange(0, progress.total)
             self.progress_bar.setValue(progress.done)
@@ -66,9 +74,12 @@ class StatusArea(QObject):
             if progress.seconds_left is not None and progress.done < progress.total:
                 left = f" · {duration(progress.seconds_left)} left"
             found = f" · {progress.faces:,} faces" if progress.unit == "photos" else ""
-            self.progress_label.setText(
-                f"{progress.label}  {progress.done:,} / {progress.total:,} {progress.unit}{found}{left}"
-            )
+            self.progress_label.setText(f"{progress.done:,} / {progress.total:,} {progress.unit}{found}{left}")
         else:
             self.progress_bar.setRange(0, 0)
-            self.progress_label.setText(progress.label)
+            self.progress_label.setText("")
+
+    def show_title(self, title: str) -> None:
+        """The running job's title ("Indexing Holidays", "Stopping…")."""
+        self.progress_title.setText(title)
+        self.progress_title.setToolTip(title)
