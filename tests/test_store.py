@@ -13,6 +13,7 @@ import pytest
 
 from faceorganizer.library import FaceLibrary
 from faceorganizer.store import Batch, Journal, journal_files, open_store, stable_id
+from faceorganizer.store import journal as journal_module
 
 from conftest import copy_library
 
@@ -105,6 +106,20 @@ def test_journals_left_by_a_killed_process_are_finished_at_open_oldest_first(tmp
     assert store.get_faces([stable_id("a")])[0]["cluster_id"] == 3
     assert [p["name"] for p in store.iter_people()] == ["Ben"]
     assert not journal_files(tmp_path)
+
+
+def test_the_journal_syncs_by_itself_before_its_files_grow_long_to_apply_again(tmp_path, store, monkeypatch):
+    monkeypatch.setattr(journal_module, "SYNC_BYTES", 100_000)
+    journal = Journal(store, tmp_path)
+    waiting = []  # bytes of the journals waiting after each write
+    for i in range(0, 1_000, 10):
+        journal.write(Batch(faces={stable_id("face", j): (unit(j), {"image_id": "photo"}) for j in range(i, i + 10)}))
+        if not journal.pending:
+            break
+        waiting.append(sum(path.stat().st_size for path in journal_files(tmp_path)))
+        assert store.count_faces() == 0  # committed; applied when the library reads or is idle
+    assert not journal_files(tmp_path) and store.count_faces() == 10 * (len(waiting) + 1)  # applied, durable
+    assert len(waiting) > 1 and waiting[-1] < 100_000 <= waiting[-1] + waiting[0]  # once past the bound
 
 
 # -- kill -9 at every write of a correction ---------------------------------------
