@@ -76,8 +76,8 @@ class StatusArea(QObject):
             found = f" · {progress.faces:,} faces" if progress.unit == "photos" else ""
             self.progress_label.setText(f"{progress.done:,} / {progress.total:,} {progress.unit}{found}{left}")
         else:
-            self.progress_bar.setRange(0, 0)
-            self.progress_label.setText("")
+            self.progress_bar.setRange(0, 0)  # busy, with the title alone
+            self.progress_label.hide()
 
     def show_title(self, title: str) -> None:
         """The running job's title ("Indexing Holidays", "Stopping…")."""
