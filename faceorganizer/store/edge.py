@@ -63,14 +63,7 @@ class EdgeStore:
         self._meta_path = path / "meta.json"
         self._shards: list[qe.EdgeShard] = []
         try:
-            # The faces' vectors stay in their mapped file (Cold), not read
-            # into memory when the shard loads (Cached, Edge's default): the
-            # library reads them from its vector cache, and scores them in
-            # memory once loaded. At 100,000 faces the shard then loads in
-            # 0.06 s instead of 0.27 s and takes 82 MB instead of 306 MB; a
-            # scan of the store (a search before the library's vectors are
-            # loaded) takes 0.2 s more the first time in a process.
-            self.faces = self._open("faces", dim, qe.Distance.Cosine, FACE_INDEXED, qe.Memory.Cold)
+            self.faces = self._open("faces", dim, qe.Distance.Cosine, FACE_INDEXED)
             self.records = self._open("records", 1, qe.Distance.Dot, {**PHOTO_INDEXED, "kind": "keyword"})
             self._drop_person_means()
         except BaseException:
@@ -87,14 +80,14 @@ class EdgeStore:
             self.records.update(qe.UpdateOperation.delete_payload(ids, ["centroid"]))
             self.records.flush()
 
-    def _open(self, name: str, size: int, distance, indexed: dict[str, str], memory=None) -> qe.EdgeShard:
+    def _open(self, name: str, size: int, distance, indexed: dict[str, str]) -> qe.EdgeShard:
         folder = self.path / name
         try:
             if (folder / "segments").exists():
                 shard = qe.EdgeShard.load(str(folder))
             else:
                 shutil.rmtree(folder, ignore_errors=True)  # a creation that never finished
-                config = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=size, distance=distance, memory=memory))
+                config = qe.EdgeConfig(vectors=qe.EdgeVectorParams(size=size, distance=distance))
                 shard = qe.EdgeShard.create(str(folder), config)
             missing = {key: kind for key, kind in indexed.items() if key not in shard.info().payload_schema}
             for key, kind in missing.items():
